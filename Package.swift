@@ -1,0 +1,130 @@
+// swift-tools-version:6.2
+
+import PackageDescription
+
+/// The strict upcoming features hummingbird enables for its own targets; every Regent target uses them.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Regent",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "regent", targets: ["regent"]),
+        .executable(name: "regent-bench", targets: ["RegentBenchmarks"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        .target(name: "RegentCore", swiftSettings: strictSettings),
+        .target(
+            name: "RegentAudit",
+            dependencies: [
+                "RegentCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "RegentStore",
+            dependencies: [
+                "RegentCore",
+                "RegentAudit",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(name: "RegentConnectors", dependencies: ["RegentCore"], swiftSettings: strictSettings),
+        .target(
+            name: "RegentEngine",
+            dependencies: [
+                "RegentCore",
+                "RegentAudit",
+                "RegentStore",
+                "RegentConnectors",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "RegentAPI",
+            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+            resources: [.copy("openapi.yaml")],
+            swiftSettings: strictSettings,
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+        .target(
+            name: "RegentServer",
+            dependencies: [
+                "RegentCore",
+                "RegentEngine",
+                "RegentAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "regent",
+            dependencies: [
+                "RegentCore",
+                "RegentAudit",
+                "RegentStore",
+                "RegentEngine",
+                "RegentServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "RegentBenchmarks",
+            dependencies: ["RegentCore", "RegentAudit", "RegentStore", "RegentEngine"],
+            path: "Benchmarks",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RegentCoreTests",
+            dependencies: ["RegentCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "RegentAuditTests", dependencies: ["RegentAudit"], swiftSettings: strictSettings),
+        .testTarget(name: "RegentStoreTests", dependencies: ["RegentStore"], swiftSettings: strictSettings),
+        .testTarget(name: "RegentConnectorsTests", dependencies: ["RegentConnectors"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "RegentEngineTests",
+            dependencies: ["RegentEngine", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RegentServerTests",
+            dependencies: [
+                "RegentServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,79 @@
+import RegentCore
+import Testing
+
+struct PolicyTests {
+    /// A deeper policy overrides a shallower one rule by rule, and the origin of each rule is kept.
+    @Test func inheritanceRuleByRule() throws {
+        var root = Policy()
+        root.maximumDuration = .hours(4)
+        root.requireTicket = true
+        var deeper = Policy()
+        deeper.maximumDuration = .hours(1)
+        var sibling = Policy()
+        sibling.requireTicket = false
+        let db = try Scope(parsing: "/prod/db")
+        let effective = EffectivePolicy.resolve(
+            [(db, deeper), (Scope.root, root), (try Scope(parsing: "/dev"), sibling)],
+            at: try Scope(parsing: "/prod/db/orders"))
+        #expect(effective.maximumDuration == .hours(1))
+        #expect(effective.requireTicket)
+        #expect(effective.requireMfa)  // default
+        #expect(effective.origins[.maximumDuration] == db)
+        #expect(effective.origins[.requireTicket] == Scope.root)
+        #expect(effective.origins[.requireMfa] == nil)
+    }
+
+    /// A policy that cannot be enforced as written is refused naming the field.
+    @Test func validation() throws {
+        func refuses(_ field: String, _ configure: (inout Policy) -> Void) {
+            var p = Policy()
+            configure(&p)
+            #expect(throws: RegentError.invalid(field, "")) { try p.validate() }
+        }
+        refuses("activation.maximumDuration") { $0.maximumDuration = .hours(25) }
+        refuses("activation.maximumDuration") { $0.maximumDuration = .minutes(4) }
+        refuses("activation.approval.stages") {
+            $0.approval = Approval(stages: Array(repeating: ApprovalStage(approvers: [bob]), count: 4))
+        }
+        refuses("activation.approval.stages[0].approvers") {
+            $0.approval = Approval(stages: [ApprovalStage(approvers: [])])
+        }
+        refuses("activation.approval.stages[0].requiredApprovals") {
+            $0.approval = Approval(stages: [ApprovalStage(approvers: [bob], requiredApprovals: 0)])
+        }
+        refuses("activation.approval.stages[0].escalation.after") {
+            $0.approval = Approval(stages: [
+                ApprovalStage(
+                    approvers: [bob], timeout: .hours(1), escalation: Escalation(approvers: [carol], after: .hours(2)))
+            ])
+        }
+        refuses("eligibleAssignment.maximumDuration") {
+            $0.eligibleExpiration = AssignmentExpiration(allowPermanent: false, maximumDuration: nil)
+        }
+        var fine = Policy()
+        fine.maximumDuration = .hours(2)
+        fine.approval = Approval(stages: [ApprovalStage(approvers: [bob]), ApprovalStage(approvers: [carol])])
+        try fine.validate()
+    }
+
+    /// Every failed activation rule is named at once.
+    @Test func namesEveryFailedRule() throws {
+        let strict = policy {
+            $0.maximumDuration = .hours(1)
+            $0.requireTicket = true
+            $0.networks = [try! NetworkRange(parsing: "10.0.0.0/8")]
+            $0.maxActivations = .some(ActivationLimit(count: 2, window: .days(1)))
+        }
+        let context = RequestContext(
+            now: t0, mfaVerifiedAt: t0 - 3600, sourceAddress: IPAddress("192.168.1.5"),
+            recentActivations: [t0 - 100, t0 - 200])
+        let failed = strict.activationFailures(
+            duration: .hours(2), justification: "  ", ticket: nil, start: t0, context: context,
+            safeguards: Safeguards(),
+            countsTowardLimit: true)
+        #expect(
+            failed == [
+                .maximumDuration, .requireJustification, .requireTicket, .requireMfa, .networks, .maxActivations,
+            ])
+    }
+}
