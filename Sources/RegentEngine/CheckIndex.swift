@@ -1,0 +1,89 @@
+public import Foundation
+public import RegentCore
+import Synchronization
+
+/// Active assignments in memory with their end times. A check compares the end with the time it
+/// is given, so it answers "no" the instant an assignment ends, before any revoke job has run.
+///
+/// ```swift
+/// index.check(principal: alice, role: dba, scope: db, at: clock.now())  // → Match(assignmentId, until)
+/// ```
+public final class CheckIndex: Sendable {
+    public struct Match: Hashable, Sendable {
+        public var assignmentId: Assignment.ID
+        /// nil: permanent.
+        public var until: Date?
+    }
+
+    struct Key: Hashable {
+        var principal: Principal.ID
+        var role: Role.ID
+    }
+
+    struct Entry {
+        var assignmentId: Assignment.ID
+        var scope: Scope
+        var start: Date
+        var end: Date?
+    }
+
+    struct State {
+        var entries: [Key: [Entry]] = [:]
+        var locations: [Assignment.ID: Key] = [:]
+        var graph = MembershipGraph()
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Replaces everything (at start).
+    public func load(_ assignments: [Assignment], graph: MembershipGraph) {
+        state.withLock { state in
+            state = State()
+            state.graph = graph
+            for assignment in assignments { Self.upsert(assignment, into: &state) }
+        }
+    }
+
+    /// Records an assignment's new state: active ones in force or scheduled are kept, others dropped.
+    public func update(_ assignments: [Assignment]) {
+        state.withLock { state in
+            for assignment in assignments { Self.upsert(assignment, into: &state) }
+        }
+    }
+
+    public func updateGraph(_ graph: MembershipGraph) { state.withLock { $0.graph = graph } }
+
+    public var count: Int { state.withLock { $0.locations.count } }
+
+    /// Whether `principal` (or a group it is in) holds `role` at `scope` at `time`; the match that
+    /// lasts longest wins.
+    public func check(principal: Principal.ID, role: Role.ID, scope: Scope, at time: Date) -> Match? {
+        state.withLock { state in
+            var best: Match?
+            let identities = state.graph.parents[principal] == nil ? [principal] : state.graph.identities(of: principal)
+            for identity in identities {
+                for entry in state.entries[Key(principal: identity, role: role)] ?? []
+                where entry.start <= time && (entry.end.map { time < $0 } ?? true) && entry.scope.covers(scope) {
+                    if best == nil || (best?.until != nil && (entry.end == nil || entry.end! > best!.until!)) {
+                        best = Match(assignmentId: entry.assignmentId, until: entry.end)
+                    }
+                }
+            }
+            return best
+        }
+    }
+
+    private static func upsert(_ assignment: Assignment, into state: inout State) {
+        if let key = state.locations.removeValue(forKey: assignment.id) {
+            state.entries[key]?.removeAll { $0.assignmentId == assignment.id }
+            if state.entries[key]?.isEmpty == true { state.entries[key] = nil }
+        }
+        guard assignment.kind == .active, assignment.state != .ended else { return }
+        let key = Key(principal: assignment.principalId, role: assignment.roleId)
+        state.entries[key, default: []].append(
+            Entry(assignmentId: assignment.id, scope: assignment.scope, start: assignment.start, end: assignment.end))
+        state.locations[assignment.id] = key
+    }
+}

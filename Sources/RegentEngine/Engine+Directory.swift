@@ -1,0 +1,168 @@
+import Foundation
+import RegentAudit
+public import RegentCore
+import RegentStore
+
+/// Administration of principals, groups, roles and policies, and the first-start bootstrap.
+/// Each change is an audited, administrator-only action.
+extension Engine {
+    public func createPrincipal(
+        kind: Principal.Kind, name: String, displayName: String?, email: String?, passwordHash: String?,
+        by actor: ActorContext
+    ) async throws -> Principal {
+        let now = clock.now()
+        return try await audited(actor: actor, subject: AuditSubject(), action: "principal.create.refused", now: now) {
+            let principal = try Principal(
+                id: Principal.ID(UUID()), kind: kind, name: name, displayName: displayName, email: email, createdAt: now
+            )
+            try await store.transaction { tx in
+                try await self.requireAdministrator(actor.principalId, in: tx, now: now)
+                guard try await tx.principal(named: principal.name) == nil else {
+                    throw RegentError(.conflict, "a principal named \(principal.name) exists", field: "name")
+                }
+                try await tx.insertPrincipal(principal, passwordHash: kind == .user ? passwordHash : nil)
+                try await self.audit(
+                    AuditNote("principal.created", details: ["kind": kind.rawValue, "name": principal.name]), in: tx,
+                    context: AuditContext(
+                        actor: actor.auditActor, subject: AuditSubject(principalId: principal.id), correlationId: nil),
+                    now: now)
+            }
+            return principal
+        }
+    }
+
+    /// Adds `member` to `group`, refusing a membership that would make the groups a cycle.
+    public func addMember(_ member: Principal.ID, to group: Principal.ID, by actor: ActorContext) async throws {
+        let now = clock.now()
+        try await audited(
+            actor: actor, subject: AuditSubject(principalId: group), action: "group.member_add.refused", now: now
+        ) {
+            let graph = try await store.transaction { tx -> MembershipGraph in
+                try await self.requireAdministrator(actor.principalId, in: tx, now: now)
+                guard let groupPrincipal = try await tx.principal(id: group), groupPrincipal.kind == .group else {
+                    throw RegentError(.notFound, "no such group", field: "groupId")
+                }
+                guard try await tx.principal(id: member) != nil else {
+                    throw RegentError(.notFound, "no such principal", field: "memberId")
+                }
+                var graph = try await tx.membershipGraph()
+                guard !graph.wouldCreateCycle(adding: member, to: group) else {
+                    throw RegentError(.conflict, "the group is already inside this member", field: "memberId")
+                }
+                guard graph.members[group]?.contains(member) != true else { return graph }
+                try await tx.addMember(member, to: group)
+                graph.insert(member: member, into: group)
+                try await self.audit(
+                    AuditNote("group.member_added", details: ["memberId": member.description]), in: tx,
+                    context: AuditContext(
+                        actor: actor.auditActor, subject: AuditSubject(principalId: group), correlationId: nil),
+                    now: now)
+                return graph
+            }
+            index.updateGraph(graph)
+        }
+    }
+
+    public func createRole(
+        name: String, description: String, entitlements: [Entitlement], by actor: ActorContext
+    ) async throws -> Role {
+        let now = clock.now()
+        return try await audited(actor: actor, subject: AuditSubject(), action: "role.create.refused", now: now) {
+            let role = try Role(
+                id: Role.ID(UUID()), name: name, description: description, entitlements: entitlements, createdAt: now)
+            try await store.transaction { tx in
+                try await self.requireAdministrator(actor.principalId, in: tx, now: now)
+                guard try await tx.role(named: role.name) == nil else {
+                    throw RegentError(.conflict, "a role named \(role.name) exists", field: "name")
+                }
+                try await tx.insertRole(role)
+                try await self.audit(
+                    AuditNote("role.created", details: ["name": role.name]), in: tx,
+                    context: AuditContext(
+                        actor: actor.auditActor, subject: AuditSubject(roleId: role.id), correlationId: nil), now: now)
+            }
+            return role
+        }
+    }
+
+    /// Sets the role's own policy at a scope (validated first); returns the effective policy there.
+    public func setPolicy(_ policy: Policy, role roleId: Role.ID, scope: Scope, by actor: ActorContext) async throws
+        -> EffectivePolicy
+    {
+        let now = clock.now()
+        let subject = AuditSubject(roleId: roleId, scope: scope)
+        return try await audited(actor: actor, subject: subject, action: "policy.update.refused", now: now) {
+            try policy.validate()
+            return try await store.transaction { tx in
+                try await self.requireAdministrator(actor.principalId, in: tx, now: now)
+                guard try await tx.role(id: roleId) != nil else {
+                    throw RegentError(.notFound, "no such role", field: "roleId")
+                }
+                try await tx.setPolicy(policy, role: roleId, scope: scope, at: now)
+                try await self.audit(
+                    AuditNote(
+                        "policy.updated", details: ["rules": policy.setRules.map(\.rawValue).joined(separator: ",")]),
+                    in: tx,
+                    context: AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil), now: now)
+                return EffectivePolicy.resolve(try await tx.policies(role: roleId), at: scope)
+            }
+        }
+    }
+
+    public func effectivePolicy(role: Role.ID, scope: Scope) async throws -> EffectivePolicy {
+        EffectivePolicy.resolve(try await store.transaction { try await $0.policies(role: role) }, at: scope)
+    }
+
+    public static let bootstrapMarker = "bootstrap.completed"
+    public static let administratorName = "admin"
+
+    /// On an empty database: creates Regent's built-in roles and the administrator `admin` with a
+    /// permanent active `regent-admin` assignment at `/`. Returns false when it had been done already.
+    public func bootstrap(administratorPasswordHash: String) async throws -> Bool {
+        let now = clock.now()
+        let applied = try await store.transaction { tx -> Applied? in
+            guard try await tx.setting(Self.bootstrapMarker) == nil else { return nil }
+            var adminRole: Role?
+            for builtIn in Role.BuiltIn.allCases {
+                let role = try Role(
+                    id: Role.ID(UUID()), name: builtIn.rawValue, description: builtIn.summary, isBuiltIn: true,
+                    createdAt: now)
+                try await tx.insertRole(role)
+                if builtIn == .regentAdmin { adminRole = role }
+            }
+            guard let adminRole else { return nil }
+            var permanentAdmins = Policy()
+            permanentAdmins.activeExpiration = AssignmentExpiration(allowPermanent: true, maximumDuration: nil)
+            try await tx.setPolicy(permanentAdmins, role: adminRole.id, scope: .root, at: now)
+
+            let admin = try Principal(
+                id: Principal.ID(UUID()), kind: .user, name: Self.administratorName, displayName: "Administrator",
+                createdAt: now)
+            try await tx.insertPrincipal(admin, passwordHash: administratorPasswordHash)
+            let requestId = Request.ID(UUID())
+            let (assignment, effects) = Assignment.open(
+                id: Assignment.ID(UUID()), kind: .active, principalId: admin.id, roleId: adminRole.id, scope: .root,
+                start: now,
+                end: nil, requestId: requestId, activatedFrom: nil, now: now)
+            try await tx.saveRequest(
+                Request(
+                    id: requestId, action: .adminAssign, requesterId: admin.id, principalId: admin.id,
+                    roleId: adminRole.id,
+                    scope: .root, kind: .active, justification: "bootstrap", ticket: nil, requestedStart: nil,
+                    duration: nil,
+                    targetAssignmentId: nil, assignmentId: assignment.id, status: .provisioning, failedRules: [],
+                    reason: "created at first start", approval: nil, createdAt: now, updatedAt: now))
+            let context = AuditContext(
+                actor: .system, subject: assignment.auditSubject, correlationId: requestId.description)
+            try await self.audit(
+                AuditNote("regent.bootstrapped", details: ["administrator": admin.name]), in: tx, context: context,
+                now: now)
+            let applied = try await self.apply(effects, in: tx, context: context, now: now)
+            try await tx.setSetting(Self.bootstrapMarker, now.rfc3339)
+            return applied
+        }
+        guard let applied else { return false }
+        afterCommit(applied)
+        return true
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import RegentAudit
+import RegentCore
+import RegentStore
+
+/// Performing the effects a transition returned, inside the use case's transaction.
+extension Engine {
+    /// What a use case's transaction produced, to act on after commit.
+    struct Applied: Sendable {
+        var assignments: [Assignment] = []
+        var enqueuedJobs = false
+
+        mutating func merge(_ other: Applied) {
+            assignments += other.assignments
+            enqueuedJobs = enqueuedJobs || other.enqueuedJobs
+        }
+    }
+
+    /// The audit context of a transition: who, about what, under which request.
+    struct AuditContext: Sendable {
+        var actor: AuditActor
+        var subject: AuditSubject
+        var correlationId: String?
+    }
+
+    func apply(_ effects: [Effect], in tx: StoreTransaction, context: AuditContext, now: Date) async throws -> Applied {
+        var applied = Applied()
+        for effect in effects {
+            switch effect {
+            case .audit(let note):
+                try await audit(note, in: tx, context: context, now: now)
+            case .schedule(let timer, let at):
+                try await tx.enqueue(Job(id: UUID(), kind: .timer(timer), dueAt: at), now: now)
+                applied.enqueuedJobs = true
+            case .saveAssignment(let assignment):
+                try await tx.saveAssignment(assignment)
+                applied.assignments.removeAll { $0.id == assignment.id }
+                applied.assignments.append(assignment)
+            case .grant(let id):
+                try await tx.enqueue(Job(id: UUID(), kind: .grant(id), dueAt: now), now: now)
+                applied.enqueuedJobs = true
+            case .revoke(let id):
+                try await tx.enqueue(Job(id: UUID(), kind: .revoke(id), dueAt: now), now: now)
+                applied.enqueuedJobs = true
+            case .closeRequest(let requestId, let reason):
+                guard var request = try await tx.request(id: requestId) else { continue }
+                let closing = request.assignmentEnded(because: reason, now: now)
+                guard !closing.isEmpty else { continue }
+                try await tx.saveRequest(request)
+                var requestContext = context
+                requestContext.correlationId = requestId.description
+                applied.merge(try await apply(closing, in: tx, context: requestContext, now: now))
+            }
+        }
+        return applied
+    }
+
+    func audit(_ note: AuditNote, in tx: StoreTransaction, context: AuditContext, now: Date) async throws {
+        let event = try await tx.appendAudit(
+            AuditDraft(
+                id: UUID(), time: now, actor: context.actor, action: note.action, subject: context.subject,
+                outcome: note.outcome, reason: note.reason, correlationId: context.correlationId, details: note.details)
+        )
+        if let signer, event.seq % configuration.checkpointEvery == 0 {
+            try await tx.insertCheckpoint(try signer.checkpoint(seq: event.seq, hash: event.hash, time: now))
+        }
+    }
+
+    /// Acts on a committed transaction: the index sees new assignment states, the scheduler new jobs.
+    func afterCommit(_ applied: Applied) {
+        index.update(applied.assignments)
+        if applied.enqueuedJobs { wakeup.signal() }
+    }
+
+    /// Signs a checkpoint of the chain head when events were added since the last one and the
+    /// interval has passed (or `force`).
+    public func checkpointIfDue(force: Bool) async throws {
+        guard let signer else { return }
+        let now = clock.now()
+        let interval = configuration.checkpointInterval
+        try await store.transaction { tx in
+            let head = try await tx.auditHead()
+            let last = try await tx.checkpoints().last
+            guard head.seq > (last?.seq ?? 0) else { return }
+            guard force || now.timeIntervalSince(last?.time ?? .distantPast) >= interval else { return }
+            try await tx.insertCheckpoint(try signer.checkpoint(seq: head.seq, hash: head.hash, time: now))
+        }
+    }
+}
+
+extension Request {
+    var auditSubject: AuditSubject { AuditSubject(principalId: principalId, roleId: roleId, scope: scope) }
+}
+
+extension Assignment {
+    var auditSubject: AuditSubject { AuditSubject(principalId: principalId, roleId: roleId, scope: scope) }
+}

@@ -1,0 +1,251 @@
+import Foundation
+import RegentAudit
+public import RegentCore
+import RegentStore
+
+/// The request use cases: file, approve, deny, cancel. Every decision, allowed or refused, is
+/// audited; a refusal that is thrown is audited in its own transaction before it reaches the caller.
+extension Engine {
+    /// Files a request. A policy refusal is kept as a `denied` request and thrown as
+    /// `policyViolation` (or `mfaRequired` when only a fresh MFA is missing).
+    ///
+    /// - Parameter validationOnly: check everything and return the outcome without storing it.
+    public func submit(_ draft: RequestDraft, by actor: ActorContext, validationOnly: Bool = false) async throws
+        -> Request
+    {
+        let now = clock.now()
+        let subject = AuditSubject(principalId: draft.principalId, roleId: draft.roleId, scope: draft.scope)
+        return try await audited(actor: actor, subject: subject, action: "request.refused", now: now) { [self] in
+            guard draft.requesterId == actor.principalId else {
+                throw RegentError(.accessDenied, "a request is filed by its requester", field: "requesterId")
+            }
+            let (request, applied) = try await store.transaction { tx in
+                try await self.requireEnabled(actor.principalId, in: tx)
+                if !draft.action.isSelfService {
+                    try await self.requireAdministrator(actor.principalId, in: tx, now: now)
+                }
+                guard let principal = try await tx.principal(id: draft.principalId) else {
+                    throw RegentError(.notFound, "no such principal", field: "principalId")
+                }
+                guard principal.isEnabled || draft.action == .adminRemove else {
+                    throw RegentError(.invalidTransition, "the principal is disabled", field: "principalId")
+                }
+                let (facts, policy, context) = try await self.submissionFacts(draft, actor: actor, in: tx, now: now)
+                let (request, effects) = try Request.submit(
+                    id: Request.ID(UUID()), newAssignmentId: Assignment.ID(UUID()), draft: draft, policy: policy,
+                    facts: facts, context: context, safeguards: self.configuration.safeguards)
+                if validationOnly { return (request, Applied()) }
+                try await tx.saveRequest(request)
+                let applied = try await self.apply(
+                    effects, in: tx,
+                    context: AuditContext(
+                        actor: actor.auditActor, subject: subject, correlationId: request.id.description),
+                    now: now)
+                return (request, applied)
+            }
+            afterCommit(applied)
+            if request.status == .denied {
+                let code: RegentError.Code = request.failedRules == [.requireMfa] ? .mfaRequired : .policyViolation
+                throw RegentError(code, request.reason ?? "refused by policy", failedRules: request.failedRules)
+            }
+            return request
+        }
+    }
+
+    /// Records an approval of the request's current stage; the last one carries the request out.
+    public func approve(_ requestId: Request.ID, by actor: ActorContext, justification: String?) async throws -> Request
+    {
+        try await decide(requestId, by: actor, action: "request.approve") { request, identities, facts, now in
+            try request.approve(
+                by: actor.principalId, identities: identities, justification: justification, facts: facts, now: now)
+        }
+    }
+
+    public func deny(_ requestId: Request.ID, by actor: ActorContext, justification: String?) async throws -> Request {
+        try await decide(requestId, by: actor, action: "request.deny") { request, identities, _, now in
+            try request.deny(by: actor.principalId, identities: identities, justification: justification, now: now)
+        }
+    }
+
+    public func cancel(_ requestId: Request.ID, by actor: ActorContext) async throws -> Request {
+        try await decide(requestId, by: actor, action: "request.cancel") { request, _, facts, now in
+            try request.cancel(by: actor.principalId, scheduled: facts.target, now: now)
+        }
+    }
+
+    public func request(_ id: Request.ID) async throws -> Request? {
+        try await store.transaction { try await $0.request(id: id) }
+    }
+
+    private func decide(
+        _ requestId: Request.ID, by actor: ActorContext, action: String,
+        _ transition: @escaping @Sendable (inout Request, Set<Principal.ID>, RequestFacts, Date) throws -> [Effect]
+    ) async throws -> Request {
+        let now = clock.now()
+        let subject =
+            try await store.transaction { try await $0.request(id: requestId) }?.auditSubject ?? AuditSubject()
+        return try await audited(
+            actor: actor, subject: subject, action: "\(action).refused", correlationId: requestId.description, now: now
+        ) { [self] in
+            // A stage whose deadline passed is closed first, so a late decision meets a timed-out request.
+            try await expireStageIfDue(requestId, now: now)
+            let (request, applied) = try await store.transaction { tx in
+                try await self.requireEnabled(actor.principalId, in: tx)
+                guard var request = try await tx.request(id: requestId) else {
+                    throw RegentError(.notFound, "no such request", field: "requestId")
+                }
+                let identities = try await tx.membershipGraph().identities(of: actor.principalId)
+                let facts = try await self.completionFacts(for: request, in: tx, now: now)
+                let effects = try transition(&request, identities, facts, now)
+                try await tx.saveRequest(request)
+                let applied = try await self.apply(
+                    effects, in: tx,
+                    context: AuditContext(
+                        actor: actor.auditActor, subject: request.auditSubject, correlationId: request.id.description),
+                    now: now)
+                return (request, applied)
+            }
+            afterCommit(applied)
+            return request
+        }
+    }
+
+    private func expireStageIfDue(_ requestId: Request.ID, now: Date) async throws {
+        let applied = try await store.transaction { tx -> Applied in
+            guard var request = try await tx.request(id: requestId), let approval = request.approval,
+                request.status == .pendingApproval, now >= approval.deadline
+            else { return Applied() }
+            let effects = request.stageTimedOut(stage: approval.currentStage, now: now)
+            try await tx.saveRequest(request)
+            return try await self.apply(
+                effects, in: tx,
+                context: AuditContext(
+                    actor: .system, subject: request.auditSubject, correlationId: request.id.description),
+                now: now)
+        }
+        afterCommit(applied)
+    }
+
+    /// Runs `body`; a refusal it throws is written to the audit log before it is rethrown. If that
+    /// record cannot be written either, the caller gets `unavailable`: nothing goes unrecorded.
+    func audited<R: Sendable>(
+        actor: ActorContext, subject: AuditSubject, action: String, correlationId: String? = nil, now: Date,
+        _ body: () async throws -> R
+    ) async throws -> R {
+        do {
+            return try await body()
+        } catch let error as RegentError {
+            // Policy denials were stored and audited with their request already.
+            if error.code == .policyViolation || error.code == .mfaRequired { throw error }
+            do {
+                try await store.transaction { tx in
+                    try await self.audit(
+                        AuditNote(
+                            action, .denied, reason: error.reason,
+                            details: ["code": error.code.rawValue, "field": error.field ?? ""]),
+                        in: tx,
+                        context: AuditContext(actor: actor.auditActor, subject: subject, correlationId: correlationId),
+                        now: now)
+                }
+            } catch {
+                throw RegentError(.unavailable, "the refusal could not be recorded: \(error)")
+            }
+            throw error
+        }
+    }
+
+    func requireEnabled(_ id: Principal.ID, in tx: StoreTransaction) async throws {
+        guard let principal = try await tx.principal(id: id), principal.isEnabled else {
+            throw RegentError(.accessDenied, "the acting principal does not exist or is disabled", field: "actor")
+        }
+    }
+
+    /// Admin actions need `regent-admin` or `privileged-role-admin` in force now, held directly or
+    /// through a group.
+    func requireAdministrator(_ id: Principal.ID, in tx: StoreTransaction, now: Date) async throws {
+        guard try await administrators(in: tx, now: now).contains(id) else {
+            throw RegentError(.accessDenied, "only an administrator may do this", field: "actor")
+        }
+    }
+
+    func administrators(in tx: StoreTransaction, now: Date) async throws -> Set<Principal.ID> {
+        let graph = try await tx.membershipGraph()
+        var result: Set<Principal.ID> = []
+        for builtIn in [Role.BuiltIn.regentAdmin, .privilegedRoleAdmin] {
+            guard let role = try await tx.role(named: builtIn.rawValue) else { continue }
+            for assignment in try await tx.assignments(
+                AssignmentFilter(roleId: role.id, kind: .active, states: [.active]))
+            where assignment.isInForce(at: now) {
+                result.insert(assignment.principalId)
+                result.formUnion(graph.transitiveMembers(of: assignment.principalId))
+            }
+        }
+        return result
+    }
+
+    private func submissionFacts(
+        _ draft: RequestDraft, actor: ActorContext, in tx: StoreTransaction, now: Date
+    ) async throws -> (RequestFacts, EffectivePolicy, RequestContext) {
+        guard let role = try await tx.role(id: draft.roleId) else {
+            throw RegentError(.notFound, "no such role", field: "roleId")
+        }
+        let policy = EffectivePolicy.resolve(try await tx.policies(role: role.id), at: draft.scope)
+        var facts = RequestFacts()
+        if let targetId = draft.targetAssignmentId { facts.target = try await tx.assignment(id: targetId) }
+        if [.adminAssign, .selfActivate, .adminRenew, .selfRenew].contains(draft.action) {
+            facts.existing = try await tx.assignments(
+                AssignmentFilter(
+                    principalIds: [draft.principalId], roleId: draft.roleId, kind: draft.kind,
+                    states: AssignmentFilter.live)
+            ).first { $0.scope == draft.scope }
+        }
+        if draft.action == .selfActivate {
+            facts.eligibility = try await eligibility(
+                for: draft.principalId, role: draft.roleId, scope: draft.scope, in: tx, now: now)
+        }
+        if let target = facts.target, target.kind == .eligible, draft.action == .adminRemove {
+            facts.derivedActivations = try await tx.assignments(
+                AssignmentFilter(roleId: target.roleId, kind: .active, states: AssignmentFilter.live)
+            ).filter { $0.activatedFrom == target.id }
+        }
+        facts.roleIsRegentAdmin = role.name == Role.BuiltIn.regentAdmin.rawValue
+        if facts.roleIsRegentAdmin {
+            facts.activeAdministratorCount = try await tx.assignments(
+                AssignmentFilter(roleId: role.id, kind: .active, states: [.active])
+            ).filter { $0.isInForce(at: now) }.count
+        }
+        facts.administrators = try await administrators(in: tx, now: now)
+        var context = RequestContext(now: now, mfaVerifiedAt: actor.mfaVerifiedAt, sourceAddress: actor.sourceAddress)
+        if let limit = policy.maxActivations {
+            context.recentActivations = try await tx.activationStarts(
+                principal: draft.principalId, role: draft.roleId,
+                since: now.addingTimeInterval(-limit.window.timeInterval))
+        }
+        return (facts, policy, context)
+    }
+
+    /// The facts a pending request needs when it is carried out later (after approval).
+    func completionFacts(for request: Request, in tx: StoreTransaction, now: Date) async throws -> RequestFacts {
+        var facts = RequestFacts()
+        if let targetId = request.targetAssignmentId { facts.target = try await tx.assignment(id: targetId) }
+        if request.status == .scheduled, let assignmentId = request.assignmentId {
+            facts.target = try await tx.assignment(id: assignmentId)
+        }
+        if request.action == .selfActivate {
+            facts.eligibility = try await eligibility(
+                for: request.principalId, role: request.roleId, scope: request.scope, in: tx, now: now)
+        }
+        return facts
+    }
+
+    /// The eligible assignment (the principal's own or a group's) that lets the principal activate
+    /// the role at the scope now; the longest-lasting one wins.
+    private func eligibility(
+        for principal: Principal.ID, role: Role.ID, scope: Scope, in tx: StoreTransaction, now: Date
+    ) async throws -> Assignment? {
+        let identities = try await tx.membershipGraph().identities(of: principal)
+        return try await tx.assignments(
+            AssignmentFilter(principalIds: identities, roleId: role, kind: .eligible, states: [.active], scope: scope)
+        ).filter { $0.isInForce(at: now) }.max { ($0.end ?? .distantFuture) < ($1.end ?? .distantFuture) }
+    }
+}

@@ -1,0 +1,102 @@
+public import Foundation
+public import Logging
+public import RegentAudit
+public import RegentConnectors
+public import RegentCore
+public import RegentStore
+
+/// Who is acting and in what circumstances; the server builds it from the authenticated session.
+public struct ActorContext: Sendable, Hashable {
+    public var principalId: Principal.ID
+    public var name: String
+    public var sourceAddress: IPAddress?
+    public var userAgent: String?
+    /// When this actor last passed an MFA check, for policies that require a fresh one.
+    public var mfaVerifiedAt: Date?
+
+    public init(
+        principalId: Principal.ID, name: String, sourceAddress: IPAddress? = nil, userAgent: String? = nil,
+        mfaVerifiedAt: Date? = nil
+    ) {
+        self.principalId = principalId
+        self.name = name
+        self.sourceAddress = sourceAddress
+        self.userAgent = userAgent
+        self.mfaVerifiedAt = mfaVerifiedAt
+    }
+
+    var auditActor: AuditActor {
+        AuditActor(
+            principalId: principalId, name: name, sourceAddress: sourceAddress?.description, userAgent: userAgent)
+    }
+}
+
+/// Engine settings chosen at start.
+public struct EngineConfiguration: Sendable {
+    public var safeguards: Safeguards
+    /// A signed checkpoint every this many audit events…
+    public var checkpointEvery: Int64
+    /// …and at least this often while events keep coming.
+    public var checkpointInterval: TimeInterval
+    /// How long a claimed job is leased before another runner may take it.
+    public var jobLease: TimeInterval
+    /// A job that failed this many times is kept as dead and reported instead of retried.
+    public var maximumJobAttempts: Int
+    /// The scheduler wakes at least this often even with nothing due.
+    public var maximumIdle: TimeInterval
+
+    public init(
+        safeguards: Safeguards = Safeguards(), checkpointEvery: Int64 = 1000, checkpointInterval: TimeInterval = 300,
+        jobLease: TimeInterval = 60, maximumJobAttempts: Int = 12, maximumIdle: TimeInterval = 30
+    ) {
+        self.safeguards = safeguards
+        self.checkpointEvery = checkpointEvery
+        self.checkpointInterval = checkpointInterval
+        self.jobLease = jobLease
+        self.maximumJobAttempts = maximumJobAttempts
+        self.maximumIdle = maximumIdle
+    }
+}
+
+/// Regent's use cases over the store, the audit chain, the connectors and the clock. Each use
+/// case reads the time once, decides with RegentCore, and commits the new state with its audit
+/// events and jobs in one transaction; the check index and the scheduler learn of it after commit.
+public final class Engine: Sendable {
+    public let store: any Store
+    public let clock: any EngineClock
+    public let configuration: EngineConfiguration
+    public let index = CheckIndex()
+    let signer: AuditSigner?
+    let provisioners: ProvisionerRegistry
+    let logger: Logger
+    let wakeup = Wakeup()
+
+    public init(
+        store: any Store, clock: any EngineClock, configuration: EngineConfiguration = EngineConfiguration(),
+        signer: AuditSigner?, provisioners: ProvisionerRegistry = ProvisionerRegistry(),
+        logger: Logger = Logger(label: "regent.engine")
+    ) {
+        self.store = store
+        self.clock = clock
+        self.configuration = configuration
+        self.signer = signer
+        self.provisioners = provisioners
+        self.logger = logger
+    }
+
+    /// Loads the check index and enforces everything overdue (expiries missed while Regent was
+    /// down) before the caller starts accepting requests.
+    public func start() async throws {
+        let (assignments, graph) = try await store.transaction { tx in
+            (try await tx.liveAssignments(), try await tx.membershipGraph())
+        }
+        index.load(assignments, graph: graph)
+        _ = try await runDueJobs()
+        try await checkpointIfDue(force: false)
+    }
+
+    /// Is the role active for the principal at the scope right now?
+    public func check(principal: Principal.ID, role: Role.ID, scope: Scope) -> CheckIndex.Match? {
+        index.check(principal: principal, role: role, scope: scope, at: clock.now())
+    }
+}

@@ -1,0 +1,31 @@
+public import Hummingbird
+public import Logging
+import OpenAPIHummingbird
+import RegentAPI
+public import RegentEngine
+
+/// Where and how the HTTP server listens.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8080) {
+        self.host = host
+        self.port = port
+    }
+}
+
+/// Builds the HTTP application over an engine that has already started (migrated, index loaded,
+/// overdue work enforced), so the server accepts nothing before the state is safe.
+public func buildApplication(
+    engine: Engine, configuration: ServerConfiguration, logger: Logger = Logger(label: "regent.server"),
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let router = Router()
+    try APIHandler(engine: engine).registerHandlers(on: router)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Regent"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}

@@ -1,0 +1,35 @@
+public import Foundation
+public import RegentCore
+
+/// A unit of deferred work in the outbox: a timer, a grant or a revocation. Jobs are written in the
+/// transaction of the change that needs them and run idempotently, at least once.
+public struct Job: Hashable, Sendable, Identifiable {
+    public enum Kind: Hashable, Sendable, Codable {
+        case timer(TimerKind)
+        case grant(Assignment.ID)
+        case revoke(Assignment.ID)
+
+        var label: String {
+            switch self {
+            case .timer: "timer"
+            case .grant: "grant"
+            case .revoke: "revoke"
+            }
+        }
+    }
+
+    public let id: UUID
+    public let kind: Kind
+    public let dueAt: Date
+    /// Attempts so far, counting the claim that handed the job out.
+    public let attempts: Int
+    public let lastError: String?
+
+    public init(id: UUID, kind: Kind, dueAt: Date, attempts: Int = 0, lastError: String? = nil) {
+        self.id = id
+        self.kind = kind
+        self.dueAt = dueAt
+        self.attempts = attempts
+        self.lastError = lastError
+    }
+}

@@ -1,0 +1,82 @@
+/// Versioned schema migrations, written once for SQLite and PostgreSQL: portable types only
+/// (TEXT, BIGINT, INTEGER), UUID keys made in Swift, times as UTC milliseconds, JSON as TEXT.
+enum Migrations {
+    static let all: [[String]] = [
+        // 1: the initial schema
+        [
+            """
+            CREATE TABLE principals (
+                id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,
+                email TEXT, enabled INTEGER NOT NULL, password_hash TEXT, created_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE memberships (
+                group_id TEXT NOT NULL REFERENCES principals(id), member_id TEXT NOT NULL REFERENCES principals(id),
+                PRIMARY KEY (group_id, member_id))
+            """,
+            """
+            CREATE TABLE targets (
+                id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL UNIQUE, scope TEXT NOT NULL,
+                config TEXT NOT NULL, created_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE roles (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL, builtin INTEGER NOT NULL,
+                created_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE entitlements (
+                role_id TEXT NOT NULL REFERENCES roles(id), target_id TEXT NOT NULL REFERENCES targets(id),
+                value TEXT NOT NULL, PRIMARY KEY (role_id, target_id, value))
+            """,
+            """
+            CREATE TABLE policies (
+                role_id TEXT NOT NULL REFERENCES roles(id), scope TEXT NOT NULL, body TEXT NOT NULL,
+                updated_at BIGINT NOT NULL, PRIMARY KEY (role_id, scope))
+            """,
+            """
+            CREATE TABLE requests (
+                id TEXT PRIMARY KEY, action TEXT NOT NULL, requester_id TEXT NOT NULL REFERENCES principals(id),
+                principal_id TEXT NOT NULL REFERENCES principals(id), role_id TEXT NOT NULL REFERENCES roles(id),
+                scope TEXT NOT NULL, kind TEXT NOT NULL, justification TEXT, ticket_system TEXT, ticket_number TEXT,
+                requested_start BIGINT, duration_seconds BIGINT, target_assignment_id TEXT, assignment_id TEXT,
+                status TEXT NOT NULL, failed_rules TEXT NOT NULL, reason TEXT, approval TEXT,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX requests_by_status ON requests (status, created_at)",
+            "CREATE INDEX requests_by_requester ON requests (requester_id, created_at)",
+            """
+            CREATE TABLE assignments (
+                id TEXT PRIMARY KEY, kind TEXT NOT NULL, principal_id TEXT NOT NULL REFERENCES principals(id),
+                role_id TEXT NOT NULL REFERENCES roles(id), scope TEXT NOT NULL, start_at BIGINT NOT NULL,
+                end_at BIGINT, state TEXT NOT NULL, end_reason TEXT, ended_at BIGINT, request_id TEXT,
+                activated_from TEXT, created_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX assignments_by_state ON assignments (state, end_at)",
+            "CREATE INDEX assignments_by_principal ON assignments (principal_id, role_id)",
+            """
+            CREATE TABLE jobs (
+                id TEXT PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL, due_at BIGINT NOT NULL,
+                attempts INTEGER NOT NULL, lease_until BIGINT, last_error TEXT, dead INTEGER NOT NULL,
+                created_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX jobs_by_due ON jobs (dead, due_at)",
+            """
+            CREATE TABLE audit_events (
+                seq BIGINT PRIMARY KEY, id TEXT NOT NULL UNIQUE, time BIGINT NOT NULL, actor_id TEXT,
+                actor_name TEXT NOT NULL, source_address TEXT, user_agent TEXT, action TEXT NOT NULL,
+                subject_principal_id TEXT, subject_role_id TEXT, subject_scope TEXT, outcome TEXT NOT NULL,
+                reason TEXT, correlation_id TEXT, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)
+            """,
+            "CREATE INDEX audit_by_time ON audit_events (time)",
+            "CREATE TABLE audit_head (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
+            "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '\(String(repeating: "0", count: 64))')",
+            """
+            CREATE TABLE audit_checkpoints (
+                seq BIGINT PRIMARY KEY, hash TEXT NOT NULL, time BIGINT NOT NULL, public_key TEXT NOT NULL,
+                signature TEXT NOT NULL)
+            """,
+            "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        ]
+    ]
+}

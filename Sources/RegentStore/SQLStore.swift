@@ -1,0 +1,92 @@
+import Foundation
+public import Logging
+import RegentAudit
+import SQLKit
+import SQLiteKit
+
+/// The one Store implementation, over SQLKit. SQLite (WAL, foreign keys, full sync) is the
+/// embedded default; the SQL is kept portable so PostgreSQL can run the same contract suite.
+public final class SQLStore: Store {
+    private let database: any SQLDatabase
+    private let closeConnection: @Sendable () async throws -> Void
+    private let gate = AsyncLock()
+    public let location: String
+
+    private init(database: any SQLDatabase, location: String, close: @escaping @Sendable () async throws -> Void) {
+        self.database = database
+        self.location = location
+        self.closeConnection = close
+    }
+
+    /// Opens (creating if needed) an SQLite database file and brings its schema up to date.
+    /// `path` nil opens a private in-memory database (tests).
+    public static func openSQLite(path: String?, logger: Logger = Logger(label: "regent.store")) async throws
+        -> SQLStore
+    {
+        let storage: SQLiteConnection.Storage = path.map { .file(path: $0) } ?? .memory
+        let connection: SQLiteConnection
+        do {
+            connection = try await SQLiteConnection.open(storage: storage, logger: logger)
+        } catch {
+            throw StoreError.unavailable("cannot open SQLite database \(path ?? ":memory:"): \(error)")
+        }
+        let store = SQLStore(database: connection.sql(queryLogLevel: nil), location: path ?? ":memory:") {
+            try await connection.close()
+        }
+        do {
+            for pragma in [
+                "PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON",
+                "PRAGMA busy_timeout = 5000",
+            ] {
+                try await store.database.raw(SQLQueryString(pragma)).run()
+            }
+            try await store.migrate()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return store
+    }
+
+    public static var supportedSchemaVersion: Int { Migrations.all.count }
+
+    private func migrate() async throws {
+        try await database.raw(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"
+        ).run()
+        let current =
+            try await database.raw("SELECT MAX(version) AS v FROM schema_migrations").first()?
+            .decode(column: "v", as: Int?.self) ?? 0
+        guard current <= Migrations.all.count else {
+            throw StoreError.schemaTooNew(found: current, supported: Migrations.all.count)
+        }
+        for version in (current + 1)...max(current + 1, Migrations.all.count) where version <= Migrations.all.count {
+            try await transaction { tx in
+                for statement in Migrations.all[version - 1] { try await tx.db.raw(SQLQueryString(statement)).run() }
+                let now = Date().milliseconds
+                try await tx.db.raw(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: version), \(bind: now))"
+                ).run()
+            }
+        }
+    }
+
+    public func transaction<R: Sendable>(_ body: @Sendable (StoreTransaction) async throws -> R) async throws -> R {
+        try await gate.withLock {
+            let database = self.database
+            try await database.raw("BEGIN IMMEDIATE").run()
+            do {
+                let result = try await body(StoreTransaction(db: database))
+                try await database.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await database.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    public func close() async throws {
+        try await gate.withLock { try await self.closeConnection() }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+public import RegentCore
+import SQLKit
+
+/// Which assignments to list.
+public struct AssignmentFilter: Sendable, Hashable {
+    public var principalIds: Set<Principal.ID>?
+    public var roleId: Role.ID?
+    public var kind: Assignment.Kind?
+    public var states: Set<Assignment.State>?
+    public var scope: Scope?
+
+    public init(
+        principalIds: Set<Principal.ID>? = nil, roleId: Role.ID? = nil, kind: Assignment.Kind? = nil,
+        states: Set<Assignment.State>? = nil, scope: Scope? = nil
+    ) {
+        self.principalIds = principalIds
+        self.roleId = roleId
+        self.kind = kind
+        self.states = states
+        self.scope = scope
+    }
+
+    /// Not ended: scheduled or in force.
+    public static let live: Set<Assignment.State> = [.scheduled, .active]
+}
+
+extension StoreTransaction {
+    /// Inserts or replaces the assignment's current state (assignments are never deleted).
+    public func saveAssignment(_ a: Assignment) async throws {
+        try await db.raw("DELETE FROM assignments WHERE id = \(bind: a.id.description)").run()
+        try await db.raw(
+            """
+            INSERT INTO assignments (id, kind, principal_id, role_id, scope, start_at, end_at, state, end_reason, ended_at,
+                                     request_id, activated_from, created_at)
+            VALUES (\(bind: a.id.description), \(bind: a.kind.rawValue), \(bind: a.principalId.description),
+                    \(bind: a.roleId.description), \(bind: a.scope.path), \(bind: a.start.storedMilliseconds),
+                    \(bind: a.end?.storedMilliseconds), \(bind: a.state.rawValue), \(bind: a.endReason?.rawValue),
+                    \(bind: a.endedAt?.storedMilliseconds), \(bind: a.requestId?.description),
+                    \(bind: a.activatedFrom?.description), \(bind: a.createdAt.storedMilliseconds))
+            """
+        ).run()
+    }
+
+    public func assignment(id: Assignment.ID) async throws -> Assignment? {
+        try await db.raw("SELECT * FROM assignments WHERE id = \(bind: id.description)").first().map(Self.assignment)
+    }
+
+    /// Assignments matching the filter, newest first. Scope filters keep those that cover `scope`.
+    public func assignments(_ filter: AssignmentFilter, limit: Int = 10_000) async throws -> [Assignment] {
+        var query = SQLQueryString("SELECT * FROM assignments WHERE 1 = 1")
+        if let ids = filter.principalIds {
+            if ids.isEmpty { return [] }
+            query.appendInterpolation(unsafeRaw: " AND principal_id IN (")
+            for (index, id) in ids.sorted().enumerated() {
+                if index > 0 { query.appendInterpolation(unsafeRaw: ", ") }
+                query.appendInterpolation(bind: id.description)
+            }
+            query.appendInterpolation(unsafeRaw: ")")
+        }
+        if let roleId = filter.roleId {
+            query.appendInterpolation(unsafeRaw: " AND role_id = ")
+            query.appendInterpolation(bind: roleId.description)
+        }
+        if let kind = filter.kind {
+            query.appendInterpolation(unsafeRaw: " AND kind = ")
+            query.appendInterpolation(bind: kind.rawValue)
+        }
+        if let states = filter.states {
+            query.appendInterpolation(unsafeRaw: " AND state IN (")
+            for (index, state) in states.sorted(by: { $0.rawValue < $1.rawValue }).enumerated() {
+                if index > 0 { query.appendInterpolation(unsafeRaw: ", ") }
+                query.appendInterpolation(bind: state.rawValue)
+            }
+            query.appendInterpolation(unsafeRaw: ")")
+        }
+        query.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id LIMIT ")
+        query.appendInterpolation(bind: limit)
+        let found = try await db.raw(query).all().map(Self.assignment)
+        guard let scope = filter.scope else { return found }
+        return found.filter { $0.scope.covers(scope) }
+    }
+
+    /// Every assignment in force or scheduled, for building the check index at start.
+    public func liveAssignments() async throws -> [Assignment] {
+        try await db.raw("SELECT * FROM assignments WHERE state <> 'ended'").all().map(Self.assignment)
+    }
+
+    static func assignment(_ row: any SQLRow) throws -> Assignment {
+        let endReason = try row.optionalString("end_reason")
+        return Assignment(
+            id: try row.id("id"), kind: try row.enumValue("kind", as: Assignment.Kind.self),
+            principalId: try row.id("principal_id"),
+            roleId: try row.id("role_id"), scope: try row.scope("scope"), start: try row.date("start_at"),
+            end: try row.optionalDate("end_at"), state: try row.enumValue("state", as: Assignment.State.self),
+            endReason: try endReason.map {
+                guard let reason = Assignment.EndReason(rawValue: $0) else {
+                    throw StoreError.corrupt("end_reason \($0)")
+                }
+                return reason
+            },
+            endedAt: try row.optionalDate("ended_at"), requestId: try row.optionalID("request_id"),
+            activatedFrom: try row.optionalID("activated_from"), createdAt: try row.date("created_at"))
+    }
+}

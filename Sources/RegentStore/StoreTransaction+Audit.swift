@@ -1,0 +1,88 @@
+import Foundation
+public import RegentAudit
+import RegentCore
+import SQLKit
+
+extension StoreTransaction {
+    /// Appends an event to the chain inside this transaction: if the change rolls back, so does its
+    /// record, and if the record cannot be written, the change fails with it.
+    @discardableResult
+    public func appendAudit(_ draft: AuditDraft) async throws -> AuditEvent {
+        // The head row is read and rewritten in the same transaction; on PostgreSQL this row lock is
+        // what serializes appenders across replicas.
+        guard let head = try await db.raw("SELECT seq, hash FROM audit_head WHERE id = 1").first() else {
+            throw StoreError.corrupt("the audit head row is missing")
+        }
+        let event = AuditEvent(seq: try head.int64("seq") + 1, draft: draft, prevHash: try head.string("hash"))
+        try await db.raw(
+            """
+            INSERT INTO audit_events (seq, id, time, actor_id, actor_name, source_address, user_agent, action,
+                                      subject_principal_id, subject_role_id, subject_scope, outcome, reason,
+                                      correlation_id, details, prev_hash, hash)
+            VALUES (\(bind: event.seq), \(bind: event.id.uuidString.lowercased()), \(bind: event.time.storedMilliseconds),
+                    \(bind: event.actor.principalId?.description), \(bind: event.actor.name),
+                    \(bind: event.actor.sourceAddress), \(bind: event.actor.userAgent), \(bind: event.action),
+                    \(bind: event.subject.principalId?.description), \(bind: event.subject.roleId?.description),
+                    \(bind: event.subject.scope?.path), \(bind: event.outcome.rawValue), \(bind: event.reason),
+                    \(bind: event.correlationId), \(bind: try json(event.details)), \(bind: event.prevHash),
+                    \(bind: event.hash))
+            """
+        ).run()
+        try await db.raw("UPDATE audit_head SET seq = \(bind: event.seq), hash = \(bind: event.hash) WHERE id = 1")
+            .run()
+        return event
+    }
+
+    /// The last sequence number and hash of the chain.
+    public func auditHead() async throws -> (seq: Int64, hash: String) {
+        guard let head = try await db.raw("SELECT seq, hash FROM audit_head WHERE id = 1").first() else {
+            throw StoreError.corrupt("the audit head row is missing")
+        }
+        return (try head.int64("seq"), try head.string("hash"))
+    }
+
+    /// Events with `seq` > `after`, in order, at most `limit`.
+    public func auditEvents(after: Int64, limit: Int) async throws -> [AuditEvent] {
+        try await db.raw(
+            "SELECT * FROM audit_events WHERE seq > \(bind: after) ORDER BY seq LIMIT \(bind: limit)"
+        ).all().map(auditEvent(from:))
+    }
+
+    public func insertCheckpoint(_ checkpoint: Checkpoint) async throws {
+        try await db.raw(
+            """
+            INSERT INTO audit_checkpoints (seq, hash, time, public_key, signature)
+            VALUES (\(bind: checkpoint.seq), \(bind: checkpoint.hash), \(bind: checkpoint.time.storedMilliseconds),
+                    \(bind: checkpoint.publicKey), \(bind: checkpoint.signature))
+            """
+        ).run()
+    }
+
+    public func checkpoints() async throws -> [Checkpoint] {
+        try await db.raw("SELECT * FROM audit_checkpoints ORDER BY seq").all().map {
+            Checkpoint(
+                seq: try $0.int64("seq"), hash: try $0.string("hash"), time: try $0.date("time"),
+                publicKey: try $0.string("public_key"), signature: try $0.string("signature"))
+        }
+    }
+
+    private func auditEvent(from row: any SQLRow) throws -> AuditEvent {
+        let idText = try row.string("id")
+        guard let id = UUID(uuidString: idText) else { throw StoreError.corrupt("audit id \(idText)") }
+        let scope = try row.optionalString("subject_scope")
+        return AuditEvent(
+            seq: try row.int64("seq"), id: id, time: try row.date("time"),
+            actor: AuditActor(
+                principalId: try row.optionalID("actor_id"), name: try row.string("actor_name"),
+                sourceAddress: try row.optionalString("source_address"), userAgent: try row.optionalString("user_agent")
+            ),
+            action: try row.string("action"),
+            subject: AuditSubject(
+                principalId: try row.optionalID("subject_principal_id"), roleId: try row.optionalID("subject_role_id"),
+                scope: try scope.map { try Scope(parsing: $0) }),
+            outcome: try row.enumValue("outcome", as: AuditOutcome.self), reason: try row.optionalString("reason"),
+            correlationId: try row.optionalString("correlation_id"),
+            details: try decodeJSON([String: String].self, try row.string("details"), "audit details"),
+            prevHash: try row.string("prev_hash"), hash: try row.string("hash"))
+    }
+}

@@ -1,0 +1,87 @@
+public import Foundation
+import SQLKit
+
+extension StoreTransaction {
+    public func enqueue(_ job: Job, now: Date) async throws {
+        try await db.raw(
+            """
+            INSERT INTO jobs (id, kind, payload, due_at, attempts, lease_until, last_error, dead, created_at)
+            VALUES (\(bind: job.id.uuidString.lowercased()), \(bind: job.kind.label), \(bind: try json(job.kind)),
+                    \(bind: job.dueAt.storedMilliseconds), 0, NULL, NULL, 0, \(bind: now.storedMilliseconds))
+            """
+        ).run()
+    }
+
+    /// Hands out up to `limit` due jobs, leasing them until `now + lease` so a crashed runner's jobs
+    /// come back. Ordered by due time: an expiry missed during downtime runs first.
+    public func claimDueJobs(now: Date, lease: TimeInterval, limit: Int) async throws -> [Job] {
+        let nowMs = now.storedMilliseconds
+        let rows = try await db.raw(
+            """
+            SELECT id, payload, due_at, attempts, last_error FROM jobs
+            WHERE dead = 0 AND due_at <= \(bind: nowMs) AND (lease_until IS NULL OR lease_until <= \(bind: nowMs))
+            ORDER BY due_at, id LIMIT \(bind: limit)
+            """
+        ).all()
+        var jobs: [Job] = []
+        for row in rows {
+            let id = try row.string("id")
+            guard let uuid = UUID(uuidString: id) else { throw StoreError.corrupt("job id \(id)") }
+            let attempts = Int(try row.int64("attempts")) + 1
+            try await db.raw(
+                """
+                UPDATE jobs SET attempts = \(bind: attempts), lease_until = \(bind: (now + lease).storedMilliseconds)
+                WHERE id = \(bind: id)
+                """
+            ).run()
+            jobs.append(
+                Job(
+                    id: uuid, kind: try decodeJSON(Job.Kind.self, try row.string("payload"), "job payload"),
+                    dueAt: try row.date("due_at"), attempts: attempts, lastError: try row.optionalString("last_error")))
+        }
+        return jobs
+    }
+
+    /// The job ran: it leaves the queue (its outcome is in the audit log).
+    public func completeJob(_ id: UUID) async throws {
+        try await db.raw("DELETE FROM jobs WHERE id = \(bind: id.uuidString.lowercased())").run()
+    }
+
+    /// The job failed: it runs again at `retryAt`, or is kept as dead (visible, not deleted) when `retryAt` is nil.
+    public func failJob(_ id: UUID, error: String, retryAt: Date?) async throws {
+        let id = id.uuidString.lowercased()
+        if let retryAt {
+            try await db.raw(
+                """
+                UPDATE jobs SET last_error = \(bind: error), lease_until = NULL, due_at = \(bind: retryAt.storedMilliseconds)
+                WHERE id = \(bind: id)
+                """
+            ).run()
+        } else {
+            try await db.raw(
+                "UPDATE jobs SET last_error = \(bind: error), lease_until = NULL, dead = 1 WHERE id = \(bind: id)"
+            ).run()
+        }
+    }
+
+    /// When the scheduler must next wake up: the earliest due time of a job that is not leased.
+    public func nextJobDue() async throws -> Date? {
+        try await db.raw(
+            "SELECT MIN(CASE WHEN lease_until IS NULL OR lease_until < due_at THEN due_at ELSE lease_until END) AS due FROM jobs WHERE dead = 0"
+        ).first()?.optionalInt64("due").map { Date(timeIntervalSince1970: TimeInterval($0) / 1000) }
+    }
+
+    public func pendingJobCount() async throws -> Int {
+        Int(try await db.raw("SELECT COUNT(*) AS n FROM jobs WHERE dead = 0").first()?.int64("n") ?? 0)
+    }
+
+    public func deadJobs() async throws -> [Job] {
+        try await db.raw("SELECT * FROM jobs WHERE dead = 1 ORDER BY due_at").all().map { row in
+            Job(
+                id: UUID(uuidString: try row.string("id")) ?? UUID(),
+                kind: try decodeJSON(Job.Kind.self, try row.string("payload"), "job payload"),
+                dueAt: try row.date("due_at"),
+                attempts: Int(try row.int64("attempts")), lastError: try row.optionalString("last_error"))
+        }
+    }
+}

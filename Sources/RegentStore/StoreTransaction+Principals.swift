@@ -1,0 +1,67 @@
+public import RegentCore
+import SQLKit
+
+extension StoreTransaction {
+    public func insertPrincipal(_ principal: Principal, passwordHash: String?) async throws {
+        try await db.raw(
+            """
+            INSERT INTO principals (id, kind, name, display_name, email, enabled, password_hash, created_at)
+            VALUES (\(bind: principal.id.description), \(bind: principal.kind.rawValue), \(bind: principal.name),
+                    \(bind: principal.displayName), \(bind: principal.email), \(bind: principal.isEnabled ? 1 : 0),
+                    \(bind: passwordHash), \(bind: principal.createdAt.storedMilliseconds))
+            """
+        ).run()
+    }
+
+    public func setPrincipalEnabled(_ id: Principal.ID, _ enabled: Bool) async throws {
+        try await db.raw("UPDATE principals SET enabled = \(bind: enabled ? 1 : 0) WHERE id = \(bind: id.description)")
+            .run()
+    }
+
+    public func principal(id: Principal.ID) async throws -> Principal? {
+        try await db.raw("SELECT * FROM principals WHERE id = \(bind: id.description)").first().map(Self.principal)
+    }
+
+    public func principal(named name: String) async throws -> Principal? {
+        try await db.raw("SELECT * FROM principals WHERE name = \(bind: name)").first().map(Self.principal)
+    }
+
+    /// The stored bcrypt hash, for sign-in; nil for groups, services and users without a password.
+    public func passwordHash(of id: Principal.ID) async throws -> String? {
+        try await db.raw("SELECT password_hash FROM principals WHERE id = \(bind: id.description)").first()?
+            .optionalString("password_hash")
+    }
+
+    public func principals(limit: Int = 1000) async throws -> [Principal] {
+        try await db.raw("SELECT * FROM principals ORDER BY name LIMIT \(bind: limit)").all().map(Self.principal)
+    }
+
+    public func addMember(_ member: Principal.ID, to group: Principal.ID) async throws {
+        try await db.raw(
+            "INSERT INTO memberships (group_id, member_id) VALUES (\(bind: group.description), \(bind: member.description))"
+        ).run()
+    }
+
+    public func removeMember(_ member: Principal.ID, from group: Principal.ID) async throws {
+        try await db.raw(
+            "DELETE FROM memberships WHERE group_id = \(bind: group.description) AND member_id = \(bind: member.description)"
+        ).run()
+    }
+
+    public func membershipGraph() async throws -> MembershipGraph {
+        let rows = try await db.raw("SELECT group_id, member_id FROM memberships").all()
+        return MembershipGraph(edges: try rows.map { (try $0.id("group_id"), try $0.id("member_id")) })
+    }
+
+    static func principal(_ row: any SQLRow) throws -> Principal {
+        do {
+            return try Principal(
+                id: try row.id("id"), kind: try row.enumValue("kind", as: Principal.Kind.self),
+                name: try row.string("name"),
+                displayName: try row.string("display_name"), email: try row.optionalString("email"),
+                isEnabled: try row.int64("enabled") != 0, createdAt: try row.date("created_at"))
+        } catch let error as RegentError {
+            throw StoreError.corrupt("principal: \(error)")
+        }
+    }
+}

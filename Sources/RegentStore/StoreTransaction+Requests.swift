@@ -1,0 +1,79 @@
+public import Foundation
+public import RegentCore
+import SQLKit
+
+extension StoreTransaction {
+    /// Inserts or replaces the request's current state (requests are never deleted).
+    public func saveRequest(_ r: Request) async throws {
+        try await db.raw("DELETE FROM requests WHERE id = \(bind: r.id.description)").run()
+        try await db.raw(
+            """
+            INSERT INTO requests (id, action, requester_id, principal_id, role_id, scope, kind, justification,
+                                  ticket_system, ticket_number, requested_start, duration_seconds, target_assignment_id,
+                                  assignment_id, status, failed_rules, reason, approval, created_at, updated_at)
+            VALUES (\(bind: r.id.description), \(bind: r.action.rawValue), \(bind: r.requesterId.description),
+                    \(bind: r.principalId.description), \(bind: r.roleId.description), \(bind: r.scope.path),
+                    \(bind: r.kind.rawValue), \(bind: r.justification), \(bind: r.ticket?.system), \(bind: r.ticket?.number),
+                    \(bind: r.requestedStart?.storedMilliseconds), \(bind: r.duration?.seconds),
+                    \(bind: r.targetAssignmentId?.description), \(bind: r.assignmentId?.description),
+                    \(bind: r.status.rawValue), \(bind: try json(r.failedRules)), \(bind: r.reason),
+                    \(bind: try r.approval.map(json)), \(bind: r.createdAt.storedMilliseconds),
+                    \(bind: r.updatedAt.storedMilliseconds))
+            """
+        ).run()
+    }
+
+    public func request(id: Request.ID) async throws -> Request? {
+        try await db.raw("SELECT * FROM requests WHERE id = \(bind: id.description)").first().map(request(from:))
+    }
+
+    /// Requests, newest first, optionally of one status or one requester.
+    public func requests(status: Request.Status? = nil, requester: Principal.ID? = nil, limit: Int = 1000) async throws
+        -> [Request]
+    {
+        var query = SQLQueryString("SELECT * FROM requests WHERE 1 = 1")
+        if let status {
+            query.appendInterpolation(unsafeRaw: " AND status = ")
+            query.appendInterpolation(bind: status.rawValue)
+        }
+        if let requester {
+            query.appendInterpolation(unsafeRaw: " AND requester_id = ")
+            query.appendInterpolation(bind: requester.description)
+        }
+        query.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id LIMIT ")
+        query.appendInterpolation(bind: limit)
+        return try await db.raw(query).all().map(request(from:))
+    }
+
+    /// Start times of a principal's activations of a role since `since`, for `maxActivations`.
+    public func activationStarts(principal: Principal.ID, role: Role.ID, since: Date) async throws -> [Date] {
+        try await db.raw(
+            """
+            SELECT start_at FROM assignments WHERE principal_id = \(bind: principal.description)
+            AND role_id = \(bind: role.description) AND activated_from IS NOT NULL
+            AND start_at >= \(bind: since.storedMilliseconds)
+            """
+        ).all().map { try $0.date("start_at") }
+    }
+
+    private func request(from row: any SQLRow) throws -> Request {
+        let system = try row.optionalString("ticket_system")
+        let number = try row.optionalString("ticket_number")
+        return Request(
+            id: try row.id("id"), action: try row.enumValue("action", as: Request.Action.self),
+            requesterId: try row.id("requester_id"), principalId: try row.id("principal_id"),
+            roleId: try row.id("role_id"),
+            scope: try row.scope("scope"), kind: try row.enumValue("kind", as: Assignment.Kind.self),
+            justification: try row.optionalString("justification"),
+            ticket: system.map { Request.Ticket(system: $0, number: number ?? "") },
+            requestedStart: try row.optionalDate("requested_start"),
+            duration: try row.optionalInt64("duration_seconds").map(ISODuration.init(seconds:)),
+            targetAssignmentId: try row.optionalID("target_assignment_id"),
+            assignmentId: try row.optionalID("assignment_id"),
+            status: try row.enumValue("status", as: Request.Status.self),
+            failedRules: try decodeJSON([PolicyRule].self, try row.string("failed_rules"), "failed_rules"),
+            reason: try row.optionalString("reason"),
+            approval: try row.optionalString("approval").map { try decodeJSON(ApprovalProgress.self, $0, "approval") },
+            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+    }
+}

@@ -1,0 +1,105 @@
+public import Foundation
+public import RegentCore
+import SQLKit
+
+extension StoreTransaction {
+    public func insertRole(_ role: Role) async throws {
+        try await db.raw(
+            """
+            INSERT INTO roles (id, name, description, builtin, created_at)
+            VALUES (\(bind: role.id.description), \(bind: role.name), \(bind: role.description),
+                    \(bind: role.isBuiltIn ? 1 : 0), \(bind: role.createdAt.storedMilliseconds))
+            """
+        ).run()
+        for entitlement in role.entitlements {
+            try await db.raw(
+                """
+                INSERT INTO entitlements (role_id, target_id, value)
+                VALUES (\(bind: role.id.description), \(bind: entitlement.targetId.description), \(bind: entitlement.value))
+                """
+            ).run()
+        }
+    }
+
+    public func role(id: Role.ID) async throws -> Role? {
+        guard let row = try await db.raw("SELECT * FROM roles WHERE id = \(bind: id.description)").first() else {
+            return nil
+        }
+        return try await role(from: row)
+    }
+
+    public func role(named name: String) async throws -> Role? {
+        guard let row = try await db.raw("SELECT * FROM roles WHERE name = \(bind: name)").first() else { return nil }
+        return try await role(from: row)
+    }
+
+    public func roles(limit: Int = 1000) async throws -> [Role] {
+        var roles: [Role] = []
+        for row in try await db.raw("SELECT * FROM roles ORDER BY name LIMIT \(bind: limit)").all() {
+            roles.append(try await role(from: row))
+        }
+        return roles
+    }
+
+    private func role(from row: any SQLRow) async throws -> Role {
+        let id: Role.ID = try row.id("id")
+        let entitlements = try await db.raw(
+            "SELECT target_id, value FROM entitlements WHERE role_id = \(bind: id.description) ORDER BY target_id, value"
+        ).all().map { Entitlement(targetId: try $0.id("target_id"), value: try $0.string("value")) }
+        do {
+            return try Role(
+                id: id, name: try row.string("name"), description: try row.string("description"),
+                entitlements: entitlements,
+                isBuiltIn: try row.int64("builtin") != 0, createdAt: try row.date("created_at"))
+        } catch let error as RegentError {
+            throw StoreError.corrupt("role: \(error)")
+        }
+    }
+
+    /// Replaces the role's own policy at `scope`.
+    public func setPolicy(_ policy: Policy, role: Role.ID, scope: Scope, at time: Date) async throws {
+        try await db.raw(
+            "DELETE FROM policies WHERE role_id = \(bind: role.description) AND scope = \(bind: scope.path)"
+        ).run()
+        try await db.raw(
+            """
+            INSERT INTO policies (role_id, scope, body, updated_at)
+            VALUES (\(bind: role.description), \(bind: scope.path), \(bind: try json(policy)), \(bind: time.storedMilliseconds))
+            """
+        ).run()
+    }
+
+    /// Every policy the role has, at every scope, for resolving the effective one.
+    public func policies(role: Role.ID) async throws -> [(scope: Scope, policy: Policy)] {
+        try await db.raw("SELECT scope, body FROM policies WHERE role_id = \(bind: role.description)").all().map {
+            (try $0.scope("scope"), try decodeJSON(Policy.self, try $0.string("body"), "policy"))
+        }
+    }
+}
+
+extension StoreTransaction {
+    public func insertTarget(_ target: Target, at time: Date) async throws {
+        try await db.raw(
+            """
+            INSERT INTO targets (id, kind, name, scope, config, created_at)
+            VALUES (\(bind: target.id.description), \(bind: target.kind.rawValue), \(bind: target.name),
+                    \(bind: target.scope.path), \(bind: try json(target.config)), \(bind: time.storedMilliseconds))
+            """
+        ).run()
+    }
+
+    public func target(id: Target.ID) async throws -> Target? {
+        guard let row = try await db.raw("SELECT * FROM targets WHERE id = \(bind: id.description)").first() else {
+            return nil
+        }
+        do {
+            return try Target(
+                id: try row.id("id"), kind: try row.enumValue("kind", as: Target.Kind.self),
+                name: try row.string("name"),
+                scope: try row.scope("scope"),
+                config: try decodeJSON([String: String].self, try row.string("config"), "target config"))
+        } catch let error as RegentError {
+            throw StoreError.corrupt("target: \(error)")
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import RegentAudit
+import RegentStore
+
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Work with the audit log.", subcommands: [Verify.self])
+
+    /// `regent audit verify --db PATH`: recomputes the whole chain offline and checks the signed
+    /// checkpoints; exits non-zero naming the first bad record.
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Verify the audit chain offline.")
+
+        @Option(help: "Database (REGENT_DB): sqlite:PATH. Default sqlite:regent.db.")
+        var db: String?
+        @Option(name: .customLong("data-dir"), help: "Directory holding the signing key, to pin checkpoints to it.")
+        var dataDir: String?
+        @Flag(help: "Print the result as JSON.")
+        var json = false
+
+        func run() async throws {
+            let store: SQLStore
+            do {
+                let location = try DatabaseLocation(parsing: setting(db, "db", default: "sqlite:regent.db"))
+                if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
+                    throw DatabaseLocationError("no database at \(path)")
+                }
+                store = try await location.open()
+            } catch {
+                throw Regent.fail("\(error)")
+            }
+            let trustedKey = try trustedPublicKey()
+            let report: ChainVerifier.Report
+            do {
+                report = try await Self.verify(store, trustedKey: trustedKey)
+                try await store.close()
+            } catch {
+                try? await store.close()
+                throw Regent.fail("cannot read the audit log: \(error)")
+            }
+            if json {
+                let fields: [String: Any] = [
+                    "intact": report.isIntact, "events": report.verifiedEvents,
+                    "checkpoints": report.verifiedCheckpoints,
+                    "lastHash": report.lastHash, "firstBadRecord": report.problem.map { $0.seq } as Any,
+                    "problem": report.problem.map { $0.reason } as Any,
+                ]
+                let data = try JSONSerialization.data(
+                    withJSONObject: fields.compactMapValues { $0 }, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else if report.isIntact {
+                print(
+                    "audit chain intact: \(report.verifiedEvents) events, \(report.verifiedCheckpoints) signed checkpoints"
+                )
+            }
+            if let problem = report.problem {
+                throw Regent.fail("audit chain broken at \(problem)")
+            }
+        }
+
+        private func trustedPublicKey() throws -> String? {
+            guard let dataDir = setting(dataDir, "data-dir", default: "").nilIfEmpty else { return nil }
+            let path = URL(fileURLWithPath: dataDir).appendingPathComponent(AuditSigner.fileName).path
+            guard FileManager.default.fileExists(atPath: path) else { return nil }
+            do {
+                return try AuditSigner.loadOrCreate(in: URL(fileURLWithPath: dataDir)).publicKeyBase64
+            } catch {
+                throw Regent.fail("\(error)")
+            }
+        }
+
+        static func verify(_ store: SQLStore, trustedKey: String?) async throws -> ChainVerifier.Report {
+            var verifier = ChainVerifier(
+                checkpoints: try await store.transaction { try await $0.checkpoints() }, trustedKey: trustedKey)
+            var after: Int64 = 0
+            while true {
+                let from = after
+                let batch = try await store.transaction { try await $0.auditEvents(after: from, limit: 5000) }
+                guard let last = batch.last else { break }
+                for event in batch where verifier.feed(event) != nil { return verifier.finish() }
+                after = last.seq
+            }
+            return verifier.finish()
+        }
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Regent: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "regent",
+        abstract: "Regent: just-in-time privileged access, provisioned on real systems and audited.",
+        subcommands: [Serve.self, Audit.self])
+
+    /// Errors are one line on stderr and a non-zero exit, never a stack trace.
+    static func fail(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("regent: \(message)\n".utf8))
+        return ExitCode.failure
+    }
+}
+
+/// Flags, then the environment (`REGENT_` + the flag in upper snake case), then the default.
+func setting(_ flag: String?, _ name: String, default fallback: String) -> String {
+    if let flag { return flag }
+    let key = "REGENT_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
+    return ProcessInfo.processInfo.environment[key] ?? fallback
+}

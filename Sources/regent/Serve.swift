@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RegentAudit
+import RegentCore
+import RegentEngine
+import RegentServer
+import RegentStore
+import ServiceLifecycle
+import UnixSignals
+
+/// `regent serve`: the whole application, assembled in one place from configuration.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Regent server.")
+
+    @Option(help: "Address to listen on (REGENT_LISTEN). Default 127.0.0.1:8080.")
+    var listen: String?
+    @Option(help: "Database (REGENT_DB): sqlite:PATH. Default sqlite:regent.db.")
+    var db: String?
+    @Option(
+        name: .customLong("data-dir"), help: "Directory for keys (REGENT_DATA_DIR). Default: the working directory.")
+    var dataDir: String?
+    @Option(
+        name: .customLong("minimum-duration"),
+        help: "Shortest assignment or activation (REGENT_MINIMUM_DURATION). Default PT5M.")
+    var minimumDuration: String?
+    @Option(
+        name: .customLong("self-deactivation-delay"),
+        help: "No self-deactivation within this long after activation (REGENT_SELF_DEACTIVATION_DELAY). Default PT5M.")
+    var selfDeactivationDelay: String?
+
+    func run() async throws {
+        var logger = Logger(label: "regent")
+        logger.logLevel = .info
+        let configuration: (ServerConfiguration, DatabaseLocation, URL, Safeguards)
+        do {
+            configuration = try resolve()
+        } catch {
+            throw Regent.fail("\(error)")
+        }
+        let (server, database, dataDirectory, safeguards) = configuration
+
+        let store: SQLStore
+        let signer: AuditSigner
+        do {
+            signer = try AuditSigner.loadOrCreate(in: dataDirectory)
+            store = try await database.open()
+        } catch {
+            throw Regent.fail("\(error)")
+        }
+        let engine = Engine(
+            store: store, clock: SystemClock(), configuration: EngineConfiguration(safeguards: safeguards),
+            signer: signer,
+            logger: logger)
+        do {
+            try await bootstrapIfEmpty(engine)
+            try await engine.start()
+        } catch {
+            try? await store.close()
+            throw Regent.fail("cannot start: \(error)")
+        }
+        let app = try buildApplication(engine: engine, configuration: server, logger: logger) { port in
+            print("Regent is listening on http://\(server.host):\(port)")
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: app), .init(service: Scheduler(engine: engine))],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        try await engine.checkpointIfDue(force: true)
+        try await store.close()
+        print("Regent stopped.")
+    }
+
+    private func resolve() throws -> (ServerConfiguration, DatabaseLocation, URL, Safeguards) {
+        let listenText = setting(listen, "listen", default: "127.0.0.1:8080")
+        guard let colon = listenText.lastIndex(of: ":"), let port = Int(listenText[listenText.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:8080") }
+        var host = String(listenText[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let database = try DatabaseLocation(parsing: setting(db, "db", default: "sqlite:regent.db"))
+        let directory = URL(fileURLWithPath: setting(dataDir, "data-dir", default: "."))
+        let safeguards = Safeguards(
+            minimumDuration: try ISODuration(
+                parsing: setting(minimumDuration, "minimum-duration", default: "PT5M"), field: "--minimum-duration"),
+            selfDeactivationDelay: try ISODuration(
+                parsing: setting(selfDeactivationDelay, "self-deactivation-delay", default: "PT5M"),
+                field: "--self-deactivation-delay"))
+        return (ServerConfiguration(host: host, port: port), database, directory, safeguards)
+    }
+
+    /// On an empty database: creates `admin` with `REGENT_BOOTSTRAP_PASSWORD` or a one-time password
+    /// printed once here, and nowhere else.
+    private func bootstrapIfEmpty(_ engine: Engine) async throws {
+        let given = ProcessInfo.processInfo.environment["REGENT_BOOTSTRAP_PASSWORD"]
+        if let given, given.count < 12 {
+            throw ValidationError("REGENT_BOOTSTRAP_PASSWORD must be at least 12 characters")
+        }
+        let password = given ?? Self.oneTimePassword()
+        guard try await engine.bootstrap(administratorPasswordHash: try await PasswordHasher.hash(password)) else {
+            return
+        }
+        if given == nil {
+            print("Created the administrator 'admin' with the one-time password: \(password)")
+            print("It is shown only this once. Sign in and make admin rights eligible rather than permanent.")
+        } else {
+            print("Created the administrator 'admin' with the password from REGENT_BOOTSTRAP_PASSWORD.")
+        }
+    }
+
+    static func oneTimePassword() -> String {
+        let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<24).map { _ in alphabet.randomElement(using: &generator)! })
+    }
+}
