@@ -1,0 +1,110 @@
+import Foundation
+import RegentAudit
+import RegentCore
+import RegentEngine
+import RegentStore
+
+let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+/// An engine over a real SQLite store with a manual clock, bootstrapped with `admin`.
+struct Harness {
+    let clock: ManualClock
+    let store: SQLStore
+    let engine: Engine
+    let admin: ActorContext
+    let path: String?
+    let signer: AuditSigner
+
+    static func make(path: String? = nil, at start: Date = t0, signer: AuditSigner = .generate()) async throws
+        -> Harness
+    {
+        let clock = ManualClock(start)
+        let store = try await SQLStore.openSQLite(path: path)
+        let engine = Engine(
+            store: store, clock: clock, configuration: EngineConfiguration(checkpointEvery: 10), signer: signer)
+        _ = try await engine.bootstrap(administratorPasswordHash: "not-a-real-hash")
+        try await engine.start()
+        let adminPrincipal = try await store.transaction { try await $0.principal(named: "admin") }!
+        return Harness(
+            clock: clock, store: store, engine: engine,
+            admin: ActorContext(principalId: adminPrincipal.id, name: "admin", mfaVerifiedAt: start), path: path,
+            signer: signer)
+    }
+
+    /// Closes this store and opens the same file again at `time`, as a restarted server would.
+    func restart(at time: Date) async throws -> Harness {
+        try await store.close()
+        return try await Harness.make(path: path, at: time, signer: signer)
+    }
+
+    func close() async { try? await store.close() }
+
+    func user(_ name: String) async throws -> ActorContext {
+        let principal = try await engine.createPrincipal(
+            kind: .user, name: name, displayName: nil, email: nil, passwordHash: nil, by: admin)
+        return ActorContext(principalId: principal.id, name: name, mfaVerifiedAt: clock.now())
+    }
+
+    func group(_ name: String, members: [ActorContext]) async throws -> Principal.ID {
+        let group = try await engine.createPrincipal(
+            kind: .group, name: name, displayName: nil, email: nil, passwordHash: nil, by: admin)
+        for member in members { try await engine.addMember(member.principalId, to: group.id, by: admin) }
+        return group.id
+    }
+
+    func role(_ name: String, _ configure: (inout Policy) -> Void = { _ in }) async throws -> Role {
+        let role = try await engine.createRole(name: name, description: "", entitlements: [], by: admin)
+        var policy = Policy()
+        configure(&policy)
+        _ = try await engine.setPolicy(policy, role: role.id, scope: .root, by: admin)
+        return role
+    }
+
+    @discardableResult
+    func assign(
+        _ principal: Principal.ID, _ role: Role, kind: Assignment.Kind = .eligible, scope: Scope = .root,
+        duration: ISODuration? = nil
+    ) async throws -> Request {
+        try await engine.submit(
+            RequestDraft(
+                action: .adminAssign, requesterId: admin.principalId, principalId: principal, roleId: role.id,
+                scope: scope,
+                kind: kind, justification: "needed", duration: duration),
+            by: admin)
+    }
+
+    func activate(_ actor: ActorContext, _ role: Role, duration: ISODuration = .minutes(30), scope: Scope = .root)
+        async throws -> Request
+    {
+        var fresh = actor
+        fresh.mfaVerifiedAt = clock.now()
+        return try await engine.submit(
+            RequestDraft(
+                action: .selfActivate, requesterId: actor.principalId, principalId: actor.principalId, roleId: role.id,
+                scope: scope, kind: .active, justification: "INC-42", duration: duration),
+            by: fresh)
+    }
+
+    func auditEvents() async throws -> [AuditEvent] {
+        try await store.transaction { try await $0.auditEvents(after: 0, limit: 100_000) }
+    }
+
+    func verifyChain() async throws -> ChainVerifier.Report {
+        let checkpoints = try await store.transaction { try await $0.checkpoints() }
+        var verifier = ChainVerifier(checkpoints: checkpoints, trustedKey: signer.publicKeyBase64)
+        for event in try await auditEvents() { verifier.feed(event) }
+        return verifier.finish()
+    }
+}
+
+/// Runs `body` with a fresh in-memory harness and always closes its store.
+func withHarness(_ body: (Harness) async throws -> Void) async throws {
+    let harness = try await Harness.make()
+    do {
+        try await body(harness)
+        await harness.close()
+    } catch {
+        await harness.close()
+        throw error
+    }
+}

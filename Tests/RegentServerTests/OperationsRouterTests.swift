@@ -1,0 +1,76 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import RegentAudit
+import RegentEngine
+import RegentServer
+import RegentStore
+import Testing
+
+struct OperationsRouterTests {
+    func withApp(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let store = try await SQLStore.openSQLite(path: nil)
+        do {
+            let engine = Engine(
+                store: store, clock: ManualClock(Date(timeIntervalSince1970: 1_800_000_000)), signer: .generate())
+            _ = try await engine.bootstrap(administratorPasswordHash: "x")
+            try await engine.start()
+            let app = try buildApplication(
+                engine: engine, configuration: ServerConfiguration(host: "127.0.0.1", port: 0))
+            try await app.test(.router, body)
+            try await store.close()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
+    /// Liveness answers JSON {"status":"ok"}.
+    @Test func health() async throws {
+        try await withApp { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+                let body =
+                    try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+                #expect(body?["status"] as? String == "ok")
+            }
+        }
+    }
+
+    /// Readiness reports the database and the audit head after bootstrap.
+    @Test func readiness() async throws {
+        try await withApp { client in
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .ok)
+                let body =
+                    try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+                let checks = body?["checks"] as? [String: String]
+                #expect(checks?["database"] == "ok")
+                #expect(Int(checks?["auditSeq"] ?? "0") ?? 0 > 0)
+                #expect(checks?["checkIndex"] == "1")
+            }
+        }
+    }
+
+    /// The served document is the OpenAPI spec the code was generated from.
+    @Test func openAPIDocument() async throws {
+        try await withApp { client in
+            try await client.execute(uri: "/openapi.yaml", method: .get) { response in
+                #expect(response.status == .ok)
+                let text = String(buffer: response.body)
+                #expect(text.hasPrefix("openapi: \"3.1.0\""))
+                #expect(text.contains("operationId: getReadiness"))
+            }
+        }
+    }
+
+    /// Unknown paths are 404, not a crash.
+    @Test func unknownPath() async throws {
+        try await withApp { client in
+            try await client.execute(uri: "/v1/nothing", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+}
