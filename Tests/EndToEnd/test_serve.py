@@ -1,0 +1,78 @@
+"""`regent serve` from an empty directory, graceful shutdown, restart, and offline audit verification."""
+import json
+import signal
+import sqlite3
+import stat
+import urllib.request
+
+from conftest import regent
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        assert response.status == 200
+        return json.loads(response.read())
+
+
+def test_serve_in_empty_directory_bootstraps_and_stops_gracefully(server_factory, tmp_path):
+    server = server_factory().start()
+    assert get_json(server.url + "/healthz") == {"status": "ok"}
+    ready = get_json(server.url + "/readyz")
+    assert ready["status"] == "ok" and int(ready["checks"]["auditSeq"]) > 0
+    with urllib.request.urlopen(server.url + "/openapi.yaml", timeout=5) as response:
+        assert response.read().startswith(b'openapi: "3.1.0"')
+    assert server.stop(signal.SIGTERM) == 0
+    assert "one-time password" in server.output
+    assert "Regent stopped." in server.output
+    assert (tmp_path / "regent.db").exists()
+    key = tmp_path / "audit-signing.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+    # A restart keeps the data and never bootstraps (or prints a password) twice.
+    again = server_factory().start()
+    assert again.stop(signal.SIGINT) == 0
+    assert "one-time password" not in again.output
+
+    verified = regent("audit", "verify", "--db", "regent.db", "--data-dir", ".", "--json", cwd=tmp_path)
+    assert verified.returncode == 0, verified.stderr
+    report = json.loads(verified.stdout)
+    assert report["intact"] is True and report["events"] >= 4 and report["checkpoints"] >= 1
+
+
+def test_bootstrap_password_from_environment(server_factory, tmp_path):
+    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": "correct horse battery staple"}).start()
+    assert server.stop() == 0
+    assert "REGENT_BOOTSTRAP_PASSWORD" in server.output
+    assert "one-time password" not in server.output
+    with sqlite3.connect(tmp_path / "regent.db") as db:
+        (hashed,) = db.execute("SELECT password_hash FROM principals WHERE name = 'admin'").fetchone()
+    assert hashed.startswith("$2") and "correct horse" not in hashed
+
+
+def test_corrupted_audit_row_is_named(server_factory, tmp_path):
+    server = server_factory().start()
+    assert server.stop() == 0
+    with sqlite3.connect(tmp_path / "regent.db") as db:
+        db.execute("UPDATE audit_events SET reason = 'quietly rewritten' WHERE seq = 2")
+    result = regent("audit", "verify", "--db", str(tmp_path / "regent.db"), cwd=tmp_path)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "record 2" in lines[0], result.stderr
+
+
+def test_deleted_audit_row_is_named(server_factory, tmp_path):
+    server = server_factory().start()
+    assert server.stop() == 0
+    with sqlite3.connect(tmp_path / "regent.db") as db:
+        db.execute("DELETE FROM audit_events WHERE seq = 3")
+    result = regent("audit", "verify", "--db", "regent.db", cwd=tmp_path)
+    assert result.returncode != 0 and "record 3" in result.stderr
+
+
+def test_bad_configuration_is_one_line_and_nonzero(tmp_path):
+    for args in (["serve", "--db", "postgres://x@127.0.0.1/db"], ["serve", "--listen", "nonsense"],
+                 ["serve", "--minimum-duration", "5 minutes"], ["audit", "verify", "--db", "missing.db"]):
+        result = regent(*args, cwd=tmp_path)
+        assert result.returncode != 0, args
+        assert len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
+        assert result.stderr.startswith("regent: "), (args, result.stderr)
