@@ -54,6 +54,16 @@ public struct ActivationLimit: Hashable, Sendable, Codable {
     }
 }
 
+/// A policy's setting for `maxActivations`: an explicit "no limit" overrides an inherited limit.
+public enum ActivationCap: Hashable, Sendable, Codable {
+    case unlimited
+    case atMost(ActivationLimit)
+
+    var limit: ActivationLimit? {
+        if case .atMost(let limit) = self { limit } else { nil }
+    }
+}
+
 /// How long an admin-made assignment may last: permanent if allowed, otherwise at most `maximumDuration`.
 public struct AssignmentExpiration: Hashable, Sendable, Codable {
     public var allowPermanent: Bool

@@ -52,7 +52,7 @@ public struct EffectivePolicy: Hashable, Sendable {
         if let value = policy.approval { approval = value }
         if let value = policy.networks { networks = value }
         if let value = policy.timeWindows { timeWindows = value }
-        if let value = policy.maxActivations { maxActivations = value }
+        if let value = policy.maxActivations { maxActivations = value.limit }
         if let value = policy.eligibleExpiration { eligibleExpiration = value }
         if let value = policy.activeExpiration { activeExpiration = value }
         if let value = policy.activeRequireMfa { activeRequireMfa = value }

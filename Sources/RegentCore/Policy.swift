@@ -18,8 +18,8 @@ public struct Policy: Hashable, Sendable, Codable {
     public var networks: [NetworkRange]?
     /// Allowed time windows; an empty list allows any time.
     public var timeWindows: [TimeWindow]?
-    /// `.some(nil)` lifts an inherited limit.
-    public var maxActivations: ActivationLimit??
+    /// `.unlimited` lifts an inherited limit.
+    public var maxActivations: ActivationCap?
     public var eligibleExpiration: AssignmentExpiration?
     public var activeExpiration: AssignmentExpiration?
     public var activeRequireMfa: Bool?
@@ -61,7 +61,7 @@ public struct Policy: Hashable, Sendable, Codable {
             throw .invalid("activation.mfaFreshness", "MFA freshness is between 1 minute and 24 hours")
         }
         if let approval { try Self.validate(approval) }
-        if case .some(.some(let limit)) = maxActivations, limit.count < 1 || limit.window.seconds < 60 {
+        if let limit = maxActivations?.limit, limit.count < 1 || limit.window.seconds < 60 {
             throw .invalid(
                 "activation.conditions.maxActivations", "a limit is at least 1 activation per at least 1 minute")
         }

@@ -24,7 +24,8 @@ public enum PolicyRule: String, Sendable, Codable, CaseIterable, Comparable {
     case lastAdministrator
     case separationOfDuties
 
+    /// Declaration order, so refusals list rules the same way every time.
     public static func < (lhs: Self, rhs: Self) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
     }
 }

@@ -177,6 +177,9 @@ extension Request {
         updatedAt = now
         switch action {
         case .adminAssign, .adminRenew, .selfRenew, .selfActivate:
+            guard let newAssignmentId = assignmentId else {
+                throw RegentError(.invalidTransition, "the request reserved no assignment id", field: "requestId")
+            }
             let start = max(requestedStart ?? now, now)
             var end = duration.map { start + $0 }
             var origin: Assignment.ID?
@@ -189,7 +192,7 @@ extension Request {
                 origin = eligibility.id
             }
             let (assignment, effects) = Assignment.open(
-                id: assignmentId!, kind: kind, principalId: principalId, roleId: roleId, scope: scope, start: start,
+                id: newAssignmentId, kind: kind, principalId: principalId, roleId: roleId, scope: scope, start: start,
                 end: end, requestId: id, activatedFrom: origin, now: now)
             status = assignment.state == .scheduled ? .scheduled : (kind == .active ? .provisioning : .provisioned)
             return effects

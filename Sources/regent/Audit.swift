@@ -33,7 +33,7 @@ struct Audit: AsyncParsableCommand {
             let trustedKey = try trustedPublicKey()
             let report: ChainVerifier.Report
             do {
-                report = try await Self.verify(store, trustedKey: trustedKey)
+                report = try await store.verifyAuditChain(trustedKey: trustedKey)
                 try await store.close()
             } catch {
                 try? await store.close()
@@ -68,20 +68,6 @@ struct Audit: AsyncParsableCommand {
             } catch {
                 throw Regent.fail("\(error)")
             }
-        }
-
-        static func verify(_ store: SQLStore, trustedKey: String?) async throws -> ChainVerifier.Report {
-            var verifier = ChainVerifier(
-                checkpoints: try await store.transaction { try await $0.checkpoints() }, trustedKey: trustedKey)
-            var after: Int64 = 0
-            while true {
-                let from = after
-                let batch = try await store.transaction { try await $0.auditEvents(after: from, limit: 5000) }
-                guard let last = batch.last else { break }
-                for event in batch where verifier.feed(event) != nil { return verifier.finish() }
-                after = last.seq
-            }
-            return verifier.finish()
         }
     }
 }

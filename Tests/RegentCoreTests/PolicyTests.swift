@@ -1,3 +1,4 @@
+import Foundation
 import RegentCore
 import Testing
 
@@ -62,7 +63,7 @@ struct PolicyTests {
             $0.maximumDuration = .hours(1)
             $0.requireTicket = true
             $0.networks = [try! NetworkRange(parsing: "10.0.0.0/8")]
-            $0.maxActivations = .some(ActivationLimit(count: 2, window: .days(1)))
+            $0.maxActivations = .atMost(ActivationLimit(count: 2, window: .days(1)))
         }
         let context = RequestContext(
             now: t0, mfaVerifiedAt: t0 - 3600, sourceAddress: IPAddress("192.168.1.5"),
@@ -75,5 +76,23 @@ struct PolicyTests {
             failed == [
                 .maximumDuration, .requireJustification, .requireTicket, .requireMfa, .networks, .maxActivations,
             ])
+    }
+}
+
+struct PolicyCodingTests {
+    /// A stored policy reads back identical, including a lifted (explicitly absent) activation limit.
+    @Test func roundTrip() throws {
+        var lifted = Policy()
+        lifted.maxActivations = .unlimited
+        lifted.networks = [try NetworkRange(parsing: "10.0.0.0/8")]
+        lifted.timeWindows = [try TimeWindow(days: [1, 2], start: "09:00", end: "17:00", timeZone: "Europe/Paris")]
+        var limited = Policy()
+        limited.maxActivations = .atMost(ActivationLimit(count: 3, window: .days(1)))
+        for policy in [lifted, limited, Policy()] {
+            let decoded = try JSONDecoder().decode(Policy.self, from: try JSONEncoder().encode(policy))
+            #expect(decoded == policy)
+        }
+        #expect(EffectivePolicy.resolve([(.root, limited), (prod, lifted)], at: prod).maxActivations == nil)
+        #expect(EffectivePolicy.resolve([(.root, limited)], at: prod).maxActivations?.count == 3)
     }
 }

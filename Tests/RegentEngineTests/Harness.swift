@@ -90,10 +90,7 @@ struct Harness {
     }
 
     func verifyChain() async throws -> ChainVerifier.Report {
-        let checkpoints = try await store.transaction { try await $0.checkpoints() }
-        var verifier = ChainVerifier(checkpoints: checkpoints, trustedKey: signer.publicKeyBase64)
-        for event in try await auditEvents() { verifier.feed(event) }
-        return verifier.finish()
+        try await store.verifyAuditChain(trustedKey: signer.publicKeyBase64, batchSize: 7)
     }
 }
 

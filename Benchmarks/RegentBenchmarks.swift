@@ -1,0 +1,185 @@
+import Foundation
+import RegentAudit
+import RegentCore
+import RegentEngine
+import RegentStore
+
+/// Regent's benchmarks, run by `scripts/bench` on a release build. Each prints numbers, never a
+/// pass/fail: targets are read by people, not asserted in unit tests.
+@main
+enum RegentBenchmarks {
+    static func main() async throws {
+        let arguments = CommandLine.arguments.dropFirst()
+        func value(_ name: String, _ fallback: Int) -> Int {
+            guard let index = arguments.firstIndex(of: "--\(name)"), index + 1 < arguments.endIndex,
+                let number = Int(arguments[index + 1])
+            else { return fallback }
+            return number
+        }
+        let only = arguments.first { !$0.hasPrefix("--") && Int($0) == nil }
+        if only == nil || only == "check" {
+            checkIndex(
+                principals: value("principals", 100_000), assignments: value("assignments", 1_000_000),
+                checks: value("checks", 1_000_000))
+        }
+        if only == nil || only == "activate" {
+            try await activations(count: value("activations", 2000))
+        }
+        if only == nil || only == "verify" {
+            try await auditVerification(events: value("events", 1_000_000))
+        }
+    }
+
+    static func residentMegabytes() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
+        return kb / 1024
+    }
+
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9
+    }
+
+    /// `check(principal, role, scope, now)` over 1,000,000 active assignments of 100,000 principals.
+    static func checkIndex(principals: Int, assignments: Int, checks: Int) {
+        var generator = SystemRandomNumberGenerator()
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let people = (0..<principals).map { _ in Principal.ID(UUID()) }
+        let roles = (0..<1000).map { _ in Role.ID(UUID()) }
+        let scopes = [Scope.root] + (0..<100).map { try! Scope(parsing: "/env\($0 % 4)/team\($0)") }
+        let leafScopes = scopes.dropFirst().map { try! Scope(parsing: $0.path + "/db") }
+        let before = residentMegabytes()
+        var batch: [Assignment] = []
+        batch.reserveCapacity(assignments)
+        for n in 0..<assignments {
+            batch.append(
+                Assignment.open(
+                    id: Assignment.ID(UUID()), kind: .active, principalId: people[n % principals],
+                    roleId: roles.randomElement(using: &generator)!, scope: scopes.randomElement(using: &generator)!,
+                    start: now.addingTimeInterval(-60),
+                    end: now.addingTimeInterval(Double.random(in: 60...28_800, using: &generator)),
+                    requestId: nil, activatedFrom: nil, now: now.addingTimeInterval(-60)
+                ).0)
+        }
+        let held = (0..<1000).map { _ in batch.randomElement(using: &generator)! }
+        let index = CheckIndex()
+        let loadStart = ContinuousClock.now
+        index.load(batch, graph: MembershipGraph())
+        let loadTime = ContinuousClock.now - loadStart
+        batch = []
+        let memory = residentMegabytes() - before
+        var latencies: [Double] = []
+        latencies.reserveCapacity(checks)
+        var hits = 0
+        let clock = ContinuousClock()
+        for _ in 0..<checks {
+            // Half the checks ask about a role the principal holds (at a scope below it), half at random.
+            let known = Bool.random(using: &generator) ? held.randomElement(using: &generator)! : nil
+            let principal = known?.principalId ?? people.randomElement(using: &generator)!
+            let role = known?.roleId ?? roles.randomElement(using: &generator)!
+            let scope =
+                known.map { try! Scope(parsing: ($0.scope == .root ? "" : $0.scope.path) + "/db") }
+                ?? leafScopes.randomElement(using: &generator)!
+            let start = clock.now
+            if index.check(principal: principal, role: role, scope: scope, at: now) != nil { hits += 1 }
+            latencies.append(nanoseconds(clock.now - start))
+        }
+        latencies.sort()
+        print("check index: \(index.count) active assignments, \(principals) principals, load \(loadTime)")
+        print(
+            String(
+                format: "check index: median %.0f ns, p99 %.0f ns, max %.0f ns over %d checks (%d hits)",
+                percentile(latencies, 0.5), percentile(latencies, 0.99), latencies.last ?? 0, checks, hits))
+        print(String(format: "check index: resident memory for the index and its assignments ≈ %.0f MB", memory))
+    }
+
+    /// Auto-approved `selfActivate` on a SQLite file (WAL, synchronous=FULL), audit included.
+    static func activations(count: Int) async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("regent-bench-\(UUID()).db").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let store = try await SQLStore.openSQLite(path: path)
+        let engine = Engine(store: store, clock: SystemClock(), signer: .generate())
+        _ = try await engine.bootstrap(administratorPasswordHash: "x")
+        try await engine.start()
+        let admin = try await store.transaction { try await $0.principal(named: "admin") }!
+        let adminActor = ActorContext(principalId: admin.id, name: "admin", mfaVerifiedAt: Date())
+        let role = try await engine.createRole(name: "bench-role", description: "", entitlements: [], by: adminActor)
+        var users: [ActorContext] = []
+        for n in 0..<count {
+            let user = try await engine.createPrincipal(
+                kind: .user, name: "user\(n)", displayName: nil, email: nil, passwordHash: nil, by: adminActor)
+            _ = try await engine.submit(
+                RequestDraft(
+                    action: .adminAssign, requesterId: admin.id, principalId: user.id, roleId: role.id, scope: .root,
+                    kind: .eligible),
+                by: adminActor)
+            users.append(ActorContext(principalId: user.id, name: user.name))
+        }
+        let start = ContinuousClock.now
+        for var user in users {
+            user.mfaVerifiedAt = Date()
+            _ = try await engine.submit(
+                RequestDraft(
+                    action: .selfActivate, requesterId: user.principalId, principalId: user.principalId,
+                    roleId: role.id, scope: .root, kind: .active, justification: "bench", duration: .hours(1)),
+                by: user)
+        }
+        let elapsed = nanoseconds(ContinuousClock.now - start) / 1e9
+        try await store.close()
+        print(
+            String(
+                format:
+                    "activation: %d auto-approved activations in %.2f s = %.0f per second (SQLite WAL, synchronous=FULL, audit included)",
+                count, elapsed, Double(count) / elapsed))
+    }
+
+    /// Offline verification over a log of `events` records in SQLite, as `regent audit verify` does it.
+    static func auditVerification(events: Int) async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("regent-bench-audit-\(UUID()).db").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let store = try await SQLStore.openSQLite(path: path)
+        let signer = AuditSigner.generate()
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let fillStart = ContinuousClock.now
+        var written = 0
+        while written < events {
+            let batch = min(10_000, events - written)
+            let base = written
+            try await store.transaction { tx in
+                for n in 0..<batch {
+                    let event = try await tx.appendAudit(
+                        AuditDraft(
+                            id: UUID(), time: now.addingTimeInterval(Double(base + n)),
+                            actor: AuditActor(principalId: nil, name: "bench"),
+                            action: "request.created", subject: AuditSubject(scope: .root),
+                            details: ["n": String(base + n)]))
+                    if event.seq % 1000 == 0 {
+                        try await tx.insertCheckpoint(
+                            try signer.checkpoint(seq: event.seq, hash: event.hash, time: now))
+                    }
+                }
+            }
+            written += batch
+        }
+        let fill = nanoseconds(ContinuousClock.now - fillStart) / 1e9
+        let verifyStart = ContinuousClock.now
+        let report = try await store.verifyAuditChain(trustedKey: signer.publicKeyBase64)
+        let elapsed = nanoseconds(ContinuousClock.now - verifyStart) / 1e9
+        try await store.close()
+        precondition(report.isIntact && report.verifiedEvents == Int64(events), "the benchmark chain must verify")
+        print(
+            String(
+                format: "audit: wrote %d chained events in %.1f s (%.0f per second)", events, fill,
+                Double(events) / fill))
+        print(
+            String(
+                format: "audit verification: %d events and %d checkpoints in %.2f s = %.0f events per second",
+                events, report.verifiedCheckpoints, elapsed, Double(events) / elapsed))
+    }
+}
