@@ -59,6 +59,7 @@ let package = Package(
                 "RegentAudit",
                 "RegentStore",
                 "RegentConnectors",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -124,6 +125,7 @@ let package = Package(
             dependencies: [
                 "RegentServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],
             swiftSettings: strictSettings
         ),

@@ -44,10 +44,15 @@ public struct EngineConfiguration: Sendable {
     public var maximumJobAttempts: Int
     /// The scheduler wakes at least this often even with nothing due.
     public var maximumIdle: TimeInterval
+    /// A session unused this long ends…
+    public var sessionIdleTimeout: TimeInterval
+    /// …and every session ends this long after sign-in, used or not.
+    public var sessionLifetime: TimeInterval
 
     public init(
         safeguards: Safeguards = Safeguards(), checkpointEvery: Int64 = 1000, checkpointInterval: TimeInterval = 300,
-        jobLease: TimeInterval = 60, maximumJobAttempts: Int = 12, maximumIdle: TimeInterval = 30
+        jobLease: TimeInterval = 60, maximumJobAttempts: Int = 12, maximumIdle: TimeInterval = 30,
+        sessionIdleTimeout: TimeInterval = 1800, sessionLifetime: TimeInterval = 12 * 3600
     ) {
         self.safeguards = safeguards
         self.checkpointEvery = checkpointEvery
@@ -55,6 +60,8 @@ public struct EngineConfiguration: Sendable {
         self.jobLease = jobLease
         self.maximumJobAttempts = maximumJobAttempts
         self.maximumIdle = maximumIdle
+        self.sessionIdleTimeout = sessionIdleTimeout
+        self.sessionLifetime = sessionLifetime
     }
 }
 

@@ -1,13 +1,17 @@
 import Foundation
+import HTTPTypes
 import OpenAPIRuntime
 import RegentAPI
+import RegentCore
 import RegentEngine
 import RegentStore
 
 /// Implements the generated `APIProtocol` over the engine. Handlers translate between the API's
-/// types and the domain's; decisions belong to the engine.
+/// types and the domain's; decisions and refusals belong to the engine, and errors are mapped to
+/// problem+json in ``ProblemMiddleware``.
 struct APIHandler: APIProtocol {
     let engine: Engine
+    let verifier: any PasswordVerifier
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         .ok(.init(body: .json(.init(status: .ok))))
@@ -40,5 +44,109 @@ struct APIHandler: APIProtocol {
         -> Operations.GetOpenAPIDocument.Output
     {
         .ok(.init(body: .yaml(.init(OpenAPIDocument.yaml ?? Data()))))
+    }
+
+    func login(_ input: Operations.Login.Input) async throws -> Operations.Login.Output {
+        guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
+        let caller = Caller.current
+        let signedIn = try await engine.signIn(
+            username: body.username, password: body.password, sourceAddress: caller.sourceAddress,
+            userAgent: caller.userAgent, verifier: verifier)
+        let maxAge = Int(signedIn.expiresAt.timeIntervalSince(engine.clock.now()))
+        caller.cookies.set(
+            "\(AuthenticationMiddleware.cookieName)=\(signedIn.token); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Strict"
+        )
+        return .ok(.init(body: .json(.init(token: signedIn.token, mfaRequired: false, expiresAt: signedIn.expiresAt))))
+    }
+
+    func logout(_ input: Operations.Logout.Input) async throws -> Operations.Logout.Output {
+        let (session, actor) = try Caller.required()
+        try await engine.signOut(session, by: actor)
+        return .noContent(.init())
+    }
+
+    func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
+        let (session, _) = try Caller.required()
+        return .ok(.init(body: .json(.init(session.principal))))
+    }
+
+    func createRequest(_ input: Operations.CreateRequest.Input) async throws -> Operations.CreateRequest.Output {
+        let (_, actor) = try Caller.required()
+        guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
+        let action = try RegentCore.Request.Action(body.action)
+        let principalId =
+            if let reference = body.principalId {
+                try await engine.principal(named: reference).id
+            } else if action.isSelfService {
+                actor.principalId
+            } else { throw APIProblem.invalid("principalId", "an admin action names the principal") }
+        let kind: Assignment.Kind =
+            if let kind = body.kind { kind == .eligible ? .eligible : .active } else if action.isSelfService {
+                .active
+            } else {
+                throw APIProblem.invalid("kind", "an admin action names the kind: eligible or active")
+            }
+        let draft = RequestDraft(
+            action: action, requesterId: actor.principalId, principalId: principalId,
+            roleId: try await engine.role(named: body.roleId).id, scope: try Scope(parsing: body.scope), kind: kind,
+            justification: body.justification, ticket: body.ticket.map { .init(system: $0.system, number: $0.number) },
+            start: body.start, duration: try body.duration.map { try ISODuration(parsing: $0) },
+            targetAssignmentId: try body.assignmentId.map { try Self.id($0, "assignmentId") })
+        let validationOnly = body.isValidationOnly ?? false
+        let request = try await engine.submit(draft, by: actor, validationOnly: validationOnly)
+        return validationOnly ? .ok(.init(body: .json(.init(request)))) : .created(.init(body: .json(.init(request))))
+    }
+
+    func getRequest(_ input: Operations.GetRequest.Input) async throws -> Operations.GetRequest.Output {
+        let (_, actor) = try Caller.required()
+        let request = try await engine.request(try Self.id(input.path.requestId, "requestId"), visibleTo: actor)
+        return .ok(.init(body: .json(.init(request))))
+    }
+
+    func approveRequest(_ input: Operations.ApproveRequest.Input) async throws -> Operations.ApproveRequest.Output {
+        let (_, actor) = try Caller.required()
+        let justification: String? = if case .json(let body) = input.body { body.justification } else { nil }
+        let request = try await engine.approve(
+            try Self.id(input.path.requestId, "requestId"), by: actor, justification: justification)
+        return .ok(.init(body: .json(.init(request))))
+    }
+
+    func denyRequest(_ input: Operations.DenyRequest.Input) async throws -> Operations.DenyRequest.Output {
+        let (_, actor) = try Caller.required()
+        let justification: String? = if case .json(let body) = input.body { body.justification } else { nil }
+        let request = try await engine.deny(
+            try Self.id(input.path.requestId, "requestId"), by: actor, justification: justification)
+        return .ok(.init(body: .json(.init(request))))
+    }
+
+    func cancelRequest(_ input: Operations.CancelRequest.Input) async throws -> Operations.CancelRequest.Output {
+        let (_, actor) = try Caller.required()
+        let request = try await engine.cancel(try Self.id(input.path.requestId, "requestId"), by: actor)
+        return .ok(.init(body: .json(.init(request))))
+    }
+
+    /// Answers for the caller themself; about anyone else only for administrators and security readers.
+    func check(_ input: Operations.Check.Input) async throws -> Operations.Check.Output {
+        let (_, actor) = try Caller.required()
+        let principal = try await engine.principal(named: input.query.principal)
+        if principal.id != actor.principalId, try await !engine.mayReadAll(actor) {
+            throw APIProblem(
+                status: .forbidden, slug: "access-denied", title: "Not allowed", detail: "you may check only yourself")
+        }
+        let role = try await engine.role(named: input.query.role)
+        let match = engine.check(principal: principal.id, role: role.id, scope: try Scope(parsing: input.query.scope))
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        active: match != nil, assignmentId: match.map { $0.assignmentId.description },
+                        until: match?.until))))
+    }
+
+    static func id<T>(_ text: String, _ field: String) throws(APIProblem) -> Identifier<T> {
+        guard let id = Identifier<T>(text) else {
+            throw APIProblem.invalid(field, "'\(text.prefix(64))' is not a UUID")
+        }
+        return id
     }
 }

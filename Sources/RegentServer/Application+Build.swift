@@ -21,8 +21,11 @@ public func buildApplication(
     engine: Engine, configuration: ServerConfiguration, logger: Logger = Logger(label: "regent.server"),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    let router = Router()
-    try APIHandler(engine: engine).registerHandlers(on: router)
+    let router = Router(context: RegentRequestContext.self)
+    router.middlewares.add(ProblemMiddleware())
+    router.middlewares.add(BodyLimitMiddleware())
+    router.middlewares.add(AuthenticationMiddleware(engine: engine))
+    try APIHandler(engine: engine, verifier: BcryptVerifier()).registerHandlers(on: router)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Regent"),

@@ -77,6 +77,16 @@ enum Migrations {
                 signature TEXT NOT NULL)
             """,
             "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        ]
+        ],
+        // 2: sign-in sessions and API tokens, stored only as SHA-256 hashes of the bearer secret
+        [
+            """
+            CREATE TABLE sessions (
+                token_hash TEXT PRIMARY KEY, principal_id TEXT NOT NULL REFERENCES principals(id), kind TEXT NOT NULL,
+                created_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+                mfa_verified_at BIGINT, source_address TEXT, revoked_at BIGINT)
+            """,
+            "CREATE INDEX sessions_by_principal ON sessions (principal_id)",
+        ],
     ]
 }

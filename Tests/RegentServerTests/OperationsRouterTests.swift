@@ -28,7 +28,7 @@ struct OperationsRouterTests {
     /// Liveness answers JSON {"status":"ok"}.
     @Test func health() async throws {
         try await withApp { client in
-            try await client.execute(uri: "/healthz", method: .get) { response in
+            try await client.execute(uri: "/healthz", method: .get) { (response) async throws in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
                 let body =
@@ -41,7 +41,7 @@ struct OperationsRouterTests {
     /// Readiness reports the database and the audit head after bootstrap.
     @Test func readiness() async throws {
         try await withApp { client in
-            try await client.execute(uri: "/readyz", method: .get) { response in
+            try await client.execute(uri: "/readyz", method: .get) { (response) async throws in
                 #expect(response.status == .ok)
                 let body =
                     try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
@@ -56,7 +56,7 @@ struct OperationsRouterTests {
     /// The served document is the OpenAPI spec the code was generated from.
     @Test func openAPIDocument() async throws {
         try await withApp { client in
-            try await client.execute(uri: "/openapi.yaml", method: .get) { response in
+            try await client.execute(uri: "/openapi.yaml", method: .get) { (response) async throws in
                 #expect(response.status == .ok)
                 let text = String(buffer: response.body)
                 #expect(text.hasPrefix("openapi: \"3.1.0\""))
@@ -68,7 +68,7 @@ struct OperationsRouterTests {
     /// Unknown paths are 404, not a crash.
     @Test func unknownPath() async throws {
         try await withApp { client in
-            try await client.execute(uri: "/v1/nothing", method: .get) { response in
+            try await client.execute(uri: "/v1/nothing", method: .get) { (response) async throws in
                 #expect(response.status == .notFound)
             }
         }

@@ -1,0 +1,54 @@
+public import RegentCore
+import RegentStore
+
+/// Reads for the API: names or ids, and who may see a request.
+extension Engine {
+    /// A principal by id or unique name.
+    public func principal(named reference: String) async throws -> Principal {
+        try await store.transaction { tx in
+            if let id = Principal.ID(reference), let principal = try await tx.principal(id: id) { return principal }
+            if let principal = try await tx.principal(named: reference.lowercased()) { return principal }
+            throw RegentError(.notFound, "no such principal", field: "principal")
+        }
+    }
+
+    /// A role by id or unique name.
+    public func role(named reference: String) async throws -> Role {
+        try await store.transaction { tx in
+            if let id = Role.ID(reference), let role = try await tx.role(id: id) { return role }
+            if let role = try await tx.role(named: reference.lowercased()) { return role }
+            throw RegentError(.notFound, "no such role", field: "role")
+        }
+    }
+
+    /// A request as `actor` may see it: its requester, its beneficiary, anyone who may decide a stage
+    /// of it, or an administrator. Anyone else is told it does not exist, so ids cannot be probed.
+    public func request(_ id: Request.ID, visibleTo actor: ActorContext) async throws -> Request {
+        let now = clock.now()
+        return try await store.transaction { tx in
+            guard let request = try await tx.request(id: id) else {
+                throw RegentError(.notFound, "no such request", field: "requestId")
+            }
+            if request.requesterId == actor.principalId || request.principalId == actor.principalId { return request }
+            let identities = try await tx.membershipGraph().identities(of: actor.principalId)
+            let approvers = request.approval?.stages.flatMap { $0.approvers + ($0.escalation?.approvers ?? []) } ?? []
+            if !identities.isDisjoint(with: approvers) { return request }
+            if try await self.administrators(in: tx, now: now).contains(actor.principalId) { return request }
+            throw RegentError(.notFound, "no such request", field: "requestId")
+        }
+    }
+
+    /// Who may read everyone's assignments and checks: administrators and security readers.
+    public func mayReadAll(_ actor: ActorContext) async throws -> Bool {
+        let now = clock.now()
+        return try await store.transaction { tx in
+            if try await self.administrators(in: tx, now: now).contains(actor.principalId) { return true }
+            guard let reader = try await tx.role(named: Role.BuiltIn.securityReader.rawValue) else { return false }
+            let identities = try await tx.membershipGraph().identities(of: actor.principalId)
+            return try await tx.assignments(
+                AssignmentFilter(principalIds: identities, roleId: reader.id, kind: .active, states: [.active])
+            )
+            .contains { $0.isInForce(at: now) }
+        }
+    }
+}

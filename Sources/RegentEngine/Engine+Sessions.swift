@@ -1,0 +1,125 @@
+import Crypto
+public import Foundation
+import RegentAudit
+public import RegentCore
+import RegentStore
+
+/// Checks a password against a stored hash (bcrypt in the server); kept behind a protocol so the
+/// engine knows nothing of the hashing library.
+public protocol PasswordVerifier: Sendable {
+    func verify(_ password: String, against hash: String) async throws -> Bool
+    /// A valid hash of no one's password, checked when the user does not exist so that a wrong
+    /// name and a wrong password take the same time.
+    var decoyHash: String { get }
+}
+
+/// A new session: the bearer secret is returned once and stored only as its hash.
+public struct SignedIn: Sendable {
+    public var token: String
+    public var principal: Principal
+    public var expiresAt: Date
+}
+
+/// Who a bearer secret belongs to, after every check passed.
+public struct Authenticated: Sendable, Hashable {
+    public var principal: Principal
+    public var tokenHash: String
+    public var mfaVerifiedAt: Date?
+    public var expiresAt: Date
+}
+
+extension Engine {
+    /// Signs a user in with a password. Every attempt is audited; a failure says only that the
+    /// name or password is wrong.
+    public func signIn(
+        username: String, password: String, sourceAddress: IPAddress?, userAgent: String?,
+        verifier: any PasswordVerifier
+    ) async throws -> SignedIn {
+        let now = clock.now()
+        let actorName = String(username.prefix(128))
+        let (principal, hash) = try await store.transaction { tx -> (Principal?, String?) in
+            guard let principal = try await tx.principal(named: username.lowercased()), principal.kind == .user else {
+                return (nil, nil)
+            }
+            return (principal, try await tx.passwordHash(of: principal.id))
+        }
+        let matches = try await verifier.verify(password, against: hash ?? verifier.decoyHash) && hash != nil
+        let actor = AuditActor(
+            principalId: principal?.id, name: actorName, sourceAddress: sourceAddress?.description, userAgent: userAgent
+        )
+        guard let principal, matches, principal.isEnabled else {
+            let reason =
+                principal?.isEnabled == false && matches ? "the account is disabled" : "invalid username or password"
+            try await store.transaction { tx in
+                try await self.audit(
+                    AuditNote("auth.login.failed", .denied, reason: reason), in: tx,
+                    context: AuditContext(
+                        actor: actor, subject: AuditSubject(principalId: principal?.id), correlationId: nil),
+                    now: now)
+            }
+            throw RegentError(.accessDenied, "invalid username or password", field: "credentials")
+        }
+        let token = Self.newToken()
+        let expiresAt = now.addingTimeInterval(configuration.sessionLifetime)
+        try await store.transaction { tx in
+            try await tx.insertSession(
+                StoredSession(
+                    tokenHash: Self.hash(token), principalId: principal.id, createdAt: now, lastSeenAt: now,
+                    expiresAt: expiresAt, sourceAddress: sourceAddress?.description))
+            try await self.audit(
+                AuditNote("auth.login.succeeded"), in: tx,
+                context: AuditContext(
+                    actor: actor, subject: AuditSubject(principalId: principal.id), correlationId: nil),
+                now: now)
+        }
+        return SignedIn(token: token, principal: principal, expiresAt: expiresAt)
+    }
+
+    /// Resolves a bearer secret to its principal, or nil when it is unknown, revoked, expired, idle
+    /// too long, or its principal is disabled.
+    public func authenticate(token: String) async throws -> Authenticated? {
+        guard !token.isEmpty, token.count <= 256 else { return nil }
+        let now = clock.now()
+        let tokenHash = Self.hash(token)
+        let idle = configuration.sessionIdleTimeout
+        return try await store.transaction { tx -> Authenticated? in
+            guard let session = try await tx.session(tokenHash: tokenHash), session.revokedAt == nil,
+                now < session.expiresAt,
+                now.timeIntervalSince(session.lastSeenAt) < idle,
+                let principal = try await tx.principal(id: session.principalId), principal.isEnabled
+            else { return nil }
+            // Written at most once a minute: enough for the idle timeout, cheap for busy clients.
+            if now.timeIntervalSince(session.lastSeenAt) >= 60 {
+                try await tx.touchSession(tokenHash: tokenHash, at: now)
+            }
+            return Authenticated(
+                principal: principal, tokenHash: tokenHash, mfaVerifiedAt: session.mfaVerifiedAt,
+                expiresAt: session.expiresAt)
+        }
+    }
+
+    /// Ends the session; audited.
+    public func signOut(_ session: Authenticated, by actor: ActorContext) async throws {
+        let now = clock.now()
+        try await store.transaction { tx in
+            try await tx.revokeSession(tokenHash: session.tokenHash, at: now)
+            try await self.audit(
+                AuditNote("auth.logout"), in: tx,
+                context: AuditContext(
+                    actor: actor.auditActor, subject: AuditSubject(principalId: actor.principalId), correlationId: nil),
+                now: now)
+        }
+    }
+
+    static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return "rgt_"
+            + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

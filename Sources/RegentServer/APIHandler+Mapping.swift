@@ -1,0 +1,52 @@
+import Foundation
+import RegentAPI
+import RegentCore
+
+/// Domain values → API shapes. Field names are the contract (DESIGN.md §7).
+extension Components.Schemas.Principal {
+    init(_ principal: RegentCore.Principal) {
+        self.init(
+            id: principal.id.description, kind: .init(rawValue: principal.kind.rawValue) ?? .user, name: principal.name,
+            displayName: principal.displayName, email: principal.email, enabled: principal.isEnabled)
+    }
+}
+
+extension Components.Schemas.Request {
+    init(_ request: RegentCore.Request) {
+        self.init(
+            id: request.id.description, action: .init(rawValue: request.action.rawValue) ?? .selfActivate,
+            status: .init(rawValue: request.status.rawValue) ?? .failed, requesterId: request.requesterId.description,
+            principalId: request.principalId.description, roleId: request.roleId.description, scope: request.scope.path,
+            kind: request.kind == .eligible ? .eligible : .active, assignmentId: request.assignmentId?.description,
+            targetAssignmentId: request.targetAssignmentId?.description, start: request.requestedStart,
+            duration: request.duration?.description, justification: request.justification,
+            ticket: request.ticket.map { .init(system: $0.system, number: $0.number) },
+            failedRules: request.failedRules.map(\.rawValue), reason: request.reason,
+            approval: request.approval.map(Components.Schemas.ApprovalState.init), createdAt: request.createdAt,
+            updatedAt: request.updatedAt)
+    }
+}
+
+extension Components.Schemas.ApprovalState {
+    init(_ progress: ApprovalProgress) {
+        self.init(
+            currentStage: progress.currentStage + 1, deadline: progress.deadline,
+            stages: progress.stages.map {
+                .init(
+                    approvers: $0.approvers.map(\.description), requiredApprovals: $0.requiredApprovals,
+                    timeout: $0.timeout.description)
+            },
+            decisions: progress.decisions.map {
+                .init(
+                    stage: $0.stage + 1, approverId: $0.approverId.description,
+                    decision: $0.verdict == .approve ? .approve : .deny, justification: $0.justification, at: $0.at)
+            })
+    }
+}
+
+extension RegentCore.Request.Action {
+    init(_ action: Components.Schemas.RequestAction) throws(APIProblem) {
+        guard let value = Self(rawValue: action.rawValue) else { throw APIProblem.invalid("action", "unknown action") }
+        self = value
+    }
+}

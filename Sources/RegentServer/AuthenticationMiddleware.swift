@@ -1,0 +1,38 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import RegentCore
+import RegentEngine
+
+/// Resolves the caller once per request (bearer token or session cookie) and makes it available to
+/// the handlers. It never refuses on its own: each operation decides whether it needs a caller.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = RegentRequestContext
+    static let cookieName = "regent_session"
+
+    let engine: Engine
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var caller = Caller(
+            session: nil, sourceAddress: nil, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })
+        caller.sourceAddress = context.remoteAddress?.ipAddress.flatMap(IPAddress.init)
+        if let token = Self.token(in: request) {
+            caller.session = try await engine.authenticate(token: token)
+            guard caller.session != nil else { throw APIProblem.unauthenticated }
+        }
+        var response = try await Caller.$current.withValue(caller) { try await next(request, context) }
+        for cookie in caller.cookies.all { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return response
+    }
+
+    static func token(in request: Request) -> String? {
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]) }
+            return ""
+        }
+        return request.cookies[cookieName]?.value
+    }
+}

@@ -1,0 +1,36 @@
+import RegentCore
+import RegentEngine
+import Synchronization
+
+/// Who is calling, resolved once per HTTP request by ``AuthenticationMiddleware`` and read by the
+/// generated handlers, which do not see the router's context.
+struct Caller: Sendable {
+    @TaskLocal static var current = Caller(session: nil, sourceAddress: nil, userAgent: nil)
+
+    var session: Authenticated?
+    var sourceAddress: IPAddress?
+    var userAgent: String?
+    /// Cookies a handler wants set. The generated code percent-encodes header values, which would
+    /// mangle `Set-Cookie`, so the middleware writes them verbatim.
+    let cookies = CookieJar()
+
+    /// The signed-in actor, or 401 `unauthenticated`.
+    static func required() throws(APIProblem) -> (Authenticated, ActorContext) {
+        let caller = current
+        guard let session = caller.session else { throw APIProblem.unauthenticated }
+        return (session, caller.actor(session))
+    }
+
+    func actor(_ session: Authenticated) -> ActorContext {
+        ActorContext(
+            principalId: session.principal.id, name: session.principal.name, sourceAddress: sourceAddress,
+            userAgent: userAgent, mfaVerifiedAt: session.mfaVerifiedAt)
+    }
+}
+
+final class CookieJar: Sendable {
+    private let values = Mutex<[String]>([])
+
+    func set(_ cookie: String) { values.withLock { $0.append(cookie) } }
+    var all: [String] { values.withLock { $0 } }
+}

@@ -1,0 +1,71 @@
+public import Foundation
+public import RegentCore
+import SQLKit
+
+/// A signed-in session (or, later, an API token), keyed by the SHA-256 of its bearer secret so a
+/// copy of the database never yields a usable credential.
+public struct StoredSession: Hashable, Sendable {
+    public var tokenHash: String
+    public var principalId: Principal.ID
+    public var createdAt: Date
+    public var lastSeenAt: Date
+    public var expiresAt: Date
+    public var mfaVerifiedAt: Date?
+    public var sourceAddress: String?
+    public var revokedAt: Date?
+
+    public init(
+        tokenHash: String, principalId: Principal.ID, createdAt: Date, lastSeenAt: Date, expiresAt: Date,
+        mfaVerifiedAt: Date? = nil, sourceAddress: String? = nil, revokedAt: Date? = nil
+    ) {
+        self.tokenHash = tokenHash
+        self.principalId = principalId
+        self.createdAt = createdAt
+        self.lastSeenAt = lastSeenAt
+        self.expiresAt = expiresAt
+        self.mfaVerifiedAt = mfaVerifiedAt
+        self.sourceAddress = sourceAddress
+        self.revokedAt = revokedAt
+    }
+}
+
+extension StoreTransaction {
+    public func insertSession(_ session: StoredSession) async throws {
+        try await db.raw(
+            """
+            INSERT INTO sessions (token_hash, principal_id, kind, created_at, last_seen_at, expires_at, mfa_verified_at,
+                                  source_address, revoked_at)
+            VALUES (\(bind: session.tokenHash), \(bind: session.principalId.description), 'session',
+                    \(bind: session.createdAt.storedMilliseconds), \(bind: session.lastSeenAt.storedMilliseconds),
+                    \(bind: session.expiresAt.storedMilliseconds), \(bind: session.mfaVerifiedAt?.storedMilliseconds),
+                    \(bind: session.sourceAddress), NULL)
+            """
+        ).run()
+    }
+
+    public func session(tokenHash: String) async throws -> StoredSession? {
+        guard let row = try await db.raw("SELECT * FROM sessions WHERE token_hash = \(bind: tokenHash)").first() else {
+            return nil
+        }
+        return StoredSession(
+            tokenHash: try row.string("token_hash"), principalId: try row.id("principal_id"),
+            createdAt: try row.date("created_at"), lastSeenAt: try row.date("last_seen_at"),
+            expiresAt: try row.date("expires_at"), mfaVerifiedAt: try row.optionalDate("mfa_verified_at"),
+            sourceAddress: try row.optionalString("source_address"), revokedAt: try row.optionalDate("revoked_at"))
+    }
+
+    public func touchSession(tokenHash: String, at time: Date) async throws {
+        try await db.raw(
+            "UPDATE sessions SET last_seen_at = \(bind: time.storedMilliseconds) WHERE token_hash = \(bind: tokenHash)"
+        ).run()
+    }
+
+    public func revokeSession(tokenHash: String, at time: Date) async throws {
+        try await db.raw(
+            """
+            UPDATE sessions SET revoked_at = \(bind: time.storedMilliseconds)
+            WHERE token_hash = \(bind: tokenHash) AND revoked_at IS NULL
+            """
+        ).run()
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import RegentAudit
+import RegentCore
+import RegentEngine
+import RegentStore
+import Testing
+
+struct AuthRouterTests {
+    /// A correct password yields a token and an HttpOnly, SameSite=Strict session cookie; both work.
+    @Test func loginBearerAndCookie() async throws {
+        try await ServerHarness.run { h, client in
+            try await h.user("alice")
+            let cookie = try await client.execute(
+                uri: "/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                body: json(["username": "alice", "password": "correct horse"])
+            ) { (response) async throws in
+                #expect(response.status == .ok)
+                #expect(try object(response)["mfaRequired"] as? Bool == false)
+                let setCookie = try #require(response.headers[.setCookie])
+                #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"))
+                return String(setCookie.split(separator: ";")[0])
+            }
+            let token = try await h.token(client, "alice")
+            for headers: HTTPFields in [bearer(token), [.cookie: cookie]] {
+                try await client.execute(uri: "/v1/me", method: .get, headers: headers) { (response) async throws in
+                    #expect(response.status == .ok)
+                    #expect(try object(response)["name"] as? String == "alice")
+                }
+            }
+        }
+    }
+
+    /// A wrong password and an unknown user get the same 401 problem, and both are audited.
+    @Test func failedLogins() async throws {
+        try await ServerHarness.run { h, client in
+            try await h.user("alice")
+            for (name, password) in [("alice", "wrong"), ("mallory", "whatever")] {
+                try await client.execute(
+                    uri: "/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                    body: json(["username": name, "password": password])
+                ) { (response) async throws in
+                    #expect(response.status == .unauthorized)
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                    #expect(try object(response)["type"] as? String == "urn:regent:problem:invalid-credentials")
+                }
+            }
+            let failures = try await h.store.transaction { try await $0.auditEvents(after: 0, limit: 1000) }
+                .filter { $0.action == "auth.login.failed" }
+            #expect(failures.map(\.actor.name) == ["alice", "mallory"])
+            #expect(failures.allSatisfy { $0.outcome == .denied })
+        }
+    }
+
+    /// Without a session, with a made-up token, after logout, after the idle timeout, and for a
+    /// disabled user: 401.
+    @Test func sessionsEnd() async throws {
+        try await ServerHarness.run { h, client in
+            let alice = try await h.user("alice")
+            func me(_ headers: HTTPFields) async throws -> HTTPResponse.Status {
+                try await client.execute(uri: "/v1/me", method: .get, headers: headers) { $0.status }
+            }
+            #expect(try await me([:]) == .unauthorized)
+            #expect(try await me(bearer("rgt_made_up")) == .unauthorized)
+
+            let loggedOut = try await h.token(client, "alice")
+            try await client.execute(uri: "/v1/auth/logout", method: .post, headers: bearer(loggedOut)) {
+                #expect($0.status == .noContent)
+            }
+            #expect(try await me(bearer(loggedOut)) == .unauthorized)
+
+            let idle = try await h.token(client, "alice")
+            h.clock.advance(by: 1799)
+            #expect(try await me(bearer(idle)) == .ok)
+            h.clock.advance(by: 1800)
+            #expect(try await me(bearer(idle)) == .unauthorized)
+
+            let disabled = try await h.token(client, "alice")
+            try await h.store.transaction { try await $0.setPrincipalEnabled(alice.id, false) }
+            #expect(try await me(bearer(disabled)) == .unauthorized)
+        }
+    }
+
+    /// Malformed JSON, unknown fields' types, and a body over 1 MiB are refused as problems, never 500.
+    @Test func badBodies() async throws {
+        try await ServerHarness.run { _, client in
+            let cases: [(String, HTTPResponse.Status)] = [
+                ("{", .badRequest), (#"{"username": 5, "password": "x"}"#, .badRequest),
+                (#"{"password": "x"}"#, .badRequest),
+                (#"{"username": "a", "password": "x", "extra": 1}"#, .badRequest),
+                (String(repeating: "x", count: (1 << 20) + 1), .contentTooLarge),
+            ]
+            for (body, status) in cases {
+                try await client.execute(
+                    uri: "/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: body)
+                ) { (response) async throws in
+                    #expect(response.status == status, "\(body.prefix(40))")
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                }
+            }
+        }
+    }
+}

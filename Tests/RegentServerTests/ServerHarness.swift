@@ -1,0 +1,90 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdBcrypt
+import HummingbirdTesting
+import NIOCore
+import RegentAudit
+import RegentCore
+import RegentEngine
+import RegentServer
+import RegentStore
+
+let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+/// A bootstrapped engine on in-memory SQLite with a manual clock, its router, and helpers to sign in.
+struct ServerHarness {
+    let engine: Engine
+    let clock: ManualClock
+    let store: SQLStore
+    let admin: ActorContext
+
+    /// Cost 4 keeps tests fast; the verifier reads the cost from the hash.
+    static func hash(_ password: String) -> String { Bcrypt.hash(password, cost: 4) }
+
+    static func run(_ body: @Sendable (ServerHarness, any TestClientProtocol) async throws -> Void) async throws {
+        let store = try await SQLStore.openSQLite(path: nil)
+        do {
+            let clock = ManualClock(t0)
+            let engine = Engine(store: store, clock: clock, signer: .generate())
+            _ = try await engine.bootstrap(administratorPasswordHash: hash("admin-password"))
+            try await engine.start()
+            let admin = try await store.transaction { try await $0.principal(named: "admin") }!
+            let harness = ServerHarness(
+                engine: engine, clock: clock, store: store,
+                admin: ActorContext(principalId: admin.id, name: "admin", mfaVerifiedAt: t0))
+            let app = try buildApplication(
+                engine: engine, configuration: ServerConfiguration(host: "127.0.0.1", port: 0))
+            try await app.test(.router) { client in try await body(harness, client) }
+            try await store.close()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
+    @discardableResult
+    func user(_ name: String, password: String = "correct horse") async throws -> Principal {
+        try await engine.createPrincipal(
+            kind: .user, name: name, displayName: nil, email: nil, passwordHash: Self.hash(password), by: admin)
+    }
+
+    func role(_ name: String, _ configure: (inout Policy) -> Void = { _ in }) async throws -> Role {
+        let role = try await engine.createRole(name: name, description: "", entitlements: [], by: admin)
+        var policy = Policy()
+        configure(&policy)
+        _ = try await engine.setPolicy(policy, role: role.id, scope: .root, by: admin)
+        return role
+    }
+
+    func token(_ client: any TestClientProtocol, _ name: String, password: String = "correct horse") async throws
+        -> String
+    {
+        try await client.execute(
+            uri: "/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+            body: json(["username": name, "password": password])
+        ) { (response) async throws in
+            guard response.status == .ok, let token = try object(response)["token"] as? String else {
+                throw HarnessError("login of \(name) failed with \(response.status)")
+            }
+            return token
+        }
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+func json(_ value: Any) -> ByteBuffer {
+    ByteBuffer(bytes: (try? JSONSerialization.data(withJSONObject: value)) ?? Data())
+}
+
+func object(_ response: TestResponse) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any] ?? [:]
+}
+
+func bearer(_ token: String) -> HTTPFields {
+    [.authorization: "Bearer \(token)", .contentType: "application/json"]
+}
