@@ -35,42 +35,12 @@ public struct AuditSigner: Sendable {
 
     public static let fileName = "audit-signing.key"
 
-    /// Loads the key from `directory`, creating it (0600) if it does not exist yet. A key file that
-    /// others can read is refused rather than silently trusted.
+    /// Loads the key from `directory`, creating it (0600) if it does not exist yet.
     public static func loadOrCreate(in directory: URL) throws(AuditError) -> AuditSigner {
-        let url = directory.appendingPathComponent(fileName)
-        let manager = FileManager.default
-        if manager.fileExists(atPath: url.path) {
-            guard let attributes = try? manager.attributesOfItem(atPath: url.path),
-                let permissions = attributes[.posixPermissions] as? Int
-            else { throw AuditError.badKey("cannot read \(url.path)") }
-            guard permissions & 0o077 == 0 else {
-                throw AuditError.badKey(
-                    "\(url.path) is readable by others (mode \(String(permissions, radix: 8))); chmod 600 it")
-            }
-            guard let data = manager.contents(atPath: url.path), let raw = Data(base64Encoded: data.trimmedBase64)
-            else {
-                throw AuditError.badKey("cannot read \(url.path)")
-            }
-            return try AuditSigner(rawKey: raw)
-        }
-        let signer = generate()
-        do {
-            try manager.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw AuditError.badKey("cannot create \(directory.path): \(error)")
-        }
-        let contents = Data((signer.key.rawRepresentation.base64EncodedString() + "\n").utf8)
-        guard manager.createFile(atPath: url.path, contents: contents, attributes: [.posixPermissions: 0o600]) else {
-            throw AuditError.badKey("cannot write \(url.path)")
-        }
-        return signer
-    }
-}
-
-extension Data {
-    fileprivate var trimmedBase64: String {
-        String(decoding: self, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try AuditSigner(
+            rawKey: KeyFile.loadOrCreate(named: fileName, in: directory) {
+                Curve25519.Signing.PrivateKey().rawRepresentation
+            })
     }
 }
 

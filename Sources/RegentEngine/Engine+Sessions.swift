@@ -18,6 +18,8 @@ public struct SignedIn: Sendable {
     public var token: String
     public var principal: Principal
     public var expiresAt: Date
+    /// The user has TOTP: the session can do nothing but the MFA step until a code is verified.
+    public var mfaRequired: Bool
 }
 
 /// Who a bearer secret belongs to, after every check passed.
@@ -26,6 +28,8 @@ public struct Authenticated: Sendable, Hashable {
     public var tokenHash: String
     public var mfaVerifiedAt: Date?
     public var expiresAt: Date
+    /// Signed in with a password but the enrolled second factor is not verified yet.
+    public var mfaPending: Bool
 }
 
 extension Engine {
@@ -61,7 +65,7 @@ extension Engine {
         }
         let token = Self.newToken()
         let expiresAt = now.addingTimeInterval(configuration.sessionLifetime)
-        try await store.transaction { tx in
+        let mfaRequired = try await store.transaction { tx in
             try await tx.insertSession(
                 StoredSession(
                     tokenHash: Self.hash(token), principalId: principal.id, createdAt: now, lastSeenAt: now,
@@ -71,8 +75,9 @@ extension Engine {
                 context: AuditContext(
                     actor: actor, subject: AuditSubject(principalId: principal.id), correlationId: nil),
                 now: now)
+            return try await tx.totpEnrollment(of: principal.id)?.confirmedAt != nil
         }
-        return SignedIn(token: token, principal: principal, expiresAt: expiresAt)
+        return SignedIn(token: token, principal: principal, expiresAt: expiresAt, mfaRequired: mfaRequired)
     }
 
     /// Resolves a bearer secret to its principal, or nil when it is unknown, revoked, expired, idle
@@ -92,9 +97,10 @@ extension Engine {
             if now.timeIntervalSince(session.lastSeenAt) >= 60 {
                 try await tx.touchSession(tokenHash: tokenHash, at: now)
             }
+            let enrolled = try await tx.totpEnrollment(of: principal.id)?.confirmedAt != nil
             return Authenticated(
                 principal: principal, tokenHash: tokenHash, mfaVerifiedAt: session.mfaVerifiedAt,
-                expiresAt: session.expiresAt)
+                expiresAt: session.expiresAt, mfaPending: enrolled && session.mfaVerifiedAt == nil)
         }
     }
 

@@ -74,19 +74,22 @@ public final class Engine: Sendable {
     public let configuration: EngineConfiguration
     public let index = CheckIndex()
     let signer: AuditSigner?
+    let secrets: SecretBox
     let provisioners: ProvisionerRegistry
     let logger: Logger
     let wakeup = Wakeup()
 
     public init(
         store: any Store, clock: any EngineClock, configuration: EngineConfiguration = EngineConfiguration(),
-        signer: AuditSigner?, provisioners: ProvisionerRegistry = ProvisionerRegistry(),
+        signer: AuditSigner?, secrets: SecretBox = .ephemeral(),
+        provisioners: ProvisionerRegistry = ProvisionerRegistry(),
         logger: Logger = Logger(label: "regent.engine")
     ) {
         self.store = store
         self.clock = clock
         self.configuration = configuration
         self.signer = signer
+        self.secrets = secrets
         self.provisioners = provisioners
         self.logger = logger
     }

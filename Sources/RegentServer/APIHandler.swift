@@ -56,11 +56,43 @@ struct APIHandler: APIProtocol {
         caller.cookies.set(
             "\(AuthenticationMiddleware.cookieName)=\(signedIn.token); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Strict"
         )
-        return .ok(.init(body: .json(.init(token: signedIn.token, mfaRequired: false, expiresAt: signedIn.expiresAt))))
+        return .ok(
+            .init(
+                body: .json(
+                    .init(token: signedIn.token, mfaRequired: signedIn.mfaRequired, expiresAt: signedIn.expiresAt))))
+    }
+
+    func verifyMfa(_ input: Operations.VerifyMfa.Input) async throws -> Operations.VerifyMfa.Output {
+        let (session, actor) = try Caller.required(allowPendingMFA: true)
+        guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
+        if !Caller.current.steppedUp {
+            try await engine.verifyTOTP(code: body.code, session: session, by: actor)
+        }
+        return .ok(
+            .init(
+                body: .json(.init(token: Caller.current.token ?? "", mfaRequired: false, expiresAt: session.expiresAt)))
+        )
+    }
+
+    func beginTotpEnrollment(_ input: Operations.BeginTotpEnrollment.Input) async throws
+        -> Operations.BeginTotpEnrollment.Output
+    {
+        let (_, actor) = try Caller.required()
+        let (secret, uri) = try await engine.beginTOTPEnrollment(by: actor)
+        return .created(.init(body: .json(.init(secret: secret, otpauthUri: uri))))
+    }
+
+    func confirmTotpEnrollment(_ input: Operations.ConfirmTotpEnrollment.Input) async throws
+        -> Operations.ConfirmTotpEnrollment.Output
+    {
+        let (session, actor) = try Caller.required()
+        guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
+        try await engine.confirmTOTPEnrollment(code: body.code, session: session, by: actor)
+        return .ok(.init(body: .json(.init(enrolled: true))))
     }
 
     func logout(_ input: Operations.Logout.Input) async throws -> Operations.Logout.Output {
-        let (session, actor) = try Caller.required()
+        let (session, actor) = try Caller.required(allowPendingMFA: true)
         try await engine.signOut(session, by: actor)
         return .noContent(.init())
     }

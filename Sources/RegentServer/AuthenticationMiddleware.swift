@@ -9,6 +9,7 @@ import RegentEngine
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = RegentRequestContext
     static let cookieName = "regent_session"
+    static let otpHeader = HTTPField.Name("X-Regent-OTP")!
 
     let engine: Engine
 
@@ -19,8 +20,16 @@ struct AuthenticationMiddleware: RouterMiddleware {
             session: nil, sourceAddress: nil, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })
         caller.sourceAddress = context.remoteAddress?.ipAddress.flatMap(IPAddress.init)
         if let token = Self.token(in: request) {
-            caller.session = try await engine.authenticate(token: token)
-            guard caller.session != nil else { throw APIProblem.unauthenticated }
+            guard var session = try await engine.authenticate(token: token) else { throw APIProblem.unauthenticated }
+            caller.token = token
+            // Step-up: any call may carry a fresh TOTP code for itself.
+            if let code = request.headers[Self.otpHeader] {
+                let verifiedAt = try await engine.verifyTOTP(code: code, session: session, by: caller.actor(session))
+                session.mfaVerifiedAt = verifiedAt
+                session.mfaPending = false
+                caller.steppedUp = true
+            }
+            caller.session = session
         }
         var response = try await Caller.$current.withValue(caller) { try await next(request, context) }
         for cookie in caller.cookies.all { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }

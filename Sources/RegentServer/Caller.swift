@@ -1,3 +1,4 @@
+import HTTPTypes
 import RegentCore
 import RegentEngine
 import Synchronization
@@ -8,16 +9,26 @@ struct Caller: Sendable {
     @TaskLocal static var current = Caller(session: nil, sourceAddress: nil, userAgent: nil)
 
     var session: Authenticated?
+    /// The bearer secret as sent, kept for this request only (the MFA step echoes it back).
+    var token: String?
+    /// A code sent in `X-Regent-OTP` was verified for this request.
+    var steppedUp = false
     var sourceAddress: IPAddress?
     var userAgent: String?
     /// Cookies a handler wants set. The generated code percent-encodes header values, which would
     /// mangle `Set-Cookie`, so the middleware writes them verbatim.
     let cookies = CookieJar()
 
-    /// The signed-in actor, or 401 `unauthenticated`.
-    static func required() throws(APIProblem) -> (Authenticated, ActorContext) {
+    /// The signed-in actor, or 401 `unauthenticated`; a session still owing its second factor gets
+    /// 401 `mfa-required` everywhere but the MFA step and logout.
+    static func required(allowPendingMFA: Bool = false) throws(APIProblem) -> (Authenticated, ActorContext) {
         let caller = current
         guard let session = caller.session else { throw APIProblem.unauthenticated }
+        if session.mfaPending && !allowPendingMFA {
+            throw APIProblem(
+                status: .unauthorized, slug: "mfa-required", title: "A fresh MFA verification is required",
+                detail: "send your TOTP code to /v1/auth/mfa")
+        }
         return (session, caller.actor(session))
     }
 

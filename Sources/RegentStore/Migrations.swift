@@ -88,5 +88,13 @@ enum Migrations {
             """,
             "CREATE INDEX sessions_by_principal ON sessions (principal_id)",
         ],
+        // 3: TOTP enrollments (secret sealed with a key kept outside the database) and sessions' MFA state
+        [
+            """
+            CREATE TABLE totp_enrollments (
+                principal_id TEXT PRIMARY KEY REFERENCES principals(id), sealed_secret TEXT NOT NULL,
+                confirmed_at BIGINT, last_used_step BIGINT NOT NULL, created_at BIGINT NOT NULL)
+            """
+        ],
     ]
 }
