@@ -104,7 +104,7 @@ enum RegentBenchmarks {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("regent-bench-\(UUID()).db").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let store = try await SQLStore.openSQLite(path: path)
-        let engine = Engine(store: store, clock: SystemClock(), signer: .generate())
+        let engine = Engine(store: store, clock: SystemClock(), signer: .generate(), secrets: .ephemeral())
         _ = try await engine.bootstrap(administratorPasswordHash: "x")
         try await engine.start()
         let admin = try await store.transaction { try await $0.principal(named: "admin") }!

@@ -81,7 +81,7 @@ public final class Engine: Sendable {
 
     public init(
         store: any Store, clock: any EngineClock, configuration: EngineConfiguration = EngineConfiguration(),
-        signer: AuditSigner?, secrets: SecretBox = .ephemeral(),
+        signer: AuditSigner?, secrets: SecretBox,
         provisioners: ProvisionerRegistry = ProvisionerRegistry(),
         logger: Logger = Logger(label: "regent.engine")
     ) {

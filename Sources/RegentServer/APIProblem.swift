@@ -87,17 +87,18 @@ struct ProblemMiddleware<Context: Hummingbird.RequestContext>: RouterMiddleware 
         case let error as RegentError:
             return APIProblem(error)
         case let error as ServerError:
-            if let underlying = error.underlyingError as? APIProblem
-                ?? (error.underlyingError as? RegentError).map(APIProblem.init)
+            // The generated code wraps what a handler threw; its own parsing failures carry a 4xx status.
+            if error.underlyingError is APIProblem || error.underlyingError is RegentError
+                || error.underlyingError is DecodingError || error.underlyingError is any HTTPResponseError
             {
-                return underlying
-            }
-            if error.underlyingError is DecodingError || error.underlyingError is any HTTPResponseError {
                 return problem(for: error.underlyingError, logger: logger)
             }
-            return APIProblem(
-                status: .badRequest, slug: "invalid-body", title: "Malformed request",
-                detail: String(describing: error.underlyingError).prefix(300).description)
+            if (400..<500).contains(error.httpStatus.code) {
+                return APIProblem(
+                    status: .badRequest, slug: "invalid-body", title: "Malformed request",
+                    detail: String(error.causeDescription.prefix(300)))
+            }
+            return problem(for: error.underlyingError, logger: logger)
         case let error as DecodingError:
             return APIProblem(
                 status: .badRequest, slug: "invalid-body", title: "Malformed request", detail: Self.describe(error))

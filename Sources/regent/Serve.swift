@@ -42,16 +42,17 @@ struct Serve: AsyncParsableCommand {
 
         let store: SQLStore
         let signer: AuditSigner
+        let secrets: SecretBox
         do {
             signer = try AuditSigner.loadOrCreate(in: dataDirectory)
+            secrets = try SecretBox.loadOrCreate(in: dataDirectory)
             store = try await database.open()
         } catch {
             throw Regent.fail("\(error)")
         }
         let engine = Engine(
             store: store, clock: SystemClock(), configuration: EngineConfiguration(safeguards: safeguards),
-            signer: signer,
-            logger: logger)
+            signer: signer, secrets: secrets, logger: logger)
         do {
             try await bootstrapIfEmpty(engine)
             try await engine.start()

@@ -25,8 +25,8 @@ def test_serve_in_empty_directory_bootstraps_and_stops_gracefully(server_factory
     assert "one-time password" in server.output
     assert "Regent stopped." in server.output
     assert (tmp_path / "regent.db").exists()
-    key = tmp_path / "audit-signing.key"
-    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    for key in ("audit-signing.key", "secrets.key"):
+        assert stat.S_IMODE((tmp_path / key).stat().st_mode) == 0o600, key
 
     # A restart keeps the data and never bootstraps (or prints a password) twice.
     again = server_factory().start()

@@ -14,27 +14,29 @@ struct Harness {
     let admin: ActorContext
     let path: String?
     let signer: AuditSigner
+    let secrets: SecretBox
 
-    static func make(path: String? = nil, at start: Date = t0, signer: AuditSigner = .generate()) async throws
-        -> Harness
-    {
+    static func make(
+        path: String? = nil, at start: Date = t0, signer: AuditSigner = .generate(), secrets: SecretBox = .ephemeral()
+    ) async throws -> Harness {
         let clock = ManualClock(start)
         let store = try await SQLStore.openSQLite(path: path)
         let engine = Engine(
-            store: store, clock: clock, configuration: EngineConfiguration(checkpointEvery: 10), signer: signer)
+            store: store, clock: clock, configuration: EngineConfiguration(checkpointEvery: 10), signer: signer,
+            secrets: secrets)
         _ = try await engine.bootstrap(administratorPasswordHash: "not-a-real-hash")
         try await engine.start()
         let adminPrincipal = try await store.transaction { try await $0.principal(named: "admin") }!
         return Harness(
             clock: clock, store: store, engine: engine,
             admin: ActorContext(principalId: adminPrincipal.id, name: "admin", mfaVerifiedAt: start), path: path,
-            signer: signer)
+            signer: signer, secrets: secrets)
     }
 
     /// Closes this store and opens the same file again at `time`, as a restarted server would.
     func restart(at time: Date) async throws -> Harness {
         try await store.close()
-        return try await Harness.make(path: path, at: time, signer: signer)
+        return try await Harness.make(path: path, at: time, signer: signer, secrets: secrets)
     }
 
     func close() async { try? await store.close() }

@@ -45,3 +45,13 @@ struct TOTPTests {
         #expect(throws: SecretBoxError.cannotOpen) { try box.open(bytes.base64EncodedString()) }
     }
 }
+
+struct SecretBoxFileTests {
+    /// A key written at first start opens, after a restart, what was sealed before it.
+    @Test func survivesReload() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("regent-secrets-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let sealed = try SecretBox.loadOrCreate(in: directory).seal(Data("secret".utf8))
+        #expect(try SecretBox.loadOrCreate(in: directory).open(sealed) == Data("secret".utf8))
+    }
+}

@@ -12,7 +12,8 @@ struct OperationsRouterTests {
         let store = try await SQLStore.openSQLite(path: nil)
         do {
             let engine = Engine(
-                store: store, clock: ManualClock(Date(timeIntervalSince1970: 1_800_000_000)), signer: .generate())
+                store: store, clock: ManualClock(Date(timeIntervalSince1970: 1_800_000_000)), signer: .generate(),
+                secrets: .ephemeral())
             _ = try await engine.bootstrap(administratorPasswordHash: "x")
             try await engine.start()
             let app = try buildApplication(

@@ -26,7 +26,7 @@ struct ServerHarness {
         let store = try await SQLStore.openSQLite(path: nil)
         do {
             let clock = ManualClock(t0)
-            let engine = Engine(store: store, clock: clock, signer: .generate())
+            let engine = Engine(store: store, clock: clock, signer: .generate(), secrets: .ephemeral())
             _ = try await engine.bootstrap(administratorPasswordHash: hash("admin-password"))
             try await engine.start()
             let admin = try await store.transaction { try await $0.principal(named: "admin") }!
