@@ -11,6 +11,7 @@ public struct RegentError: Error, Equatable, Sendable, CustomStringConvertible {
         case conflict
         case policyViolation
         case mfaRequired
+        case tooManyAttempts
         case unavailable
     }
 

@@ -48,11 +48,17 @@ public struct EngineConfiguration: Sendable {
     public var sessionIdleTimeout: TimeInterval
     /// …and every session ends this long after sign-in, used or not.
     public var sessionLifetime: TimeInterval
+    /// Failed sign-ins tolerated per account (and ten times that per source address) within
+    /// `lockoutWindow` before the account or address is locked for `lockoutDuration`.
+    public var loginFailureLimit: Int
+    public var lockoutWindow: TimeInterval
+    public var lockoutDuration: TimeInterval
 
     public init(
         safeguards: Safeguards = Safeguards(), checkpointEvery: Int64 = 1000, checkpointInterval: TimeInterval = 300,
         jobLease: TimeInterval = 60, maximumJobAttempts: Int = 12, maximumIdle: TimeInterval = 30,
-        sessionIdleTimeout: TimeInterval = 1800, sessionLifetime: TimeInterval = 12 * 3600
+        sessionIdleTimeout: TimeInterval = 1800, sessionLifetime: TimeInterval = 12 * 3600, loginFailureLimit: Int = 5,
+        lockoutWindow: TimeInterval = 900, lockoutDuration: TimeInterval = 900
     ) {
         self.safeguards = safeguards
         self.checkpointEvery = checkpointEvery
@@ -62,6 +68,9 @@ public struct EngineConfiguration: Sendable {
         self.maximumIdle = maximumIdle
         self.sessionIdleTimeout = sessionIdleTimeout
         self.sessionLifetime = sessionLifetime
+        self.loginFailureLimit = loginFailureLimit
+        self.lockoutWindow = lockoutWindow
+        self.lockoutDuration = lockoutDuration
     }
 }
 

@@ -48,6 +48,7 @@ struct APIProblem: Error, Sendable {
             case .conflict: (.conflict, "conflict", "Conflict")
             case .policyViolation: (.unprocessableContent, "policy-violation", "Refused by policy")
             case .mfaRequired: (.unauthorized, "mfa-required", "A fresh MFA verification is required")
+            case .tooManyAttempts: (.tooManyRequests, "login-locked", "Too many failed sign-ins; try again later")
             case .unavailable: (.serviceUnavailable, "unavailable", "Temporarily unavailable")
             }
         self.init(

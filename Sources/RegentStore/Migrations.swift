@@ -96,5 +96,12 @@ enum Migrations {
                 confirmed_at BIGINT, last_used_step BIGINT NOT NULL, created_at BIGINT NOT NULL)
             """
         ],
+        // 4: failed sign-ins per account and per source address, for slowing down and locking out
+        [
+            """
+            CREATE TABLE login_failures (
+                key TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start BIGINT NOT NULL, locked_until BIGINT)
+            """
+        ],
     ]
 }

@@ -104,3 +104,22 @@ struct AuthRouterTests {
         }
     }
 }
+
+struct LockoutRouterTests {
+    /// After repeated failures the account answers 429 `login-locked`, right password or not.
+    @Test func lockedAccount() async throws {
+        try await ServerHarness.run { h, client in
+            try await h.user("alice")
+            func attempt(_ password: String) async throws -> (HTTPResponse.Status, String?) {
+                try await client.execute(
+                    uri: "/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                    body: json(["username": "alice", "password": password])
+                ) { (response) async throws in (response.status, try object(response)["type"] as? String) }
+            }
+            for _ in 0..<5 { #expect(try await attempt("wrong").0 == .unauthorized) }
+            let (status, type) = try await attempt("correct horse")
+            #expect(status == .tooManyRequests)
+            #expect(type == "urn:regent:problem:login-locked")
+        }
+    }
+}

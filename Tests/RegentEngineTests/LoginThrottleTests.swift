@@ -1,0 +1,63 @@
+import Foundation
+import RegentAudit
+import RegentCore
+import RegentEngine
+import RegentStore
+import Testing
+
+/// Plain-text "hashes" so these tests exercise the counting, not bcrypt.
+struct PlainVerifier: PasswordVerifier {
+    let decoyHash = "decoy"
+    func verify(_ password: String, against hash: String) async throws -> Bool { password == hash }
+}
+
+struct LoginThrottleTests {
+    func signIn(_ h: Harness, _ name: String, _ password: String, from address: String = "192.0.2.7") async throws
+        -> SignedIn
+    {
+        try await h.engine.signIn(
+            username: name, password: password, sourceAddress: IPAddress(address), userAgent: "test",
+            verifier: PlainVerifier())
+    }
+
+    /// Five failures lock the account, even against the right password, until the lock ends; a
+    /// success resets the count.
+    @Test func accountLockout() async throws {
+        try await withHarness { h in
+            _ = try await h.engine.createPrincipal(
+                kind: .user, name: "alice", displayName: nil, email: nil, passwordHash: "right", by: h.admin)
+            for _ in 0..<4 {
+                await #expect(throws: RegentError(.accessDenied, "", field: "credentials")) {
+                    try await signIn(h, "alice", "wrong")
+                }
+            }
+            _ = try await signIn(h, "alice", "right")  // resets
+            for _ in 0..<5 {
+                await #expect(throws: RegentError(.accessDenied, "", field: "credentials")) {
+                    try await signIn(h, "alice", "wrong")
+                }
+            }
+            await #expect(throws: RegentError(.tooManyAttempts, "")) { try await signIn(h, "alice", "right") }
+            h.clock.advance(by: 900)
+            _ = try await signIn(h, "alice", "right")
+            let actions = try await h.auditEvents().map(\.action)
+            #expect(actions.filter { $0 == "auth.login.locked_out" }.count == 1)
+            #expect(actions.filter { $0 == "auth.login.locked" }.count == 1)
+        }
+    }
+
+    /// Many failures from one address, across many names, lock that address and not others.
+    @Test func addressLockout() async throws {
+        try await withHarness { h in
+            _ = try await h.engine.createPrincipal(
+                kind: .user, name: "bob", displayName: nil, email: nil, passwordHash: "right", by: h.admin)
+            for n in 0..<50 {
+                await #expect(throws: RegentError(.accessDenied, "", field: "credentials")) {
+                    try await signIn(h, "user\(n)", "x")
+                }
+            }
+            await #expect(throws: RegentError(.tooManyAttempts, "")) { try await signIn(h, "bob", "right") }
+            _ = try await signIn(h, "bob", "right", from: "198.51.100.1")
+        }
+    }
+}
