@@ -20,6 +20,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             session: nil, sourceAddress: nil, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })
         caller.sourceAddress = context.remoteAddress?.ipAddress.flatMap(IPAddress.init)
         if let token = Self.token(in: request) {
+            if request.headers[.authorization] == nil { try Self.refuseCrossSite(request) }
             guard var session = try await engine.authenticate(token: token) else { throw APIProblem.unauthenticated }
             caller.token = token
             // Step-up: any call may carry a fresh TOTP code for itself.
@@ -35,6 +36,24 @@ struct AuthenticationMiddleware: RouterMiddleware {
         for cookie in caller.cookies.all { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
         return response
     }
+
+    /// The cookie is SameSite=Strict already; as defence in depth, a state-changing request that
+    /// authenticates with the cookie must not come from another site (Origin and Fetch Metadata).
+    static func refuseCrossSite(_ request: Request) throws(APIProblem) {
+        guard ![.get, .head, .options].contains(request.method) else { return }
+        let forbidden = APIProblem(
+            status: .forbidden, slug: "csrf", title: "Cross-site request refused",
+            detail: "a cookie-authenticated change must come from Regent's own pages; scripts use a bearer token")
+        if let site = request.headers[Self.fetchSite], site != "same-origin", site != "none" { throw forbidden }
+        if let origin = request.headers[.origin] {
+            let host = request.head.authority ?? ""
+            guard let originHost = origin.split(separator: "/").dropFirst().first, originHost == host else {
+                throw forbidden
+            }
+        }
+    }
+
+    static let fetchSite = HTTPField.Name("Sec-Fetch-Site")!
 
     static func token(in request: Request) -> String? {
         if let header = request.headers[.authorization] {

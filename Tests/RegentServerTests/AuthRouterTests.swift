@@ -123,3 +123,32 @@ struct LockoutRouterTests {
         }
     }
 }
+
+struct CSRFRouterTests {
+    /// A cookie-authenticated POST from another origin is refused; the same with a bearer token is not.
+    @Test func crossSiteCookiePost() async throws {
+        try await ServerHarness.run { h, client in
+            try await h.user("alice")
+            let token = try await h.token(client, "alice")
+            let cookie: HTTPFields = [
+                .cookie: "regent_session=\(token)", .origin: "https://evil.example", .contentType: "application/json",
+            ]
+            try await client.execute(uri: "/v1/auth/logout", method: .post, headers: cookie) {
+                (response) async throws in
+                #expect(response.status == .forbidden)
+                #expect(try object(response)["type"] as? String == "urn:regent:problem:csrf")
+            }
+            var fetchMetadata: HTTPFields = [.cookie: "regent_session=\(token)"]
+            fetchMetadata[HTTPField.Name("Sec-Fetch-Site")!] = "cross-site"
+            try await client.execute(uri: "/v1/auth/logout", method: .post, headers: fetchMetadata) {
+                #expect($0.status == .forbidden)
+            }
+            try await client.execute(uri: "/v1/me", method: .get, headers: cookie) { #expect($0.status == .ok) }
+            var withBearer = bearer(token)
+            withBearer[.origin] = "https://evil.example"
+            try await client.execute(uri: "/v1/auth/logout", method: .post, headers: withBearer) {
+                #expect($0.status == .noContent)
+            }
+        }
+    }
+}
