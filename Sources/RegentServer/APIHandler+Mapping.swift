@@ -50,3 +50,24 @@ extension RegentCore.Request.Action {
         self = value
     }
 }
+
+extension Components.Schemas.Role {
+    init(_ role: RegentCore.Role) {
+        self.init(
+            id: role.id.description, name: role.name, description: role.description,
+            entitlements: role.entitlements.map { .init(targetId: $0.targetId.description, value: $0.value) },
+            builtIn: role.isBuiltIn)
+    }
+}
+
+extension Components.Schemas.Assignment {
+    init(_ assignment: RegentCore.Assignment) {
+        self.init(
+            id: assignment.id.description, kind: assignment.kind == .eligible ? .eligible : .active,
+            principalId: assignment.principalId.description, roleId: assignment.roleId.description,
+            scope: assignment.scope.path, start: assignment.start, end: assignment.end,
+            state: .init(rawValue: assignment.state.rawValue) ?? .ended,
+            endReason: assignment.endReason.flatMap { .init(rawValue: $0.rawValue) },
+            requestId: assignment.requestId?.description, activatedFrom: assignment.activatedFrom?.description)
+    }
+}

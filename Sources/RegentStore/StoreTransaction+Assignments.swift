@@ -47,7 +47,9 @@ extension StoreTransaction {
     }
 
     /// Assignments matching the filter, newest first. Scope filters keep those that cover `scope`.
-    public func assignments(_ filter: AssignmentFilter, limit: Int = 10_000) async throws -> [Assignment] {
+    public func assignments(_ filter: AssignmentFilter, limit: Int = 10_000, offset: Int = 0) async throws
+        -> [Assignment]
+    {
         var query = SQLQueryString("SELECT * FROM assignments WHERE 1 = 1")
         if let ids = filter.principalIds {
             if ids.isEmpty { return [] }
@@ -76,6 +78,8 @@ extension StoreTransaction {
         }
         query.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id LIMIT ")
         query.appendInterpolation(bind: limit)
+        query.appendInterpolation(unsafeRaw: " OFFSET ")
+        query.appendInterpolation(bind: offset)
         let found = try await db.raw(query).all().map(Self.assignment)
         guard let scope = filter.scope else { return found }
         return found.filter { $0.scope.covers(scope) }

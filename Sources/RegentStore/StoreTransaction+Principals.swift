@@ -32,8 +32,9 @@ extension StoreTransaction {
             .optionalString("password_hash")
     }
 
-    public func principals(limit: Int = 1000) async throws -> [Principal] {
-        try await db.raw("SELECT * FROM principals ORDER BY name LIMIT \(bind: limit)").all().map(Self.principal)
+    public func principals(limit: Int = 1000, offset: Int = 0) async throws -> [Principal] {
+        try await db.raw("SELECT * FROM principals ORDER BY name LIMIT \(bind: limit) OFFSET \(bind: offset)").all()
+            .map(Self.principal)
     }
 
     public func addMember(_ member: Principal.ID, to group: Principal.ID) async throws {

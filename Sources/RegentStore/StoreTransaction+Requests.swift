@@ -28,9 +28,9 @@ extension StoreTransaction {
     }
 
     /// Requests, newest first, optionally of one status or one requester.
-    public func requests(status: Request.Status? = nil, requester: Principal.ID? = nil, limit: Int = 1000) async throws
-        -> [Request]
-    {
+    public func requests(
+        status: Request.Status? = nil, requester: Principal.ID? = nil, limit: Int = 1000, offset: Int = 0
+    ) async throws -> [Request] {
         var query = SQLQueryString("SELECT * FROM requests WHERE 1 = 1")
         if let status {
             query.appendInterpolation(unsafeRaw: " AND status = ")
@@ -42,6 +42,8 @@ extension StoreTransaction {
         }
         query.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id LIMIT ")
         query.appendInterpolation(bind: limit)
+        query.appendInterpolation(unsafeRaw: " OFFSET ")
+        query.appendInterpolation(bind: offset)
         return try await db.raw(query).all().map(request(from:))
     }
 

@@ -33,9 +33,11 @@ extension StoreTransaction {
         return try await role(from: row)
     }
 
-    public func roles(limit: Int = 1000) async throws -> [Role] {
+    public func roles(limit: Int = 1000, offset: Int = 0) async throws -> [Role] {
         var roles: [Role] = []
-        for row in try await db.raw("SELECT * FROM roles ORDER BY name LIMIT \(bind: limit)").all() {
+        for row in try await db.raw("SELECT * FROM roles ORDER BY name LIMIT \(bind: limit) OFFSET \(bind: offset)")
+            .all()
+        {
             roles.append(try await role(from: row))
         }
         return roles

@@ -1,0 +1,88 @@
+import Foundation
+public import RegentCore
+public import RegentStore
+
+/// A slice of a longer list; `nextOffset` is nil on the last page.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var nextOffset: Int?
+}
+
+/// Listings for the API, each with its read rule: everyone's data for administrators and security
+/// readers, one's own for everyone else.
+extension Engine {
+    public func listPrincipals(by actor: ActorContext, offset: Int, limit: Int) async throws -> Page<Principal> {
+        try await requireReadAll(actor)
+        let items = try await store.transaction { try await $0.principals(limit: limit + 1, offset: offset) }
+        return page(items, offset: offset, limit: limit)
+    }
+
+    /// Role names and entitlements are visible to every signed-in user: they need them to activate.
+    public func listRoles(offset: Int, limit: Int) async throws -> Page<Role> {
+        let items = try await store.transaction { try await $0.roles(limit: limit + 1, offset: offset) }
+        return page(items, offset: offset, limit: limit)
+    }
+
+    /// Assignments matching `filter`; without the read-all right, only the actor's own (and those of
+    /// the groups the actor is in).
+    public func listAssignments(
+        _ filter: AssignmentFilter, by actor: ActorContext, offset: Int, limit: Int
+    ) async throws -> Page<Assignment> {
+        var filter = filter
+        if try await !mayReadAll(actor) {
+            let own = try await store.transaction { try await $0.membershipGraph() }.identities(of: actor.principalId)
+            if let asked = filter.principalIds, !asked.isSubset(of: own) {
+                throw RegentError(.accessDenied, "you may list only your own assignments", field: "principal")
+            }
+            filter.principalIds = filter.principalIds ?? own
+        }
+        let query = filter
+        let items = try await store.transaction { try await $0.assignments(query, limit: limit + 1, offset: offset) }
+        return page(items, offset: offset, limit: limit)
+    }
+
+    /// Requests: `mine` (filed by the actor), `awaitingMe` (the actor may decide their current stage
+    /// now), or all of them for those who may read everything.
+    public func listRequests(
+        status: Request.Status?, mine: Bool, awaitingMe: Bool, by actor: ActorContext, offset: Int, limit: Int
+    ) async throws -> Page<Request> {
+        let now = clock.now()
+        if awaitingMe {
+            let waiting = try await store.transaction { tx -> [Request] in
+                let identities = try await tx.membershipGraph().identities(of: actor.principalId)
+                return try await tx.requests(status: .pendingApproval, limit: 10_000).filter { request in
+                    guard let approval = request.approval, request.requesterId != actor.principalId,
+                        request.principalId != actor.principalId, now < approval.deadline,
+                        approval.mayDecide(identities: identities, at: now)
+                    else { return false }
+                    return !approval.decisions.contains {
+                        $0.stage == approval.currentStage && $0.approverId == actor.principalId
+                    }
+                }
+            }
+            return page(Array(waiting.dropFirst(offset).prefix(limit + 1)), offset: offset, limit: limit)
+        }
+        if !mine { try await requireReadAll(actor) }
+        let requester = mine ? actor.principalId : nil
+        let items = try await store.transaction {
+            try await $0.requests(status: status, requester: requester, limit: limit + 1, offset: offset)
+        }
+        return page(items, offset: offset, limit: limit)
+    }
+
+    /// The role's own policy at `scope` (nil when it has none) and the effective one there.
+    public func policies(role: Role.ID, scope: Scope) async throws -> (own: Policy?, effective: EffectivePolicy) {
+        let all = try await store.transaction { try await $0.policies(role: role) }
+        return (all.first { $0.scope == scope }?.policy, EffectivePolicy.resolve(all, at: scope))
+    }
+
+    private func requireReadAll(_ actor: ActorContext) async throws {
+        guard try await mayReadAll(actor) else {
+            throw RegentError(.accessDenied, "only administrators and security readers may list this", field: "actor")
+        }
+    }
+
+    private func page<Item>(_ items: [Item], offset: Int, limit: Int) -> Page<Item> {
+        Page(items: Array(items.prefix(limit)), nextOffset: items.count > limit ? offset + limit : nil)
+    }
+}

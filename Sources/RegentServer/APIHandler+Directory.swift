@@ -1,0 +1,181 @@
+import Foundation
+import HTTPTypes
+import OpenAPIRuntime
+import RegentAPI
+import RegentCore
+import RegentEngine
+import RegentStore
+
+/// Principals, groups, roles, policies and the listings.
+extension APIHandler {
+    func listPrincipals(_ input: Operations.ListPrincipals.Input) async throws -> Operations.ListPrincipals.Output {
+        let (_, actor) = try Caller.required()
+        let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
+        let page = try await engine.listPrincipals(by: actor, offset: offset, limit: limit)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: page.items.map(Components.Schemas.Principal.init), cursor: Cursor.encode(page.nextOffset)
+                    ))))
+    }
+
+    func createPrincipal(_ input: Operations.CreatePrincipal.Input) async throws -> Operations.CreatePrincipal.Output {
+        let (_, actor) = try Caller.required()
+        guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
+        guard let kind = Principal.Kind(rawValue: body.kind.rawValue) else {
+            throw APIProblem.invalid("kind", "unknown kind")
+        }
+        if body.password != nil && kind != .user { throw APIProblem.invalid("password", "only users have passwords") }
+        if body.members != nil && kind != .group { throw APIProblem.invalid("members", "only groups have members") }
+        let members = try await (body.members ?? []).asyncMap { try await engine.principal(named: $0).id }
+        let passwordHash = try await body.password.asyncMap { try await PasswordHasher.hash($0) }
+        let principal = try await engine.createPrincipal(
+            kind: kind, name: body.name, displayName: body.displayName, email: body.email, passwordHash: passwordHash,
+            by: actor)
+        for member in members { try await engine.addMember(member, to: principal.id, by: actor) }
+        return .created(.init(body: .json(.init(principal))))
+    }
+
+    /// Oneself, or anyone for those who may read everything; others are told it does not exist.
+    func getPrincipal(_ input: Operations.GetPrincipal.Input) async throws -> Operations.GetPrincipal.Output {
+        let (_, actor) = try Caller.required()
+        let principal = try await engine.principal(named: input.path.principalId)
+        let mayReadAll = try await engine.mayReadAll(actor)
+        guard principal.id == actor.principalId || mayReadAll else {
+            throw RegentError(.notFound, "no such principal", field: "principal")
+        }
+        return .ok(.init(body: .json(.init(principal))))
+    }
+
+    func addGroupMember(_ input: Operations.AddGroupMember.Input) async throws -> Operations.AddGroupMember.Output {
+        let (_, actor) = try Caller.required()
+        guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
+        let group = try await engine.principal(named: input.path.principalId)
+        let member = try await engine.principal(named: body.memberId)
+        try await engine.addMember(member.id, to: group.id, by: actor)
+        return .noContent(.init())
+    }
+
+    func listRoles(_ input: Operations.ListRoles.Input) async throws -> Operations.ListRoles.Output {
+        _ = try Caller.required()
+        let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
+        let page = try await engine.listRoles(offset: offset, limit: limit)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(items: page.items.map(Components.Schemas.Role.init), cursor: Cursor.encode(page.nextOffset))))
+        )
+    }
+
+    func createRole(_ input: Operations.CreateRole.Input) async throws -> Operations.CreateRole.Output {
+        let (_, actor) = try Caller.required()
+        guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
+        let entitlements = try (body.entitlements ?? []).map {
+            Entitlement(targetId: try Self.id($0.targetId, "entitlements.targetId"), value: $0.value)
+        }
+        let role = try await engine.createRole(
+            name: body.name, description: body.description ?? "", entitlements: entitlements, by: actor)
+        return .created(.init(body: .json(.init(role))))
+    }
+
+    func getRole(_ input: Operations.GetRole.Input) async throws -> Operations.GetRole.Output {
+        _ = try Caller.required()
+        return .ok(.init(body: .json(.init(try await engine.role(named: input.path.roleId)))))
+    }
+
+    func getRolePolicy(_ input: Operations.GetRolePolicy.Input) async throws -> Operations.GetRolePolicy.Output {
+        _ = try Caller.required()
+        let role = try await engine.role(named: input.path.roleId)
+        let scope = try Scope(parsing: input.query.scope ?? "/")
+        return .ok(.init(body: .json(try await policyView(role: role.id, scope: scope))))
+    }
+
+    func setRolePolicy(_ input: Operations.SetRolePolicy.Input) async throws -> Operations.SetRolePolicy.Output {
+        let (_, actor) = try Caller.required()
+        guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
+        let role = try await engine.role(named: input.path.roleId)
+        let scope = try Scope(parsing: input.query.scope ?? "/")
+        _ = try await engine.setPolicy(try await policy(from: body), role: role.id, scope: scope, by: actor)
+        return .ok(.init(body: .json(try await policyView(role: role.id, scope: scope))))
+    }
+
+    func listAssignments(_ input: Operations.ListAssignments.Input) async throws -> Operations.ListAssignments.Output {
+        let (_, actor) = try Caller.required()
+        let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
+        var filter = AssignmentFilter()
+        if let principal = input.query.principal {
+            filter.principalIds = [try await engine.principal(named: principal).id]
+        }
+        if let role = input.query.role { filter.roleId = try await engine.role(named: role).id }
+        if let kind = input.query.kind { filter.kind = kind == .eligible ? .eligible : .active }
+        if let state = input.query.state { filter.states = Assignment.State(rawValue: state.rawValue).map { [$0] } }
+        if let scope = input.query.scope { filter.scope = try Scope(parsing: scope) }
+        let page = try await engine.listAssignments(filter, by: actor, offset: offset, limit: limit)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: page.items.map(Components.Schemas.Assignment.init),
+                        cursor: Cursor.encode(page.nextOffset)))))
+    }
+
+    func listRequests(_ input: Operations.ListRequests.Input) async throws -> Operations.ListRequests.Output {
+        let (_, actor) = try Caller.required()
+        let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
+        let page = try await engine.listRequests(
+            status: input.query.status.flatMap { RegentCore.Request.Status(rawValue: $0.rawValue) },
+            mine: input.query.mine ?? false, awaitingMe: input.query.awaitingMe ?? false, by: actor, offset: offset,
+            limit: limit)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: page.items.map(Components.Schemas.Request.init), cursor: Cursor.encode(page.nextOffset)))
+            ))
+    }
+
+    private func policyView(role: Role.ID, scope: Scope) async throws -> Components.Schemas.PolicyView {
+        let (own, effective) = try await engine.policies(role: role, scope: scope)
+        return .init(
+            roleId: role.description, scope: scope.path, own: .init(own ?? Policy()), effective: .init(effective),
+            origins: .init(
+                additionalProperties: Dictionary(
+                    uniqueKeysWithValues: effective.origins.map { ($0.key.rawValue, $0.value.path) })))
+    }
+}
+
+/// Opaque page cursors. Today an offset; clients must not rely on what is inside.
+enum Cursor {
+    static let defaultLimit = 100
+
+    static func encode(_ offset: Int?) -> String? {
+        offset.map { Data("regent:o:\($0)".utf8).base64EncodedString() }
+    }
+
+    static func decode(_ cursor: String?, limit: Int?) throws(APIProblem) -> (offset: Int, limit: Int) {
+        let limit = limit ?? defaultLimit
+        guard (1...500).contains(limit) else { throw APIProblem.invalid("limit", "a page holds 1 to 500 items") }
+        guard let cursor else { return (0, limit) }
+        guard let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8),
+            text.hasPrefix("regent:o:"),
+            let offset = Int(text.dropFirst("regent:o:".count)), offset >= 0
+        else { throw APIProblem.invalid("cursor", "not a cursor from a previous page") }
+        return (offset, limit)
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async throws -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async throws -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}
