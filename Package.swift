@@ -124,6 +124,7 @@ let package = Package(
             name: "RegentServerTests",
             dependencies: [
                 "RegentServer",
+                "RegentAPI",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],
