@@ -6,7 +6,10 @@ struct Regent: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "regent",
         abstract: "Regent: just-in-time privileged access, provisioned on real systems and audited.",
-        subcommands: [Serve.self, Audit.self])
+        subcommands: [
+            Serve.self, Login.self, Logout.self, Whoami.self, Activate.self, Approve.self, Deny.self, Cancel.self,
+            Deactivate.self, Requests.self, Assign.self, Check.self, Audit.self,
+        ])
 
     /// Errors are one line on stderr and a non-zero exit, never a stack trace.
     static func fail(_ message: String) -> ExitCode {

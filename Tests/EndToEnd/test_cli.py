@@ -1,0 +1,100 @@
+"""The CLI drives a whole activation: assign, activate with approval and MFA, approve, check, deactivate."""
+import json
+import os
+import subprocess
+import time
+import urllib.request
+
+import pyotp
+
+from conftest import BINARY
+
+
+def api(url: str, method: str, body: dict | None, token: str) -> dict:
+    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None)
+    request.add_header("Content-Type", "application/json")
+    request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read()
+        return json.loads(text) if text else {}
+
+
+class CLI:
+    """`regent` as one user: its own config directory, so sessions never mix."""
+
+    def __init__(self, server, home):
+        self.server = server
+        self.env = {**os.environ, "XDG_CONFIG_HOME": str(home), "REGENT_SERVER": server.url}
+
+    def __call__(self, *args, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([str(BINARY), *args], input=stdin, env=self.env, capture_output=True, text=True, timeout=60)
+
+    def login(self, name: str, password: str, code: str | None = None) -> None:
+        result = self("login", "--username", name, stdin=password + "\n" + (code + "\n" if code else ""))
+        assert result.returncode == 0, result.stderr
+        credentials = os.path.join(self.env["XDG_CONFIG_HOME"], "regent", "credentials.json")
+        assert oct(os.stat(credentials).st_mode & 0o777) == "0o600"
+
+    @property
+    def token(self) -> str:
+        with open(os.path.join(self.env["XDG_CONFIG_HOME"], "regent", "credentials.json")) as handle:
+            return json.load(handle)["token"]
+
+
+def test_cli_scenario(server_factory, tmp_path):
+    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": "admin password 123"}).start("--self-deactivation-delay", "PT0S")
+    admin, alice, bob = (CLI(server, tmp_path / name) for name in ("admin", "alice", "bob"))
+    admin.login("admin", "admin password 123")
+
+    # Directory and policy through the API (the CLI's admin commands for these come later).
+    for name in ("alice", "bob"):
+        api(server.url + "/v1/principals", "POST", {"kind": "user", "name": name, "password": f"{name} password 123"}, admin.token)
+    api(server.url + "/v1/roles", "POST", {"name": "orders-db-admin"}, admin.token)
+    api(server.url + "/v1/roles/orders-db-admin/policy?scope=/prod", "PUT", {
+        "activation": {"maximumDuration": "PT2H", "requireMfa": True, "mfaFreshness": "PT10M",
+                       "approval": {"stages": [{"approvers": ["bob"], "requiredApprovals": 1, "timeout": "PT4H"}]}},
+    }, admin.token)
+
+    assigned = admin("assign", "alice", "orders-db-admin", "--scope", "/prod", "--kind", "eligible")
+    assert assigned.returncode == 0, assigned.stderr
+
+    alice.login("alice", "alice password 123")
+    enrollment = api(server.url + "/v1/me/mfa/totp", "POST", {}, alice.token)
+    totp = pyotp.TOTP(enrollment["secret"])
+    api(server.url + "/v1/me/mfa/totp/confirm", "POST", {"code": totp.now()}, alice.token)
+
+    too_long = alice("activate", "orders-db-admin", "--scope", "/prod/db", "--duration", "3h", "--reason", "INC-42")
+    assert too_long.returncode != 0
+    assert len(too_long.stderr.strip().splitlines()) == 1
+    assert too_long.stderr.strip() == "regent: Refused by policy: maximumDuration"
+
+    # The code used at enrollment is spent; the next step's code is accepted once.
+    activated = alice("activate", "orders-db-admin", "--scope", "/prod/db", "--duration", "1h", "--reason", "INC-42 failover",
+                      "--ticket", "jira:INC-42", "--otp", totp.at(time.time() + 30), "--json")
+    assert activated.returncode == 0, activated.stderr
+    request = json.loads(activated.stdout)
+    assert request["status"] == "pendingApproval"
+
+    not_yet = bob("check", "alice", "orders-db-admin", "/prod/db")
+    assert not_yet.returncode != 0  # bob is not signed in yet: one line on stderr
+    assert len(not_yet.stderr.strip().splitlines()) == 1
+
+    bob.login("bob", "bob password 123")
+    waiting = bob("requests", "--awaiting", "--json")
+    assert [item["id"] for item in json.loads(waiting.stdout)] == [request["id"]]
+    assert alice("approve", request["id"]).returncode != 0, "nobody approves their own request"
+    approved = bob("approve", request["id"], "--reason", "ok")
+    assert approved.returncode == 0, approved.stderr
+    assert "provisioning" in approved.stdout or "provisioned" in approved.stdout
+
+    active = alice("check", "alice", "orders-db-admin", "/prod/db/orders")
+    assert active.returncode == 0 and active.stdout.startswith("active until"), active.stdout + active.stderr
+
+    deactivated = alice("deactivate", "orders-db-admin", "--scope", "/prod/db")
+    assert deactivated.returncode == 0, deactivated.stderr
+    after = alice("check", "alice", "orders-db-admin", "/prod/db")
+    assert after.returncode == 1 and after.stdout.strip() == "not active"
+
+    assert alice("logout").returncode == 0
+    assert alice("whoami").returncode != 0
+    assert server.stop() == 0
