@@ -75,6 +75,12 @@ extension Engine {
                 guard try await tx.role(named: role.name) == nil else {
                     throw RegentError(.conflict, "a role named \(role.name) exists", field: "name")
                 }
+                guard Set(entitlements).count == entitlements.count else {
+                    throw RegentError.invalid("entitlements", "an entitlement is listed twice")
+                }
+                for entitlement in entitlements where try await tx.target(id: entitlement.targetId) == nil {
+                    throw RegentError(.notFound, "no target \(entitlement.targetId)", field: "entitlements.targetId")
+                }
                 try await tx.insertRole(role)
                 try await self.audit(
                     AuditNote("role.created", details: ["name": role.name]), in: tx,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BINARY = Path(os.environ.get("REGENT_BIN", ROOT / ".build" / "debug" / "regent"))
+BINARY = Path(os.environ.get("REGENT_BIN", ROOT / ".build" / "debug" / "regent")).resolve()
 
 
 def free_port() -> int:

@@ -207,3 +207,23 @@ struct EngineUseCaseTests {
         }
     }
 }
+
+struct RoleCreationTests {
+    /// Entitlements must name existing targets and appear once; a refusal writes nothing.
+    @Test func entitlementsAreChecked() async throws {
+        try await withHarness { h in
+            let unknown = Entitlement(targetId: Target.ID(UUID()), value: "orders_admin")
+            await #expect(throws: RegentError(.notFound, "", field: "entitlements.targetId")) {
+                try await h.engine.createRole(name: "dba", description: "", entitlements: [unknown], by: h.admin)
+            }
+            let target = try Target(id: Target.ID(UUID()), kind: .postgres, name: "orders-db", scope: .root)
+            try await h.store.transaction { try await $0.insertTarget(target, at: t0) }
+            let known = Entitlement(targetId: target.id, value: "orders_admin")
+            await #expect(throws: RegentError.invalid("entitlements", "")) {
+                try await h.engine.createRole(name: "dba", description: "", entitlements: [known, known], by: h.admin)
+            }
+            let role = try await h.engine.createRole(name: "dba", description: "", entitlements: [known], by: h.admin)
+            #expect(try await h.engine.role(named: "dba") == role)
+        }
+    }
+}
