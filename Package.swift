@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -52,7 +53,15 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .target(name: "RegentConnectors", dependencies: ["RegentCore"], swiftSettings: strictSettings),
+        .target(
+            name: "RegentConnectors",
+            dependencies: [
+                "RegentCore",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "RegentEngine",
             dependencies: [
@@ -78,6 +87,7 @@ let package = Package(
             dependencies: [
                 "RegentCore",
                 "RegentEngine",
+                "RegentConnectors",
                 "RegentAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -121,7 +131,10 @@ let package = Package(
         .testTarget(name: "RegentConnectorsTests", dependencies: ["RegentConnectors"], swiftSettings: strictSettings),
         .testTarget(
             name: "RegentEngineTests",
-            dependencies: ["RegentEngine", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: [
+                "RegentEngine", "RegentConnectors", .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

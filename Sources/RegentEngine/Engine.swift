@@ -53,12 +53,15 @@ public struct EngineConfiguration: Sendable {
     public var loginFailureLimit: Int
     public var lockoutWindow: TimeInterval
     public var lockoutDuration: TimeInterval
+    /// A new token signing key is made when the current one is older than this.
+    public var tokenKeyRotation: TimeInterval
 
     public init(
         safeguards: Safeguards = Safeguards(), checkpointEvery: Int64 = 1000, checkpointInterval: TimeInterval = 300,
         jobLease: TimeInterval = 60, maximumJobAttempts: Int = 12, maximumIdle: TimeInterval = 30,
         sessionIdleTimeout: TimeInterval = 1800, sessionLifetime: TimeInterval = 12 * 3600, loginFailureLimit: Int = 5,
-        lockoutWindow: TimeInterval = 900, lockoutDuration: TimeInterval = 900
+        lockoutWindow: TimeInterval = 900, lockoutDuration: TimeInterval = 900,
+        tokenKeyRotation: TimeInterval = 30 * 86_400
     ) {
         self.safeguards = safeguards
         self.checkpointEvery = checkpointEvery
@@ -71,6 +74,7 @@ public struct EngineConfiguration: Sendable {
         self.loginFailureLimit = loginFailureLimit
         self.lockoutWindow = lockoutWindow
         self.lockoutDuration = lockoutDuration
+        self.tokenKeyRotation = tokenKeyRotation
     }
 }
 

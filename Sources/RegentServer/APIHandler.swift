@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import OpenAPIRuntime
 import RegentAPI
+import RegentConnectors
 import RegentCore
 import RegentEngine
 import RegentStore
@@ -12,6 +13,8 @@ import RegentStore
 struct APIHandler: APIProtocol {
     let engine: Engine
     let verifier: any PasswordVerifier
+    /// The `iss` of role tokens.
+    let issuer: String
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         .ok(.init(body: .json(.init(status: .ok))))
@@ -173,6 +176,25 @@ struct APIHandler: APIProtocol {
                     .init(
                         active: match != nil, assignmentId: match.map { $0.assignmentId.description },
                         until: match?.until))))
+    }
+
+    func issueToken(_ input: Operations.IssueToken.Input) async throws -> Operations.IssueToken.Output {
+        let (_, actor) = try Caller.required()
+        let issued = try await engine.issueRoleToken(for: actor, issuer: issuer)
+        return .ok(.init(body: .json(.init(token: issued.token, expiresAt: issued.expiresAt))))
+    }
+
+    func getJwks(_ input: Operations.GetJwks.Input) async throws -> Operations.GetJwks.Output {
+        let keys = try await engine.tokenPublicKeys().map { TokenIssuer.jwk(kid: $0.kid, publicKey: $0.publicKey) }
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        keys: keys.map {
+                            .init(
+                                kty: $0["kty"] ?? "", crv: $0["crv"] ?? "", x: $0["x"] ?? "", kid: $0["kid"] ?? "",
+                                alg: $0["alg"] ?? "", use: $0["use"] ?? "")
+                        }))))
     }
 
     static func id<T>(_ text: String, _ field: String) throws(APIProblem) -> Identifier<T> {

@@ -8,11 +8,16 @@ public import RegentEngine
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// How clients reach Regent; the issuer of role tokens. Default: http://host:port.
+    public var publicURL: String?
 
-    public init(host: String = "127.0.0.1", port: Int = 8080) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, publicURL: String? = nil) {
         self.host = host
         self.port = port
+        self.publicURL = publicURL
     }
+
+    var issuer: String { publicURL ?? "http://\(host):\(port)" }
 }
 
 /// Builds the HTTP application over an engine that has already started (migrated, index loaded,
@@ -25,7 +30,8 @@ public func buildApplication(
     router.middlewares.add(ProblemMiddleware())
     router.middlewares.add(BodyLimitMiddleware())
     router.middlewares.add(AuthenticationMiddleware(engine: engine))
-    try APIHandler(engine: engine, verifier: BcryptVerifier()).registerHandlers(on: router)
+    try APIHandler(engine: engine, verifier: BcryptVerifier(), issuer: configuration.issuer).registerHandlers(
+        on: router)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Regent"),

@@ -103,5 +103,13 @@ enum Migrations {
                 key TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start BIGINT NOT NULL, locked_until BIGINT)
             """
         ],
+        // 5: token signing keys (private halves sealed), kept after retirement until their tokens expire
+        [
+            """
+            CREATE TABLE token_keys (
+                kid TEXT PRIMARY KEY, sealed_private_key TEXT NOT NULL, public_key TEXT NOT NULL,
+                created_at BIGINT NOT NULL, retired_at BIGINT)
+            """
+        ],
     ]
 }

@@ -21,6 +21,10 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("data-dir"), help: "Directory for keys (REGENT_DATA_DIR). Default: the working directory.")
     var dataDir: String?
     @Option(
+        name: .customLong("public-url"),
+        help: "How clients reach Regent; the issuer of role tokens (REGENT_PUBLIC_URL).")
+    var publicURL: String?
+    @Option(
         name: .customLong("minimum-duration"),
         help: "Shortest assignment or activation (REGENT_MINIMUM_DURATION). Default PT5M.")
     var minimumDuration: String?
@@ -88,7 +92,12 @@ struct Serve: AsyncParsableCommand {
             selfDeactivationDelay: try ISODuration(
                 parsing: setting(selfDeactivationDelay, "self-deactivation-delay", default: "PT5M"),
                 field: "--self-deactivation-delay"))
-        return (ServerConfiguration(host: host, port: port), database, directory, safeguards)
+        let issuerURL = setting(publicURL, "public-url", default: "")
+        return (
+            ServerConfiguration(host: host, port: port, publicURL: issuerURL.isEmpty ? nil : issuerURL), database,
+            directory,
+            safeguards
+        )
     }
 
     /// On an empty database: creates `admin` with `REGENT_BOOTSTRAP_PASSWORD` or a one-time password

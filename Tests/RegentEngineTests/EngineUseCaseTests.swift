@@ -1,5 +1,6 @@
 import Foundation
 import RegentAudit
+import RegentConnectors
 import RegentCore
 import RegentEngine
 import RegentStore

@@ -124,6 +124,10 @@ struct AuthorizationMatrixTests {
             Case(
                 operationId: "cancelRequest", method: .post, path: { _, r in "/v1/requests/\(r)/cancel" },
                 expected: only([], .ok)),
+            Case(operationId: "issueToken", method: .post, path: { _, _ in "/v1/tokens" }, expected: signedIn(.ok)),
+            Case(
+                operationId: "getJwks", method: .get, path: { _, _ in "/.well-known/jwks.json" }, expected: { _ in .ok }
+            ),
             Case(
                 operationId: "check", method: .get,
                 path: { f, _ in "/v1/check?principal=\(f.bystander.name)&role=dba&scope=/prod" },
