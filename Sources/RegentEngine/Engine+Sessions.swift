@@ -2,7 +2,7 @@ import Crypto
 public import Foundation
 import RegentAudit
 public import RegentCore
-import RegentStore
+public import RegentStore
 
 /// Checks a password against a stored hash (bcrypt in the server); kept behind a protocol so the
 /// engine knows nothing of the hashing library.
@@ -30,6 +30,9 @@ public struct Authenticated: Sendable, Hashable {
     public var expiresAt: Date
     /// Signed in with a password but the enrolled second factor is not verified yet.
     public var mfaPending: Bool
+    /// An API token rather than a sign-in, and what it may do.
+    public var isAPIToken = false
+    public var access: StoredSession.Access = .full
 }
 
 extension Engine {
@@ -147,7 +150,7 @@ extension Engine {
         return try await store.transaction { tx -> Authenticated? in
             guard let session = try await tx.session(tokenHash: tokenHash), session.revokedAt == nil,
                 now < session.expiresAt,
-                now.timeIntervalSince(session.lastSeenAt) < idle,
+                session.kind == .token || now.timeIntervalSince(session.lastSeenAt) < idle,
                 let principal = try await tx.principal(id: session.principalId), principal.isEnabled
             else { return nil }
             // Written at most once a minute: enough for the idle timeout, cheap for busy clients.
@@ -157,7 +160,9 @@ extension Engine {
             let enrolled = try await tx.totpEnrollment(of: principal.id)?.confirmedAt != nil
             return Authenticated(
                 principal: principal, tokenHash: tokenHash, mfaVerifiedAt: session.mfaVerifiedAt,
-                expiresAt: session.expiresAt, mfaPending: enrolled && session.mfaVerifiedAt == nil)
+                expiresAt: session.expiresAt,
+                mfaPending: session.kind == .session && enrolled && session.mfaVerifiedAt == nil,
+                isAPIToken: session.kind == .token, access: session.access)
         }
     }
 

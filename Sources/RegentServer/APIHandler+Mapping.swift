@@ -1,6 +1,7 @@
 import Foundation
 import RegentAPI
 import RegentCore
+import RegentStore
 
 /// Domain values → API shapes. Field names are the contract (DESIGN.md §7).
 extension Components.Schemas.Principal {
@@ -69,5 +70,13 @@ extension Components.Schemas.Assignment {
             state: .init(rawValue: assignment.state.rawValue) ?? .ended,
             endReason: assignment.endReason.flatMap { .init(rawValue: $0.rawValue) },
             requestId: assignment.requestId?.description, activatedFrom: assignment.activatedFrom?.description)
+    }
+}
+
+extension Components.Schemas.ApiToken {
+    init(_ token: StoredSession, secret: String?) {
+        self.init(
+            id: token.id ?? "", name: token.name ?? "", access: token.access == .check ? .check : .full, token: secret,
+            createdAt: token.createdAt, expiresAt: token.expiresAt, revokedAt: token.revokedAt)
     }
 }

@@ -94,6 +94,34 @@ struct APIHandler: APIProtocol {
         return .ok(.init(body: .json(.init(enrolled: true))))
     }
 
+    func listApiTokens(_ input: Operations.ListApiTokens.Input) async throws -> Operations.ListApiTokens.Output {
+        let (_, actor) = try Caller.required()
+        let tokens = try await engine.apiTokens(of: actor)
+        return .ok(.init(body: .json(.init(items: tokens.map { Components.Schemas.ApiToken($0, secret: nil) }))))
+    }
+
+    func createApiToken(_ input: Operations.CreateApiToken.Input) async throws -> Operations.CreateApiToken.Output {
+        let (session, actor) = try Caller.required()
+        guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
+        let access: StoredSession.Access = body.access == .check ? .check : .full
+        let created = try await engine.createAPIToken(
+            name: body.name, lifetime: try ISODuration(parsing: body.expiresIn, field: "expiresIn"), access: access,
+            session: session, by: actor)
+        return .created(
+            .init(
+                body: .json(
+                    .init(
+                        id: created.id, name: body.name, access: access == .check ? .check : .full,
+                        token: created.token,
+                        createdAt: engine.clock.now(), expiresAt: created.expiresAt))))
+    }
+
+    func revokeApiToken(_ input: Operations.RevokeApiToken.Input) async throws -> Operations.RevokeApiToken.Output {
+        let (_, actor) = try Caller.required()
+        try await engine.revokeAPIToken(id: input.path.tokenId.lowercased(), by: actor)
+        return .noContent(.init())
+    }
+
     func logout(_ input: Operations.Logout.Input) async throws -> Operations.Logout.Output {
         let (session, actor) = try Caller.required(allowPendingMFA: true)
         try await engine.signOut(session, by: actor)
@@ -101,7 +129,7 @@ struct APIHandler: APIProtocol {
     }
 
     func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
-        let (session, _) = try Caller.required()
+        let (session, _) = try Caller.required(forChecks: true)
         return .ok(.init(body: .json(.init(session.principal))))
     }
 
@@ -162,7 +190,7 @@ struct APIHandler: APIProtocol {
 
     /// Answers for the caller themself; about anyone else only for administrators and security readers.
     func check(_ input: Operations.Check.Input) async throws -> Operations.Check.Output {
-        let (_, actor) = try Caller.required()
+        let (_, actor) = try Caller.required(forChecks: true)
         let principal = try await engine.principal(named: input.query.principal)
         if principal.id != actor.principalId, try await !engine.mayReadAll(actor) {
             throw APIProblem(
@@ -179,7 +207,7 @@ struct APIHandler: APIProtocol {
     }
 
     func issueToken(_ input: Operations.IssueToken.Input) async throws -> Operations.IssueToken.Output {
-        let (_, actor) = try Caller.required()
+        let (_, actor) = try Caller.required(forChecks: true)
         let issued = try await engine.issueRoleToken(for: actor, issuer: issuer)
         return .ok(.init(body: .json(.init(token: issued.token, expiresAt: issued.expiresAt))))
     }

@@ -1,6 +1,7 @@
 import HTTPTypes
 import RegentCore
 import RegentEngine
+import RegentStore
 import Synchronization
 
 /// Who is calling, resolved once per HTTP request by ``AuthenticationMiddleware`` and read by the
@@ -21,9 +22,17 @@ struct Caller: Sendable {
 
     /// The signed-in actor, or 401 `unauthenticated`; a session still owing its second factor gets
     /// 401 `mfa-required` everywhere but the MFA step and logout.
-    static func required(allowPendingMFA: Bool = false) throws(APIProblem) -> (Authenticated, ActorContext) {
+    /// An API token limited to checks gets 403 everywhere but the operations that pass `forChecks`.
+    static func required(allowPendingMFA: Bool = false, forChecks: Bool = false) throws(APIProblem)
+        -> (Authenticated, ActorContext)
+    {
         let caller = current
         guard let session = caller.session else { throw APIProblem.unauthenticated }
+        if session.access == .check && !forChecks {
+            throw APIProblem(
+                status: .forbidden, slug: "access-denied", title: "Not allowed",
+                detail: "this API token may only check roles and issue role tokens")
+        }
         if session.mfaPending && !allowPendingMFA {
             throw APIProblem(
                 status: .unauthorized, slug: "mfa-required", title: "A fresh MFA verification is required",

@@ -111,5 +111,12 @@ enum Migrations {
                 created_at BIGINT NOT NULL, retired_at BIGINT)
             """
         ],
+        // 6: API tokens live beside sessions: an id to revoke them by, a name, and what they may do
+        [
+            "ALTER TABLE sessions ADD COLUMN id TEXT",
+            "ALTER TABLE sessions ADD COLUMN name TEXT",
+            "ALTER TABLE sessions ADD COLUMN access TEXT",
+            "CREATE UNIQUE INDEX sessions_by_id ON sessions (id)",
+        ],
     ]
 }

@@ -5,6 +5,24 @@ import SQLKit
 /// A signed-in session (or, later, an API token), keyed by the SHA-256 of its bearer secret so a
 /// copy of the database never yields a usable credential.
 public struct StoredSession: Hashable, Sendable {
+    public enum Kind: String, Sendable {
+        /// A sign-in: idle timeout and absolute lifetime.
+        case session
+        /// An API token for scripts: absolute expiry only.
+        case token
+    }
+
+    /// What an API token may do.
+    public enum Access: String, Sendable, CaseIterable {
+        case full
+        /// Checks, role tokens and "who am I" only: enough for an app, useless to an attacker.
+        case check
+    }
+
+    public var kind: Kind = .session
+    public var id: String?
+    public var name: String?
+    public var access: Access = .full
     public var tokenHash: String
     public var principalId: Principal.ID
     public var createdAt: Date
@@ -34,11 +52,12 @@ extension StoreTransaction {
         try await db.raw(
             """
             INSERT INTO sessions (token_hash, principal_id, kind, created_at, last_seen_at, expires_at, mfa_verified_at,
-                                  source_address, revoked_at)
-            VALUES (\(bind: session.tokenHash), \(bind: session.principalId.description), 'session',
+                                  source_address, revoked_at, id, name, access)
+            VALUES (\(bind: session.tokenHash), \(bind: session.principalId.description), \(bind: session.kind.rawValue),
                     \(bind: session.createdAt.storedMilliseconds), \(bind: session.lastSeenAt.storedMilliseconds),
                     \(bind: session.expiresAt.storedMilliseconds), \(bind: session.mfaVerifiedAt?.storedMilliseconds),
-                    \(bind: session.sourceAddress), NULL)
+                    \(bind: session.sourceAddress), NULL, \(bind: session.id), \(bind: session.name),
+                    \(bind: session.access.rawValue))
             """
         ).run()
     }
@@ -47,11 +66,42 @@ extension StoreTransaction {
         guard let row = try await db.raw("SELECT * FROM sessions WHERE token_hash = \(bind: tokenHash)").first() else {
             return nil
         }
-        return StoredSession(
+        return try Self.session(row)
+    }
+
+    /// A principal's API tokens, newest first, revoked ones included (history).
+    public func apiTokens(of principal: Principal.ID) async throws -> [StoredSession] {
+        try await db.raw(
+            """
+            SELECT * FROM sessions WHERE principal_id = \(bind: principal.description) AND kind = 'token'
+            ORDER BY created_at DESC
+            """
+        ).all().map(Self.session)
+    }
+
+    public func revokeAPIToken(id: String, of principal: Principal.ID, at time: Date) async throws -> Bool {
+        let found = try await db.raw(
+            """
+            SELECT token_hash FROM sessions WHERE id = \(bind: id) AND principal_id = \(bind: principal.description)
+            AND kind = 'token' AND revoked_at IS NULL
+            """
+        ).first()
+        guard let found else { return false }
+        try await revokeSession(tokenHash: try found.string("token_hash"), at: time)
+        return true
+    }
+
+    static func session(_ row: any SQLRow) throws -> StoredSession {
+        var session = StoredSession(
             tokenHash: try row.string("token_hash"), principalId: try row.id("principal_id"),
             createdAt: try row.date("created_at"), lastSeenAt: try row.date("last_seen_at"),
             expiresAt: try row.date("expires_at"), mfaVerifiedAt: try row.optionalDate("mfa_verified_at"),
             sourceAddress: try row.optionalString("source_address"), revokedAt: try row.optionalDate("revoked_at"))
+        session.kind = StoredSession.Kind(rawValue: try row.string("kind")) ?? .session
+        session.id = try row.optionalString("id")
+        session.name = try row.optionalString("name")
+        session.access = try row.optionalString("access").flatMap(StoredSession.Access.init) ?? .full
+        return session
     }
 
     public func touchSession(tokenHash: String, at time: Date) async throws {

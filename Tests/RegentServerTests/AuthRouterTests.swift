@@ -152,3 +152,60 @@ struct CSRFRouterTests {
         }
     }
 }
+
+struct APITokenRouterTests {
+    func call(
+        _ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, _ token: String,
+        _ body: Any? = nil
+    )
+        async throws -> (HTTPResponse.Status, [String: Any])
+    {
+        try await client.execute(uri: uri, method: method, headers: bearer(token), body: body.map(json)) {
+            (response) async throws in (response.status, response.body.readableBytes > 0 ? try object(response) : [:])
+        }
+    }
+
+    /// A token is shown once, works without an idle timeout until it expires, cannot mint tokens,
+    /// is listed without its secret, and stops working when revoked.
+    @Test func lifecycle() async throws {
+        try await ServerHarness.run { h, client in
+            try await h.user("alice")
+            let session = try await h.token(client, "alice")
+            let (created, token) = try await call(
+                client, .post, "/v1/me/tokens", session, ["name": "ci", "expiresIn": "P1D"])
+            #expect(created == .created)
+            let secret = try #require(token["token"] as? String)
+            let id = try #require(token["id"] as? String)
+            h.clock.advance(by: 3 * 3600)  // far past a session's idle timeout
+            #expect(try await call(client, .get, "/v1/me", secret).0 == .ok)
+            #expect(
+                try await call(client, .post, "/v1/me/tokens", secret, ["name": "x", "expiresIn": "P1D"]).0
+                    == .forbidden)
+            let fresh = try await h.token(client, "alice")
+            let (_, listed) = try await call(client, .get, "/v1/me/tokens", fresh)
+            let items = listed["items"] as? [[String: Any]] ?? []
+            #expect(items.count == 1 && items[0]["token"] == nil)
+            #expect(try await call(client, .delete, "/v1/me/tokens/\(id)", fresh).0 == .noContent)
+            #expect(try await call(client, .get, "/v1/me", secret).0 == .unauthorized)
+            #expect(try await call(client, .delete, "/v1/me/tokens/\(id)", fresh).0 == .notFound)
+            let (tooLong, problem) = try await call(
+                client, .post, "/v1/me/tokens", fresh, ["name": "ci", "expiresIn": "P91D"])
+            #expect(tooLong == .badRequest && problem["field"] as? String == "expiresIn")
+        }
+    }
+
+    /// A token that ends expires on time.
+    @Test func expiry() async throws {
+        try await ServerHarness.run { h, client in
+            try await h.user("alice")
+            let session = try await h.token(client, "alice")
+            let (_, token) = try await call(
+                client, .post, "/v1/me/tokens", session, ["name": "short", "expiresIn": "PT10M"])
+            let secret = try #require(token["token"] as? String)
+            h.clock.advance(by: 599)
+            #expect(try await call(client, .get, "/v1/me", secret).0 == .ok)
+            h.clock.advance(by: 1)
+            #expect(try await call(client, .get, "/v1/me", secret).0 == .unauthorized)
+        }
+    }
+}

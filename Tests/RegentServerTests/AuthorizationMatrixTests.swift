@@ -13,7 +13,7 @@ import Testing
 /// ship without its authorization being stated here.
 struct AuthorizationMatrixTests {
     enum Actor: String, CaseIterable {
-        case anonymous, user, approver, auditor, securityReader, privilegedRoleAdmin, regentAdmin
+        case anonymous, user, approver, auditor, securityReader, privilegedRoleAdmin, regentAdmin, limitedToken
     }
 
     struct Fixture: Sendable {
@@ -33,14 +33,15 @@ struct AuthorizationMatrixTests {
     static let readers: Set<Actor> = [.securityReader, .privilegedRoleAdmin, .regentAdmin]
     static let admins: Set<Actor> = [.privilegedRoleAdmin, .regentAdmin]
 
-    static func signedIn(_ status: HTTPResponse.Status) -> (Actor) -> HTTPResponse.Status {
-        { $0 == .anonymous ? .unauthorized : status }
+    /// Any signed-in actor; a check-only API token only where `forChecks`.
+    static func signedIn(_ status: HTTPResponse.Status, forChecks: Bool = false) -> (Actor) -> HTTPResponse.Status {
+        { $0 == .anonymous ? .unauthorized : ($0 == .limitedToken && !forChecks) ? .forbidden : status }
     }
 
     static func only(_ allowed: Set<Actor>, _ ok: HTTPResponse.Status, otherwise: HTTPResponse.Status = .forbidden)
         -> (Actor) -> HTTPResponse.Status
     {
-        { $0 == .anonymous ? .unauthorized : allowed.contains($0) ? ok : otherwise }
+        { $0 == .anonymous ? .unauthorized : $0 == .limitedToken ? .forbidden : allowed.contains($0) ? ok : otherwise }
     }
 
     static var cases: [Case] {
@@ -59,7 +60,17 @@ struct AuthorizationMatrixTests {
             Case(
                 operationId: "logout", method: .post, path: { _, _ in "/v1/auth/logout" },
                 expected: signedIn(.noContent)),
-            Case(operationId: "getMe", method: .get, path: { _, _ in "/v1/me" }, expected: signedIn(.ok)),
+            Case(
+                operationId: "getMe", method: .get, path: { _, _ in "/v1/me" }, expected: signedIn(.ok, forChecks: true)
+            ),
+            Case(
+                operationId: "listApiTokens", method: .get, path: { _, _ in "/v1/me/tokens" }, expected: signedIn(.ok)),
+            Case(
+                operationId: "createApiToken", method: .post, path: { _, _ in "/v1/me/tokens" },
+                body: { ["name": "matrix", "expiresIn": "PT1H"] }, expected: signedIn(.created)),
+            Case(
+                operationId: "revokeApiToken", method: .delete, path: { _, _ in "/v1/me/tokens/\(UUID())" },
+                expected: signedIn(.notFound)),
             Case(
                 operationId: "beginTotpEnrollment", method: .post, path: { _, _ in "/v1/me/mfa/totp" },
                 expected: signedIn(.created)),
@@ -124,7 +135,9 @@ struct AuthorizationMatrixTests {
             Case(
                 operationId: "cancelRequest", method: .post, path: { _, r in "/v1/requests/\(r)/cancel" },
                 expected: only([], .ok)),
-            Case(operationId: "issueToken", method: .post, path: { _, _ in "/v1/tokens" }, expected: signedIn(.ok)),
+            Case(
+                operationId: "issueToken", method: .post, path: { _, _ in "/v1/tokens" },
+                expected: signedIn(.ok, forChecks: true)),
             Case(
                 operationId: "getJwks", method: .get, path: { _, _ in "/.well-known/jwks.json" }, expected: { _ in .ok }
             ),
@@ -185,6 +198,12 @@ struct AuthorizationMatrixTests {
                     scope: .root, kind: .eligible),
                 by: h.admin)
             let zedActor = ActorContext(principalId: zed.id, name: "zed", mfaVerifiedAt: h.clock.now())
+            let limitedSession = try #require(
+                try await h.engine.authenticate(token: try await h.token(client, "limitedtoken")))
+            let limitedToken = try await h.engine.createAPIToken(
+                name: "checks", lifetime: .days(1), access: .check, session: limitedSession,
+                by: ActorContext(principalId: limitedSession.principal.id, name: "limitedtoken")
+            ).token
             let fixture = Fixture(role: role, bystander: zed)
 
             for testCase in Self.cases {
@@ -197,7 +216,9 @@ struct AuthorizationMatrixTests {
                         by: zedActor)
                     let body = testCase.body()
                     var headers: HTTPFields = body == nil ? [:] : [.contentType: "application/json"]
-                    if let name = names[actor] {
+                    if actor == .limitedToken {
+                        headers[.authorization] = "Bearer \(limitedToken)"
+                    } else if let name = names[actor] {
                         let password = actor == .regentAdmin ? "admin-password" : "correct horse"
                         headers[.authorization] = "Bearer \(try await h.token(client, name, password: password))"
                     }

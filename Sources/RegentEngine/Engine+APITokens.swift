@@ -1,0 +1,73 @@
+public import Foundation
+import RegentAudit
+public import RegentCore
+public import RegentStore
+
+/// API tokens for scripts: random, shown once, stored as a hash, expiring, revocable, and made
+/// only from a signed-in session (a token cannot mint tokens).
+extension Engine {
+    public static let maximumAPITokenLifetime = ISODuration.days(90)
+
+    public struct NewAPIToken: Sendable {
+        public var id: String
+        public var token: String
+        public var expiresAt: Date
+    }
+
+    public func createAPIToken(
+        name: String, lifetime: ISODuration, access: StoredSession.Access, session: Authenticated,
+        by actor: ActorContext
+    ) async throws -> NewAPIToken {
+        guard !session.isAPIToken else {
+            throw RegentError(
+                .accessDenied, "API tokens are made from a signed-in session, not from another token", field: "actor")
+        }
+        guard (1...100).contains(name.count), !name.contains(where: \.isNewline) else {
+            throw RegentError.invalid("name", "a token name is 1–100 characters on one line")
+        }
+        guard lifetime >= .minutes(5), lifetime <= Self.maximumAPITokenLifetime else {
+            throw RegentError.invalid("expiresIn", "a token lasts 5 minutes to \(Self.maximumAPITokenLifetime)")
+        }
+        let now = clock.now()
+        let token = Self.newToken()
+        let id = UUID().uuidString.lowercased()
+        var stored = StoredSession(
+            tokenHash: Self.hash(token), principalId: actor.principalId, createdAt: now, lastSeenAt: now,
+            expiresAt: now + lifetime, sourceAddress: actor.sourceAddress?.description)
+        stored.kind = .token
+        stored.id = id
+        stored.name = name
+        stored.access = access
+        let record = stored
+        try await store.transaction { tx in
+            try await tx.insertSession(record)
+            try await self.audit(
+                AuditNote(
+                    "auth.token.created",
+                    details: ["tokenId": id, "access": access.rawValue, "expiresAt": record.expiresAt.rfc3339]),
+                in: tx,
+                context: AuditContext(
+                    actor: actor.auditActor, subject: AuditSubject(principalId: actor.principalId), correlationId: nil),
+                now: now)
+        }
+        return NewAPIToken(id: id, token: token, expiresAt: stored.expiresAt)
+    }
+
+    public func apiTokens(of actor: ActorContext) async throws -> [StoredSession] {
+        try await store.transaction { try await $0.apiTokens(of: actor.principalId) }
+    }
+
+    public func revokeAPIToken(id: String, by actor: ActorContext) async throws {
+        let now = clock.now()
+        try await store.transaction { tx in
+            guard try await tx.revokeAPIToken(id: id, of: actor.principalId, at: now) else {
+                throw RegentError(.notFound, "no such active token of yours", field: "tokenId")
+            }
+            try await self.audit(
+                AuditNote("auth.token.revoked", details: ["tokenId": id]), in: tx,
+                context: AuditContext(
+                    actor: actor.auditActor, subject: AuditSubject(principalId: actor.principalId), correlationId: nil),
+                now: now)
+        }
+    }
+}
