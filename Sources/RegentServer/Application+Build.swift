@@ -2,6 +2,7 @@ public import Hummingbird
 public import Logging
 import OpenAPIHummingbird
 import RegentAPI
+public import RegentCore
 public import RegentEngine
 
 /// Where and how the HTTP server listens.
@@ -10,11 +11,17 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// How clients reach Regent; the issuer of role tokens. Default: http://host:port.
     public var publicURL: String?
+    /// Reverse proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored, so a
+    /// client cannot claim an allowed network.
+    public var trustedProxies: [NetworkRange]
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, publicURL: String? = nil) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, publicURL: String? = nil, trustedProxies: [NetworkRange] = []
+    ) {
         self.host = host
         self.port = port
         self.publicURL = publicURL
+        self.trustedProxies = trustedProxies
     }
 
     var issuer: String { publicURL ?? "http://\(host):\(port)" }
@@ -29,7 +36,7 @@ public func buildApplication(
     let router = Router(context: RegentRequestContext.self)
     router.middlewares.add(ProblemMiddleware())
     router.middlewares.add(BodyLimitMiddleware())
-    router.middlewares.add(AuthenticationMiddleware(engine: engine))
+    router.middlewares.add(AuthenticationMiddleware(engine: engine, trustedProxies: configuration.trustedProxies))
     try APIHandler(engine: engine, verifier: BcryptVerifier(), issuer: configuration.issuer).registerHandlers(
         on: router)
     return Application(

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -12,13 +13,17 @@ struct AuthenticationMiddleware: RouterMiddleware {
     static let otpHeader = HTTPField.Name("X-Regent-OTP")!
 
     let engine: Engine
+    let trustedProxies: [NetworkRange]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         var caller = Caller(
             session: nil, sourceAddress: nil, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })
-        caller.sourceAddress = context.remoteAddress?.ipAddress.flatMap(IPAddress.init)
+        caller.sourceAddress = Self.clientAddress(
+            peer: context.remoteAddress?.ipAddress.flatMap(IPAddress.init),
+            forwardedFor: request.headers[values: Self.forwardedFor],
+            trusted: trustedProxies)
         if let token = Self.token(in: request) {
             if request.headers[.authorization] == nil { try Self.refuseCrossSite(request) }
             guard var session = try await engine.authenticate(token: token) else { throw APIProblem.unauthenticated }
@@ -54,6 +59,20 @@ struct AuthenticationMiddleware: RouterMiddleware {
     }
 
     static let fetchSite = HTTPField.Name("Sec-Fetch-Site")!
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+
+    /// The client's address: the peer, unless the peer is a trusted proxy; then the nearest address
+    /// in `X-Forwarded-For` (read right to left) that is not itself a trusted proxy.
+    static func clientAddress(peer: IPAddress?, forwardedFor: [String], trusted: [NetworkRange]) -> IPAddress? {
+        func isTrusted(_ address: IPAddress) -> Bool { trusted.contains { $0.contains(address) } }
+        guard let peer, isTrusted(peer) else { return peer }
+        let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        for hop in hops.reversed() {
+            guard let address = IPAddress(hop) else { return peer }
+            if !isTrusted(address) { return address }
+        }
+        return peer
+    }
 
     static func token(in request: Request) -> String? {
         if let header = request.headers[.authorization] {

@@ -21,6 +21,10 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("data-dir"), help: "Directory for keys (REGENT_DATA_DIR). Default: the working directory.")
     var dataDir: String?
     @Option(
+        name: .customLong("trusted-proxies"),
+        help: "Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (REGENT_TRUSTED_PROXIES).")
+    var trustedProxies: String?
+    @Option(
         name: .customLong("public-url"),
         help: "How clients reach Regent; the issuer of role tokens (REGENT_PUBLIC_URL).")
     var publicURL: String?
@@ -93,11 +97,12 @@ struct Serve: AsyncParsableCommand {
                 parsing: setting(selfDeactivationDelay, "self-deactivation-delay", default: "PT5M"),
                 field: "--self-deactivation-delay"))
         let issuerURL = setting(publicURL, "public-url", default: "")
-        return (
-            ServerConfiguration(host: host, port: port, publicURL: issuerURL.isEmpty ? nil : issuerURL), database,
-            directory,
-            safeguards
-        )
+        let proxies = try setting(trustedProxies, "trusted-proxies", default: "").split(separator: ",").map {
+            try NetworkRange(parsing: $0.trimmingCharacters(in: .whitespaces), field: "--trusted-proxies")
+        }
+        let server = ServerConfiguration(
+            host: host, port: port, publicURL: issuerURL.isEmpty ? nil : issuerURL, trustedProxies: proxies)
+        return (server, database, directory, safeguards)
     }
 
     /// On an empty database: creates `admin` with `REGENT_BOOTSTRAP_PASSWORD` or a one-time password
