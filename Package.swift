@@ -88,6 +88,8 @@ let package = Package(
                 "RegentCore",
                 "RegentEngine",
                 "RegentConnectors",
+                "RegentAudit",
+                "RegentStore",
                 "RegentAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

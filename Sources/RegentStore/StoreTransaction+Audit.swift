@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 public import RegentAudit
-import RegentCore
+public import RegentCore
 import SQLKit
 
 extension StoreTransaction {
@@ -84,5 +84,62 @@ extension StoreTransaction {
             correlationId: try row.optionalString("correlation_id"),
             details: try decodeJSON([String: String].self, try row.string("details"), "audit details"),
             prevHash: try row.string("prev_hash"), hash: try row.string("hash"))
+    }
+}
+
+/// Which audit events to find.
+public struct AuditFilter: Sendable, Hashable {
+    public var from: Date?
+    public var to: Date?
+    public var actorId: Principal.ID?
+    /// An exact action, or a prefix ending in `.` (`request.`).
+    public var action: String?
+    public var outcome: AuditOutcome?
+    public var subjectPrincipalId: Principal.ID?
+    public var subjectRoleId: Role.ID?
+    public var correlationId: String?
+
+    public init(
+        from: Date? = nil, to: Date? = nil, actorId: Principal.ID? = nil, action: String? = nil,
+        outcome: AuditOutcome? = nil,
+        subjectPrincipalId: Principal.ID? = nil, subjectRoleId: Role.ID? = nil, correlationId: String? = nil
+    ) {
+        self.from = from
+        self.to = to
+        self.actorId = actorId
+        self.action = action
+        self.outcome = outcome
+        self.subjectPrincipalId = subjectPrincipalId
+        self.subjectRoleId = subjectRoleId
+        self.correlationId = correlationId
+    }
+}
+
+extension StoreTransaction {
+    /// Matching events, newest first, with `seq` below `before` when given.
+    public func searchAudit(_ filter: AuditFilter, before: Int64?, limit: Int) async throws -> [AuditEvent] {
+        var query = SQLQueryString("SELECT * FROM audit_events WHERE 1 = 1")
+        func add(_ clause: String, _ value: some Encodable & Sendable) {
+            query.appendInterpolation(unsafeRaw: " AND \(clause) ")
+            query.appendInterpolation(bind: value)
+        }
+        if let before { add("seq <", before) }
+        if let from = filter.from { add("time >=", from.storedMilliseconds) }
+        if let to = filter.to { add("time <", to.storedMilliseconds) }
+        if let actor = filter.actorId { add("actor_id =", actor.description) }
+        if let action = filter.action {
+            if action.hasSuffix(".") {
+                add("action LIKE", action.replacingOccurrences(of: "%", with: "") + "%")
+            } else {
+                add("action =", action)
+            }
+        }
+        if let outcome = filter.outcome { add("outcome =", outcome.rawValue) }
+        if let principal = filter.subjectPrincipalId { add("subject_principal_id =", principal.description) }
+        if let role = filter.subjectRoleId { add("subject_role_id =", role.description) }
+        if let correlation = filter.correlationId { add("correlation_id =", correlation) }
+        query.appendInterpolation(unsafeRaw: " ORDER BY seq DESC LIMIT ")
+        query.appendInterpolation(bind: limit)
+        return try await db.raw(query).all().map(auditEvent(from:))
     }
 }

@@ -136,6 +136,12 @@ struct AuthorizationMatrixTests {
                 operationId: "cancelRequest", method: .post, path: { _, r in "/v1/requests/\(r)/cancel" },
                 expected: only([], .ok)),
             Case(
+                operationId: "searchAudit", method: .get, path: { _, _ in "/v1/audit?action=request.&limit=5" },
+                expected: only(readers.union([.auditor]), .ok)),
+            Case(
+                operationId: "verifyAudit", method: .get, path: { _, _ in "/v1/audit/verify" },
+                expected: only(readers.union([.auditor]), .ok)),
+            Case(
                 operationId: "issueToken", method: .post, path: { _, _ in "/v1/tokens" },
                 expected: signedIn(.ok, forChecks: true)),
             Case(

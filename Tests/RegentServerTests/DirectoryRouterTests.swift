@@ -145,3 +145,47 @@ struct DirectoryRouterTests {
         }
     }
 }
+
+struct AuditRouterTests {
+    /// Search filters by action prefix and outcome, pages through its cursor, and the chain verifies.
+    @Test func searchAndVerify() async throws {
+        try await ServerHarness.run { h, client in
+            try await h.user("alice")
+            for _ in 0..<3 {
+                try await client.execute(
+                    uri: "/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                    body: json(["username": "alice", "password": "wrong"])
+                ) { #expect($0.status == .unauthorized) }
+            }
+            let admin = try await h.token(client, "admin", password: "admin-password")
+            var seen: [Int] = []
+            var cursor: String?
+            repeat {
+                let uri =
+                    "/v1/audit?action=auth.login.&outcome=denied&limit=2"
+                    + (cursor.map { "&cursor=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }
+                        ?? "")
+                let page = try await client.execute(uri: uri, method: .get, headers: bearer(admin)) {
+                    (response) async throws in
+                    #expect(response.status == .ok)
+                    return try object(response)
+                }
+                let items = page["items"] as? [[String: Any]] ?? []
+                #expect(
+                    items.allSatisfy {
+                        $0["action"] as? String == "auth.login.failed" && $0["outcome"] as? String == "denied"
+                    })
+                seen += items.compactMap { $0["seq"] as? Int }
+                cursor = page["cursor"] as? String
+            } while cursor != nil
+            #expect(seen.count == 3)
+            #expect(seen == seen.sorted(by: >))
+            try await client.execute(uri: "/v1/audit/verify", method: .get, headers: bearer(admin)) {
+                (response) async throws in
+                let report = try object(response)
+                #expect(report["intact"] as? Bool == true)
+                #expect((report["events"] as? Int ?? 0) > 5)
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import RegentAPI
+import RegentAudit
+import RegentCore
+import RegentEngine
+import RegentStore
+
+extension APIHandler {
+    func searchAudit(_ input: Operations.SearchAudit.Input) async throws -> Operations.SearchAudit.Output {
+        let (_, actor) = try Caller.required()
+        let query = input.query
+        let limit = query.limit ?? Cursor.defaultLimit
+        guard (1...500).contains(limit) else { throw APIProblem.invalid("limit", "a page holds 1 to 500 items") }
+        // The cursor is the sequence number to continue below, kept opaque like the others.
+        let before = try query.cursor.map { cursor throws(APIProblem) -> Int64 in
+            try Int64(Cursor.decode(cursor, limit: limit).offset)
+        }
+        var filter = AuditFilter(
+            from: query.from, to: query.to, action: query.action, correlationId: query.correlationId)
+        if let outcome = query.outcome { filter.outcome = AuditOutcome(rawValue: outcome.rawValue) }
+        if let name = query.actor { filter.actorId = try await engine.principal(named: name).id }
+        if let name = query.principal { filter.subjectPrincipalId = try await engine.principal(named: name).id }
+        if let name = query.role { filter.subjectRoleId = try await engine.role(named: name).id }
+        let events = try await engine.searchAudit(filter, by: actor, before: before, limit: limit)
+        let next = events.count == limit ? events.last.map { Cursor.encode(Int($0.seq)) } ?? nil : nil
+        return .ok(.init(body: .json(.init(items: events.map(Components.Schemas.AuditEvent.init), cursor: next))))
+    }
+
+    func verifyAudit(_ input: Operations.VerifyAudit.Input) async throws -> Operations.VerifyAudit.Output {
+        let (_, actor) = try Caller.required()
+        let report = try await engine.verifyAudit(by: actor)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        intact: report.isIntact, events: report.verifiedEvents, checkpoints: report.verifiedCheckpoints,
+                        lastHash: report.lastHash, firstBadRecord: report.problem?.seq, problem: report.problem?.reason)
+                )))
+    }
+}
+
+extension Components.Schemas.AuditEvent {
+    init(_ event: RegentAudit.AuditEvent) {
+        self.init(
+            seq: event.seq, id: event.id.uuidString.lowercased(), time: event.time,
+            actor: .init(
+                principalId: event.actor.principalId?.description, name: event.actor.name,
+                sourceAddress: event.actor.sourceAddress, userAgent: event.actor.userAgent),
+            action: event.action,
+            subject: .init(
+                principalId: event.subject.principalId?.description, roleId: event.subject.roleId?.description,
+                scope: event.subject.scope?.path),
+            outcome: .init(rawValue: event.outcome.rawValue) ?? .failed, reason: event.reason,
+            correlationId: event.correlationId, details: .init(additionalProperties: event.details),
+            prevHash: event.prevHash,
+            hash: event.hash)
+    }
+}
