@@ -3,7 +3,7 @@ public import Foundation
 /// An exact ISO 8601 duration (`PT30M`, `P90D`, `P1DT2H`), kept as whole seconds. Years and months
 /// are refused because their length depends on the calendar; a policy bound must mean the same
 /// number of seconds every time it is read. Weeks and days are 7 × 24 h and 24 h (times are UTC).
-public struct ISODuration: Hashable, Sendable, Comparable, Codable, CustomStringConvertible {
+public struct ISODuration: Hashable, Sendable, Comparable, TextCoded, CustomStringConvertible {
     public let seconds: Int64
 
     /// The longest duration Regent accepts anywhere (ten years), so arithmetic on dates cannot overflow.
@@ -93,19 +93,7 @@ public struct ISODuration: Hashable, Sendable, Comparable, Codable, CustomString
         return text
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do {
-            try self.init(parsing: text)
-        } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.reason))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+    public var text: String { description }
 }
 
 extension Date {

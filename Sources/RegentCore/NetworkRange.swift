@@ -81,7 +81,7 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A CIDR block (`10.0.0.0/8`, `2001:db8::/32`) for conditional access on the source network.
-public struct NetworkRange: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct NetworkRange: Hashable, Sendable, TextCoded, CustomStringConvertible {
     public let address: IPAddress
     public let prefixLength: Int
 
@@ -114,17 +114,7 @@ public struct NetworkRange: Hashable, Sendable, Codable, CustomStringConvertible
 
     public var description: String { "\(address)/\(prefixLength)" }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(parsing: text) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.reason))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+    public var text: String { description }
 }
 
 extension IPAddress {

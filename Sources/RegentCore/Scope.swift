@@ -6,7 +6,7 @@
 /// let prod = try Scope(parsing: "/prod")
 /// prod.covers(try Scope(parsing: "/prod/db"))   // true
 /// ```
-public struct Scope: Hashable, Sendable, Codable, Comparable, CustomStringConvertible {
+public struct Scope: Hashable, Sendable, TextCoded, Comparable, CustomStringConvertible {
     public static let maximumDepth = 32
     public static let maximumLength = 512
     public static let root = Scope(segments: [])
@@ -57,17 +57,5 @@ public struct Scope: Hashable, Sendable, Codable, Comparable, CustomStringConver
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.path < rhs.path }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do {
-            try self.init(parsing: text)
-        } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.reason))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(path)
-    }
+    public var text: String { path }
 }

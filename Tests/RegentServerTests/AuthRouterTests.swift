@@ -154,17 +154,6 @@ struct CSRFRouterTests {
 }
 
 struct APITokenRouterTests {
-    func call(
-        _ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, _ token: String,
-        _ body: Any? = nil
-    )
-        async throws -> (HTTPResponse.Status, [String: Any])
-    {
-        try await client.execute(uri: uri, method: method, headers: bearer(token), body: body.map(json)) {
-            (response) async throws in (response.status, response.body.readableBytes > 0 ? try object(response) : [:])
-        }
-    }
-
     /// A token is shown once, works without an idle timeout until it expires, cannot mint tokens,
     /// is listed without its secret, and stops working when revoked.
     @Test func lifecycle() async throws {

@@ -8,15 +8,6 @@ import RegentStore
 import Testing
 
 struct DirectoryRouterTests {
-    func call(
-        _ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, _ token: String,
-        _ body: Any? = nil
-    ) async throws -> (HTTPResponse.Status, [String: Any]) {
-        try await client.execute(uri: uri, method: method, headers: bearer(token), body: body.map(json)) {
-            (response) async throws in (response.status, response.body.readableBytes > 0 ? try object(response) : [:])
-        }
-    }
-
     /// Everything an administrator needs is reachable through the API alone: users, a group, a role,
     /// a policy naming the group as approver, an eligible assignment; the policy reads back with
     /// the scope each rule comes from.

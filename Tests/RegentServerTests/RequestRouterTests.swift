@@ -8,13 +8,11 @@ import RegentStore
 import Testing
 
 struct RequestRouterTests {
-    func post(
-        _ client: any TestClientProtocol, _ uri: String, _ token: String, _ body: [String: Any] = [:]
-    ) async throws -> (HTTPResponse.Status, [String: Any]) {
-        try await client.execute(uri: uri, method: .post, headers: bearer(token), body: json(body)) {
-            (response) async throws in
-            (response.status, try object(response))
-        }
+    func post(_ client: any TestClientProtocol, _ uri: String, _ token: String, _ body: [String: Any] = [:])
+        async throws
+        -> (HTTPResponse.Status, [String: Any])
+    {
+        try await call(client, .post, uri, token, body)
     }
 
     /// Admin assigns alice eligible; alice activates; bob approves; check says active until the end;

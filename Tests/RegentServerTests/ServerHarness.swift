@@ -88,3 +88,20 @@ func object(_ response: TestResponse) throws -> [String: Any] {
 func bearer(_ token: String) -> HTTPFields {
     [.authorization: "Bearer \(token)", .contentType: "application/json"]
 }
+
+/// One call through the router: status and, when there is one, the JSON body.
+func call(
+    _ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, headers: HTTPFields,
+    _ body: Any? = nil
+) async throws -> (HTTPResponse.Status, [String: Any]) {
+    try await client.execute(uri: uri, method: method, headers: headers, body: body.map(json)) {
+        (response) async throws in
+        (response.status, response.body.readableBytes > 0 ? try object(response) : [:])
+    }
+}
+
+func call(
+    _ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, _ token: String, _ body: Any? = nil
+) async throws -> (HTTPResponse.Status, [String: Any]) {
+    try await call(client, method, uri, headers: bearer(token), body)
+}
