@@ -59,8 +59,8 @@ extension Engine {
 
     public func revokeAPIToken(id: String, by actor: ActorContext) async throws {
         let now = clock.now()
-        try await store.transaction { tx in
-            guard try await tx.revokeAPIToken(id: id, of: actor.principalId, at: now) else {
+        let revokedHash = try await store.transaction { tx -> String in
+            guard let hash = try await tx.revokeAPIToken(id: id, of: actor.principalId, at: now) else {
                 throw RegentError(.notFound, "no such active token of yours", field: "tokenId")
             }
             try await self.audit(
@@ -68,6 +68,8 @@ extension Engine {
                 context: AuditContext(
                     actor: actor.auditActor, subject: AuditSubject(principalId: actor.principalId), correlationId: nil),
                 now: now)
+            return hash
         }
+        sessions.invalidate(revokedHash)
     }
 }

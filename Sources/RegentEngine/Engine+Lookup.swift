@@ -5,20 +5,36 @@ import RegentStore
 extension Engine {
     /// A principal by id or unique name.
     public func principal(named reference: String) async throws -> Principal {
-        try await store.transaction { tx in
+        let principal = try await store.transaction { tx -> Principal in
             if let id = Principal.ID(reference), let principal = try await tx.principal(id: id) { return principal }
             if let principal = try await tx.principal(named: reference.lowercased()) { return principal }
             throw RegentError(.notFound, "no such principal", field: "principal")
         }
+        names.remember(principal)
+        return principal
     }
 
     /// A role by id or unique name.
     public func role(named reference: String) async throws -> Role {
-        try await store.transaction { tx in
+        let role = try await store.transaction { tx -> Role in
             if let id = Role.ID(reference), let role = try await tx.role(id: id) { return role }
             if let role = try await tx.role(named: reference.lowercased()) { return role }
             throw RegentError(.notFound, "no such role", field: "role")
         }
+        names.remember(role)
+        return role
+    }
+
+    /// The id of a principal by id or name, from memory once seen: the hot path of `/v1/check`.
+    public func principalID(named reference: String) async throws -> Principal.ID {
+        if let id = names.principal(reference) ?? names.principal(reference.lowercased()) { return id }
+        return try await principal(named: reference).id
+    }
+
+    /// The id of a role by id or name, from memory once seen.
+    public func roleID(named reference: String) async throws -> Role.ID {
+        if let id = names.role(reference) ?? names.role(reference.lowercased()) { return id }
+        return try await role(named: reference).id
     }
 
     /// A request as `actor` may see it: its requester, its beneficiary, anyone who may decide a stage
@@ -38,10 +54,14 @@ extension Engine {
         }
     }
 
-    /// Who may read everyone's assignments and checks: administrators and security readers.
+    /// Who may read everyone's assignments and checks: administrators and security readers. The
+    /// answer is reused for as long as a cached session is.
     public func mayReadAll(_ actor: ActorContext) async throws -> Bool {
         let now = clock.now()
-        return try await store.transaction { tx in
+        if let known = names.mayReadAll(actor.principalId, now: now, lifetime: configuration.sessionCacheLifetime) {
+            return known
+        }
+        let answer = try await store.transaction { tx -> Bool in
             if try await self.administrators(in: tx, now: now).contains(actor.principalId) { return true }
             guard let reader = try await tx.role(named: Role.BuiltIn.securityReader.rawValue) else { return false }
             let identities = try await tx.membershipGraph().identities(of: actor.principalId)
@@ -50,5 +70,7 @@ extension Engine {
             )
             .contains { $0.isInForce(at: now) }
         }
+        names.rememberMayReadAll(actor.principalId, answer, now: now)
+        return answer
     }
 }

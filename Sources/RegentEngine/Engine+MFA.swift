@@ -66,6 +66,7 @@ extension Engine {
                 now: now)
             return nil
         }
+        sessions.invalidate(session.tokenHash)
         if let outcome { throw outcome }
         return now
     }

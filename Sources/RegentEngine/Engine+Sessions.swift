@@ -147,16 +147,19 @@ extension Engine {
         let now = clock.now()
         let tokenHash = Self.hash(token)
         let idle = configuration.sessionIdleTimeout
-        return try await store.transaction { tx -> Authenticated? in
+        // Served from memory while the idle timeout holds and last-seen needs no write (once a minute).
+        if let cached = sessions.lookup(tokenHash, now: now),
+            cached.session.isAPIToken || now.timeIntervalSince(cached.lastSeenWritten) < 60
+        {
+            return cached.session
+        }
+        let found = try await store.transaction { tx -> Authenticated? in
             guard let session = try await tx.session(tokenHash: tokenHash), session.revokedAt == nil,
                 now < session.expiresAt,
                 session.kind == .token || now.timeIntervalSince(session.lastSeenAt) < idle,
                 let principal = try await tx.principal(id: session.principalId), principal.isEnabled
             else { return nil }
-            // Written at most once a minute: enough for the idle timeout, cheap for busy clients.
-            if now.timeIntervalSince(session.lastSeenAt) >= 60 {
-                try await tx.touchSession(tokenHash: tokenHash, at: now)
-            }
+            if session.kind == .session { try await tx.touchSession(tokenHash: tokenHash, at: now) }
             let enrolled = try await tx.totpEnrollment(of: principal.id)?.confirmedAt != nil
             return Authenticated(
                 principal: principal, tokenHash: tokenHash, mfaVerifiedAt: session.mfaVerifiedAt,
@@ -164,11 +167,14 @@ extension Engine {
                 mfaPending: session.kind == .session && enrolled && session.mfaVerifiedAt == nil,
                 isAPIToken: session.kind == .token, access: session.access)
         }
+        if let found { sessions.store(found, lastSeenWritten: now, now: now) } else { sessions.invalidate(tokenHash) }
+        return found
     }
 
     /// Ends the session; audited.
     public func signOut(_ session: Authenticated, by actor: ActorContext) async throws {
         let now = clock.now()
+        sessions.invalidate(session.tokenHash)
         try await store.transaction { tx in
             try await tx.revokeSession(tokenHash: session.tokenHash, at: now)
             try await self.audit(

@@ -55,13 +55,16 @@ public struct EngineConfiguration: Sendable {
     public var lockoutDuration: TimeInterval
     /// A new token signing key is made when the current one is older than this.
     public var tokenKeyRotation: TimeInterval
+    /// How long an authenticated session is trusted from memory before the database is read again;
+    /// bounds how late a change made by another replica is seen.
+    public var sessionCacheLifetime: TimeInterval
 
     public init(
         safeguards: Safeguards = Safeguards(), checkpointEvery: Int64 = 1000, checkpointInterval: TimeInterval = 300,
         jobLease: TimeInterval = 60, maximumJobAttempts: Int = 12, maximumIdle: TimeInterval = 30,
         sessionIdleTimeout: TimeInterval = 1800, sessionLifetime: TimeInterval = 12 * 3600, loginFailureLimit: Int = 5,
         lockoutWindow: TimeInterval = 900, lockoutDuration: TimeInterval = 900,
-        tokenKeyRotation: TimeInterval = 30 * 86_400
+        tokenKeyRotation: TimeInterval = 30 * 86_400, sessionCacheLifetime: TimeInterval = 5
     ) {
         self.safeguards = safeguards
         self.checkpointEvery = checkpointEvery
@@ -75,6 +78,7 @@ public struct EngineConfiguration: Sendable {
         self.lockoutWindow = lockoutWindow
         self.lockoutDuration = lockoutDuration
         self.tokenKeyRotation = tokenKeyRotation
+        self.sessionCacheLifetime = sessionCacheLifetime
     }
 }
 
@@ -91,6 +95,8 @@ public final class Engine: Sendable {
     let provisioners: ProvisionerRegistry
     let logger: Logger
     let wakeup = Wakeup()
+    let sessions: SessionCache
+    let names = NameCache()
 
     public init(
         store: any Store, clock: any EngineClock, configuration: EngineConfiguration = EngineConfiguration(),
@@ -105,6 +111,7 @@ public final class Engine: Sendable {
         self.secrets = secrets
         self.provisioners = provisioners
         self.logger = logger
+        self.sessions = SessionCache(lifetime: configuration.sessionCacheLifetime)
     }
 
     /// Loads the check index and enforces everything overdue (expiries missed while Regent was

@@ -191,19 +191,20 @@ struct APIHandler: APIProtocol {
     /// Answers for the caller themself; about anyone else only for administrators and security readers.
     func check(_ input: Operations.Check.Input) async throws -> Operations.Check.Output {
         let (_, actor) = try Caller.required(forChecks: true)
-        let principal = try await engine.principal(named: input.query.principal)
-        if principal.id != actor.principalId, try await !engine.mayReadAll(actor) {
+        let principal = try await engine.principalID(named: input.query.principal)
+        if principal != actor.principalId, try await !engine.mayReadAll(actor) {
             throw APIProblem(
                 status: .forbidden, slug: "access-denied", title: "Not allowed", detail: "you may check only yourself")
         }
-        let role = try await engine.role(named: input.query.role)
-        let match = engine.check(principal: principal.id, role: role.id, scope: try Scope(parsing: input.query.scope))
+        let role = try await engine.roleID(named: input.query.role)
+        let match = engine.check(principal: principal, role: role, scope: try Scope(parsing: input.query.scope))
         return .ok(
             .init(
                 body: .json(
                     .init(
                         active: match != nil, assignmentId: match.map { $0.assignmentId.description },
-                        until: match?.until))))
+                        until: match?.until))
+            ))
     }
 
     func issueToken(_ input: Operations.IssueToken.Input) async throws -> Operations.IssueToken.Output {

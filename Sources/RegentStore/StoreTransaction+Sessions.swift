@@ -79,16 +79,18 @@ extension StoreTransaction {
         ).all().map(Self.session)
     }
 
-    public func revokeAPIToken(id: String, of principal: Principal.ID, at time: Date) async throws -> Bool {
+    /// Revokes the token and returns its hash, or nil when there is no such active token.
+    public func revokeAPIToken(id: String, of principal: Principal.ID, at time: Date) async throws -> String? {
         let found = try await db.raw(
             """
             SELECT token_hash FROM sessions WHERE id = \(bind: id) AND principal_id = \(bind: principal.description)
             AND kind = 'token' AND revoked_at IS NULL
             """
         ).first()
-        guard let found else { return false }
-        try await revokeSession(tokenHash: try found.string("token_hash"), at: time)
-        return true
+        guard let found else { return nil }
+        let hash = try found.string("token_hash")
+        try await revokeSession(tokenHash: hash, at: time)
+        return hash
     }
 
     static func session(_ row: any SQLRow) throws -> StoredSession {

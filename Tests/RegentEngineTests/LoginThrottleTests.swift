@@ -61,3 +61,26 @@ struct LoginThrottleTests {
         }
     }
 }
+
+struct SessionCacheTests {
+    /// A session is served from memory, but a change made behind this engine's back (another
+    /// replica disabling the user) is seen within the cache lifetime; logout is seen at once.
+    @Test func cacheBound() async throws {
+        try await withHarness { h in
+            let alice = try await h.engine.createPrincipal(
+                kind: .user, name: "alice", displayName: nil, email: nil, passwordHash: "right", by: h.admin)
+            let signedIn = try await h.engine.signIn(
+                username: "alice", password: "right", sourceAddress: nil, userAgent: nil, verifier: PlainVerifier())
+            _ = try #require(try await h.engine.authenticate(token: signedIn.token))
+            try await h.store.transaction { try await $0.setPrincipalEnabled(alice.id, false) }
+            #expect(try await h.engine.authenticate(token: signedIn.token) != nil)
+            h.clock.advance(by: h.engine.configuration.sessionCacheLifetime)
+            #expect(try await h.engine.authenticate(token: signedIn.token) == nil)
+
+            try await h.store.transaction { try await $0.setPrincipalEnabled(alice.id, true) }
+            let again = try #require(try await h.engine.authenticate(token: signedIn.token))
+            try await h.engine.signOut(again, by: ActorContext(principalId: alice.id, name: "alice"))
+            #expect(try await h.engine.authenticate(token: signedIn.token) == nil)
+        }
+    }
+}
