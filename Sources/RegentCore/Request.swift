@@ -19,9 +19,6 @@ public struct Request: Identifiable, Hashable, Sendable, Codable {
     public enum Status: String, Sendable, Codable, CaseIterable {
         case denied, pendingApproval, approved, canceled, timedOut, scheduled, provisioning, provisioned
         case expired, revoked, failed
-
-        /// Final states accept no further event.
-        public var isFinal: Bool { [.denied, .canceled, .timedOut, .expired, .revoked, .failed].contains(self) }
     }
 
     public struct Ticket: Hashable, Sendable, Codable {

@@ -115,10 +115,6 @@ extension Engine {
         }
     }
 
-    public func effectivePolicy(role: Role.ID, scope: Scope) async throws -> EffectivePolicy {
-        EffectivePolicy.resolve(try await store.transaction { try await $0.policies(role: role) }, at: scope)
-    }
-
     public static let bootstrapMarker = "bootstrap.completed"
     public static let administratorName = "admin"
 
