@@ -198,11 +198,7 @@ struct AuthorizationMatrixTests {
                     p.approval = Approval(stages: [ApprovalStage(approvers: [approver.id])]); return p
                 }(),
                 role: role.id, scope: .root, by: h.admin)
-            _ = try await h.engine.submit(
-                RequestDraft(
-                    action: .adminAssign, requesterId: h.admin.principalId, principalId: zed.id, roleId: role.id,
-                    scope: .root, kind: .eligible),
-                by: h.admin)
+            try await h.makeEligible(zed.id, for: role)
             let zedActor = ActorContext(principalId: zed.id, name: "zed", mfaVerifiedAt: h.clock.now())
             let limitedSession = try #require(
                 try await h.engine.authenticate(token: try await h.token(client, "limitedtoken")))

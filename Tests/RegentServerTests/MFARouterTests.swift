@@ -85,11 +85,7 @@ struct MFARouterTests {
         try await ServerHarness.run { h, client in
             let alice = try await h.user("alice")
             let role = try await h.role("dba") { $0.mfaFreshness = .minutes(10) }
-            _ = try await h.engine.submit(
-                RequestDraft(
-                    action: .adminAssign, requesterId: h.admin.principalId, principalId: alice.id, roleId: role.id,
-                    scope: .root, kind: .eligible),
-                by: h.admin)
+            try await h.makeEligible(alice.id, for: role)
             let token = try await h.token(client, "alice")
             let (_, enrollment) = try await post(client, "/v1/me/mfa/totp", bearer(token))
             let totp = TOTP(secret: base32Decode(enrollment["secret"] as? String ?? ""))

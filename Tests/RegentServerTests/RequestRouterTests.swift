@@ -82,11 +82,7 @@ struct RequestRouterTests {
         try await ServerHarness.run { h, client in
             let alice = try await h.user("alice")
             let role = try await h.role("dba") { $0.maximumDuration = .hours(1) }
-            _ = try await h.engine.submit(
-                RequestDraft(
-                    action: .adminAssign, requesterId: h.admin.principalId, principalId: alice.id, roleId: role.id,
-                    scope: .root, kind: .eligible),
-                by: h.admin)
+            try await h.makeEligible(alice.id, for: role)
             let token = try await h.token(client, "alice")
             let (tooLong, violation) = try await post(
                 client, "/v1/requests", token,

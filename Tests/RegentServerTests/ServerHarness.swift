@@ -57,6 +57,16 @@ struct ServerHarness {
         return role
     }
 
+    /// An administrator makes the principal eligible for the role at `/`.
+    func makeEligible(_ principal: Principal.ID, for role: Role) async throws {
+        _ = try await engine.submit(
+            RequestDraft(
+                action: .adminAssign, requesterId: admin.principalId, principalId: principal, roleId: role.id,
+                scope: .root,
+                kind: .eligible),
+            by: admin)
+    }
+
     func token(_ client: any TestClientProtocol, _ name: String, password: String = "correct horse") async throws
         -> String
     {
