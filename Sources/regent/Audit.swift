@@ -5,7 +5,8 @@ import RegentStore
 
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Work with the audit log.", subcommands: [Verify.self])
+        abstract: "Work with the audit log.", subcommands: [AuditLog.self, Verify.self],
+        defaultSubcommand: AuditLog.self)
 
     /// `regent audit verify --db PATH`: recomputes the whole chain offline and checks the signed
     /// checkpoints; exits non-zero naming the first bad record.

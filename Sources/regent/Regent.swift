@@ -8,7 +8,8 @@ struct Regent: AsyncParsableCommand {
         abstract: "Regent: just-in-time privileged access, provisioned on real systems and audited.",
         subcommands: [
             Serve.self, Login.self, Logout.self, Whoami.self, Activate.self, Approve.self, Deny.self, Cancel.self,
-            Deactivate.self, Requests.self, Assign.self, Check.self, Audit.self,
+            Deactivate.self, Extend.self, Requests.self, Assign.self, Unassign.self, Check.self, Principals.self,
+            Roles.self, Audit.self,
         ])
 
     /// Errors are one line on stderr and a non-zero exit, never a stack trace.

@@ -90,10 +90,24 @@ def test_cli_scenario(server_factory, tmp_path):
     active = alice("check", "alice", "orders-db-admin", "/prod/db/orders")
     assert active.returncode == 0 and active.stdout.startswith("active until"), active.stdout + active.stderr
 
+    # An extension of the activation waits for bob like the activation did.
+    extended = alice("extend", "orders-db-admin", "--scope", "/prod/db", "--duration", "30m", "--reason", "still on it")
+    assert extended.returncode == 0 and "pendingApproval" in extended.stdout, extended.stdout + extended.stderr
+
     deactivated = alice("deactivate", "orders-db-admin", "--scope", "/prod/db")
     assert deactivated.returncode == 0, deactivated.stderr
     after = alice("check", "alice", "orders-db-admin", "/prod/db")
     assert after.returncode == 1 and after.stdout.strip() == "not active"
+
+    listing = admin("principals")
+    assert listing.returncode == 0 and "alice" in listing.stdout and "bob" in listing.stdout
+    assert "orders-db-admin" in admin("roles").stdout
+    log = admin("audit", "--action", "request.", "--json")
+    assert log.returncode == 0 and {event["action"] for event in json.loads(log.stdout)} >= {"request.created", "request.approved"}
+    removed = admin("unassign", "alice", "orders-db-admin", "--scope", "/prod", "--kind", "eligible")
+    assert removed.returncode == 0 and "revoked" in removed.stdout, removed.stdout + removed.stderr
+    again = alice("activate", "orders-db-admin", "--scope", "/prod/db", "--duration", "1h", "--reason", "again")
+    assert again.returncode != 0 and "eligibility" in again.stderr
 
     assert alice("logout").returncode == 0
     assert alice("whoami").returncode != 0

@@ -181,6 +181,22 @@ struct Check: AsyncParsableCommand {
     }
 }
 
+/// The caller's own live assignment of `role` at `scope` (an activation when `activation`), and who
+/// the caller is.
+func myAssignment(_ client: Client, role: String, scope: String) async throws
+    -> (Components.Schemas.Principal, Components.Schemas.Assignment)
+{
+    let me = try await client.getMe()
+    guard case .ok(let meOK) = me, case .json(let principal) = meOK.body else { throw refusal(me) }
+    let listed = try await client.listAssignments(
+        query: .init(principal: principal.id, role: role, kind: .active, state: .active))
+    guard case .ok(let ok) = listed, case .json(let page) = ok.body else { throw refusal(listed) }
+    guard let activation = page.items.first(where: { $0.scope == scope && $0.activatedFrom != nil }) else {
+        throw Regent.fail("you have no activation of \(role) at \(scope)")
+    }
+    return (principal, activation)
+}
+
 struct Deactivate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "End your own activation of a role now.")
     @OptionGroup var options: ClientOptions
@@ -189,20 +205,68 @@ struct Deactivate: AsyncParsableCommand {
 
     func run() async throws {
         let client = try options.client()
-        let me = try await client.getMe()
-        guard case .ok(let meOK) = me, case .json(let principal) = meOK.body else { throw refusal(me) }
-        let listed = try await client.listAssignments(
-            query: .init(principal: principal.id, role: role, kind: .active, state: .active))
-        guard case .ok(let ok) = listed, case .json(let page) = ok.body else { throw refusal(listed) }
-        guard let activation = page.items.first(where: { $0.scope == scope && $0.activatedFrom != nil }) else {
-            throw Regent.fail("you have no activation of \(role) at \(scope)")
-        }
+        let (principal, activation) = try await myAssignment(client, role: role, scope: scope)
         let output = try await client.createRequest(
             body: .json(
                 .init(
                     action: .selfDeactivate, principalId: principal.id, roleId: activation.roleId, scope: scope,
                     kind: .active,
                     assignmentId: activation.id)))
+        guard case .created(let created) = output, case .json(let request) = created.body else { throw refusal(output) }
+        try show(request, options: options)
+    }
+}
+
+struct Extend: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Extend your own activation, within the policy's maximum.")
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "Role name or id.") var role: String
+    @Option(help: "Scope of the activation.") var scope = "/"
+    @Option(help: "How much longer: 30m, 1h, PT1H.") var duration: String
+    @Option(help: "Justification.") var reason: String?
+    @Option(help: "A TOTP code for the policy's fresh-MFA rule.") var otp: String?
+
+    func run() async throws {
+        let client = try options.client(otp: otp)
+        let (principal, activation) = try await myAssignment(client, role: role, scope: scope)
+        let output = try await client.createRequest(
+            body: .json(
+                .init(
+                    action: .selfExtend, principalId: principal.id, roleId: activation.roleId, scope: scope,
+                    kind: .active,
+                    assignmentId: activation.id, duration: try isoDuration(duration), justification: reason)))
+        guard case .created(let created) = output, case .json(let request) = created.body else { throw refusal(output) }
+        try show(request, options: options)
+    }
+}
+
+struct Unassign: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove a principal's assignment of a role (administrators).")
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "Principal name or id.") var principal: String
+    @Argument(help: "Role name or id.") var role: String
+    @Option(help: "Scope.") var scope = "/"
+    @Option(help: "eligible or active.") var kind = "eligible"
+    @Option(help: "Justification.") var reason: String?
+
+    func run() async throws {
+        guard let assignmentKind = Components.Schemas.AssignmentKind(rawValue: kind) else {
+            throw Regent.fail("--kind is eligible or active")
+        }
+        let client = try options.client()
+        let listed = try await client.listAssignments(
+            query: .init(principal: principal, role: role, kind: assignmentKind))
+        guard case .ok(let ok) = listed, case .json(let page) = ok.body else { throw refusal(listed) }
+        guard let assignment = page.items.first(where: { $0.scope == scope && $0.state != .ended }) else {
+            throw Regent.fail("\(principal) has no \(kind) assignment of \(role) at \(scope)")
+        }
+        let output = try await client.createRequest(
+            body: .json(
+                .init(
+                    action: .adminRemove, principalId: assignment.principalId, roleId: assignment.roleId, scope: scope,
+                    kind: assignmentKind, assignmentId: assignment.id, justification: reason)))
         guard case .created(let created) = output, case .json(let request) = created.body else { throw refusal(output) }
         try show(request, options: options)
     }

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import RegentAPI
+
+struct Principals: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List users, groups and services (administrators, security readers).")
+    @OptionGroup var options: ClientOptions
+
+    func run() async throws {
+        let output = try await options.client().listPrincipals(query: .init(limit: 500))
+        guard case .ok(let ok) = output, case .json(let page) = ok.body else { throw refusal(output) }
+        if options.json { return try printJSON(page.items) }
+        printTable(
+            ["NAME", "KIND", "ENABLED", "ID"],
+            page.items.map { [$0.name, $0.kind.rawValue, $0.enabled ? "yes" : "no", $0.id] })
+    }
+}
+
+struct Roles: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List roles.")
+    @OptionGroup var options: ClientOptions
+
+    func run() async throws {
+        let output = try await options.client().listRoles(query: .init(limit: 500))
+        guard case .ok(let ok) = output, case .json(let page) = ok.body else { throw refusal(output) }
+        if options.json { return try printJSON(page.items) }
+        printTable(
+            ["NAME", "BUILT-IN", "ENTITLEMENTS", "DESCRIPTION"],
+            page.items.map { [$0.name, $0.builtIn ? "yes" : "no", String($0.entitlements.count), $0.description] })
+    }
+}
+
+struct AuditLog: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Search the audit log on the server, newest first (auditors, security readers, admins).")
+    @OptionGroup var options: ClientOptions
+    @Option(help: "An action, or a prefix ending in a dot (request.).") var action: String?
+    @Option(help: "Actor name or id.") var actor: String?
+    @Option(help: "How many events.") var limit = 50
+
+    func run() async throws {
+        let output = try await options.client().searchAudit(query: .init(limit: limit, actor: actor, action: action))
+        guard case .ok(let ok) = output, case .json(let page) = ok.body else { throw refusal(output) }
+        if options.json { return try printJSON(page.items) }
+        printTable(
+            ["SEQ", "TIME", "ACTOR", "ACTION", "OUTCOME", "REASON"],
+            page.items.map {
+                [
+                    String($0.seq), $0.time.formatted(.iso8601), $0.actor.name, $0.action, $0.outcome.rawValue,
+                    $0.reason ?? "",
+                ]
+            })
+    }
+}
