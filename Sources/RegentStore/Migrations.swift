@@ -118,5 +118,9 @@ enum Migrations {
             "ALTER TABLE sessions ADD COLUMN access TEXT",
             "CREATE UNIQUE INDEX sessions_by_id ON sessions (id)",
         ],
+        // 7: a target's secrets, sealed with the data directory's key; never returned by the API
+        [
+            "ALTER TABLE targets ADD COLUMN sealed_secrets TEXT"
+        ],
     ]
 }

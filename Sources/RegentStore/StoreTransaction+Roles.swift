@@ -80,14 +80,39 @@ extension StoreTransaction {
 }
 
 extension StoreTransaction {
-    public func insertTarget(_ target: Target, at time: Date) async throws {
+    /// - Parameter sealedSecrets: the target's secrets, already sealed by the caller.
+    public func insertTarget(_ target: Target, sealedSecrets: String? = nil, at time: Date) async throws {
         try await db.raw(
             """
-            INSERT INTO targets (id, kind, name, scope, config, created_at)
+            INSERT INTO targets (id, kind, name, scope, config, created_at, sealed_secrets)
             VALUES (\(bind: target.id.description), \(bind: target.kind.rawValue), \(bind: target.name),
-                    \(bind: target.scope.path), \(bind: try json(target.config)), \(bind: time.storedMilliseconds))
+                    \(bind: target.scope.path), \(bind: try json(target.config)), \(bind: time.storedMilliseconds),
+                    \(bind: sealedSecrets))
             """
         ).run()
+    }
+
+    public func target(named name: String) async throws -> Target? {
+        guard let row = try await db.raw("SELECT id FROM targets WHERE name = \(bind: name)").first() else {
+            return nil
+        }
+        return try await target(id: try row.id("id"))
+    }
+
+    public func targets(limit: Int, offset: Int) async throws -> [Target] {
+        var targets: [Target] = []
+        for row in try await db.raw("SELECT id FROM targets ORDER BY name LIMIT \(bind: limit) OFFSET \(bind: offset)")
+            .all()
+        {
+            if let target = try await target(id: try row.id("id")) { targets.append(target) }
+        }
+        return targets
+    }
+
+    /// The sealed secrets, for the connector that needs them; never for the API.
+    public func sealedTargetSecrets(_ id: Target.ID) async throws -> String? {
+        try await db.raw("SELECT sealed_secrets FROM targets WHERE id = \(bind: id.description)").first()?
+            .optionalString("sealed_secrets")
     }
 
     public func target(id: Target.ID) async throws -> Target? {

@@ -108,6 +108,17 @@ struct AuthorizationMatrixTests {
                 path: { f, _ in "/v1/roles/\(f.role.name)/policy?scope=/matrix" },
                 body: { ["activation": ["requireTicket": true]] }, expected: only(admins, .ok)),
             Case(
+                operationId: "listTargets", method: .get, path: { _, _ in "/v1/targets" }, expected: only(readers, .ok)),
+            Case(
+                operationId: "createTarget", method: .post, path: { _, _ in "/v1/targets" },
+                body: {
+                    [
+                        "kind": "webhook", "name": "hook-\(UUID().uuidString.prefix(8).lowercased())", "scope": "/",
+                        "secrets": ["hmacKey": "s3cret"],
+                    ]
+                },
+                expected: only(admins, .created)),
+            Case(
                 operationId: "listAssignments", method: .get, path: { _, _ in "/v1/assignments" },
                 expected: signedIn(.ok)),
             Case(

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import RegentAudit
 import RegentCore
 import RegentEngine
 import RegentStore
@@ -177,6 +178,50 @@ struct AuditRouterTests {
                 #expect(report["intact"] as? Bool == true)
                 #expect((report["events"] as? Int ?? 0) > 5)
             }
+        }
+    }
+}
+
+struct TargetRouterTests {
+    /// Secrets are accepted, reported by name only, stored sealed and kept out of the audit log; a
+    /// role can then name the target in an entitlement.
+    @Test func secretsAreWriteOnly() async throws {
+        try await ServerHarness.run { h, client in
+            let admin = try await h.token(client, "admin", password: "admin-password")
+            let secret = "correct-horse-battery-staple-42"
+            let (created, target) = try await call(
+                client, .post, "/v1/targets", admin,
+                [
+                    "kind": "postgres", "name": "orders-db", "scope": "/prod/db",
+                    "config": ["dsn": "postgres://regent@127.0.0.1:5432/orders"], "secrets": ["password": secret],
+                ])
+            #expect(created == .created)
+            #expect(target["secretNames"] as? [String] == ["password"])
+            let (listed, page) = try await call(client, .get, "/v1/targets", admin)
+            #expect(listed == .ok)
+            let text = String(
+                decoding: try JSONSerialization.data(withJSONObject: page, options: .withoutEscapingSlashes),
+                as: UTF8.self)
+            #expect(!text.contains(secret) && text.contains("postgres://regent@127.0.0.1:5432/orders"))
+            let sealed = try await h.store.transaction { tx in
+                try await tx.sealedTargetSecrets(try #require(tx.target(named: "orders-db")).id)
+            }
+            #expect(sealed != nil && sealed?.contains(secret) == false)
+            let events = try await h.store.transaction { try await $0.auditEvents(after: 0, limit: 1000) }
+            #expect(
+                !events.contains {
+                    $0.details.values.contains { $0.contains(secret) } || ($0.reason ?? "").contains(secret)
+                })
+            let targetId = try #require(target["id"] as? String)
+            let (role, _) = try await call(
+                client, .post, "/v1/roles", admin,
+                [
+                    "name": "orders-db-admin", "entitlements": [["targetId": targetId, "value": "orders_admin"]],
+                ])
+            #expect(role == .created)
+            #expect(
+                try await call(client, .post, "/v1/targets", admin, ["kind": "ssh", "name": "orders-db", "scope": "/"])
+                    .0 == .conflict)
         }
     }
 }
