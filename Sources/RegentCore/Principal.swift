@@ -24,6 +24,10 @@ public struct Principal: Identifiable, Hashable, Sendable, Codable {
         id: ID, kind: Kind, name: String, displayName: String? = nil, email: String? = nil,
         isEnabled: Bool = true, createdAt: Date
     ) throws(RegentError) {
+        guard (displayName ?? name).count <= 256, (email ?? "").count <= 256 else {
+            throw .invalid(
+                displayName.map { $0.count > 256 } ?? false ? "displayName" : "email", "at most 256 characters")
+        }
         self.id = id
         self.kind = kind
         self.name = try Self.validatedName(name)

@@ -34,6 +34,15 @@ public struct Role: Identifiable, Hashable, Sendable, Codable {
         id: ID, name: String, description: String = "", entitlements: [Entitlement] = [], isBuiltIn: Bool = false,
         createdAt: Date
     ) throws(RegentError) {
+        guard description.count <= 2000 else {
+            throw .invalid("description", "a description is at most 2000 characters")
+        }
+        guard entitlements.count <= 100 else { throw .invalid("entitlements", "a role has at most 100 entitlements") }
+        for entitlement in entitlements {
+            guard (1...512).contains(entitlement.value.count), !entitlement.value.contains(where: \.isNewline) else {
+                throw .invalid("entitlements.value", "an entitlement value is 1–512 characters on one line")
+            }
+        }
         self.id = id
         self.name = try Principal.validatedName(name)
         self.description = description
@@ -70,6 +79,11 @@ public struct Target: Identifiable, Hashable, Sendable, Codable {
     public var config: [String: String]
 
     public init(id: ID, kind: Kind, name: String, scope: Scope, config: [String: String] = [:]) throws(RegentError) {
+        guard config.count <= 50, config.allSatisfy({ (1...128).contains($0.key.count) && $0.value.count <= 2048 })
+        else {
+            throw .invalid(
+                "config", "a target has at most 50 settings, names of 1–128 and values of at most 2048 characters")
+        }
         self.id = id
         self.kind = kind
         self.name = try Principal.validatedName(name)

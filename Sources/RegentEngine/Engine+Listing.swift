@@ -86,3 +86,36 @@ extension Engine {
         Page(items: Array(items.prefix(limit)), nextOffset: items.count > limit ? offset + limit : nil)
     }
 }
+
+extension Engine {
+    /// One live assignment of the actor (their own or a group's), with the role's name and what
+    /// is left of it.
+    public struct HeldRole: Sendable {
+        public var assignment: Assignment
+        public var roleName: String
+        /// Seconds until it ends; nil when permanent.
+        public var secondsLeft: Int?
+        /// The group it comes through, when not the actor's own.
+        public var viaGroup: Principal.ID?
+    }
+
+    /// The actor's eligible and active roles that have not ended, newest first.
+    public func myRoles(_ actor: ActorContext) async throws -> [HeldRole] {
+        let now = clock.now()
+        return try await store.transaction { tx in
+            let identities = try await tx.membershipGraph().identities(of: actor.principalId)
+            var held: [HeldRole] = []
+            for assignment in try await tx.assignments(
+                AssignmentFilter(principalIds: identities, states: AssignmentFilter.live))
+            where assignment.end.map { $0 > now } ?? true {
+                guard let role = try await tx.role(id: assignment.roleId) else { continue }
+                held.append(
+                    HeldRole(
+                        assignment: assignment, roleName: role.name,
+                        secondsLeft: assignment.end.map { Int($0.timeIntervalSince(now).rounded(.down)) },
+                        viaGroup: assignment.principalId == actor.principalId ? nil : assignment.principalId))
+            }
+            return held
+        }
+    }
+}

@@ -15,6 +15,12 @@ extension Engine {
             actor: actor, subject: AuditSubject(scope: scope), action: "target.create.refused", now: now
         ) {
             let target = try Target(id: Target.ID(UUID()), kind: kind, name: name, scope: scope, config: config)
+            guard secretValues.count <= 20,
+                secretValues.allSatisfy({ (1...128).contains($0.key.count) && $0.value.count <= 8192 })
+            else {
+                throw RegentError.invalid(
+                    "secrets", "at most 20 secrets, names of 1–128 and values of at most 8192 characters")
+            }
             let sealed = try secretValues.isEmpty ? nil : secrets.seal(try JSONEncoder().encode(secretValues))
             try await store.transaction { tx in
                 try await self.requireAdministrator(actor.principalId, in: tx, now: now)

@@ -179,3 +179,19 @@ extension Optional {
         return try await transform(self)
     }
 }
+
+extension APIHandler {
+    func getMyRoles(_ input: Operations.GetMyRoles.Input) async throws -> Operations.GetMyRoles.Output {
+        let (_, actor) = try Caller.required()
+        let held = try await engine.myRoles(actor)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: held.map {
+                            .init(
+                                assignment: .init($0.assignment), role: $0.roleName, secondsLeft: $0.secondsLeft,
+                                viaGroup: $0.viaGroup?.description)
+                        }))))
+    }
+}

@@ -87,6 +87,10 @@ def test_cli_scenario(server_factory, tmp_path):
     assert approved.returncode == 0, approved.stderr
     assert "provisioning" in approved.stdout or "provisioned" in approved.stdout
 
+    mine = json.loads(alice("roles", "--json").stdout)
+    assert {(item["role"], item["assignment"]["kind"]) for item in mine} == {("orders-db-admin", "eligible"), ("orders-db-admin", "active")}
+    assert all(0 < item["secondsLeft"] <= 3600 for item in mine if item["assignment"]["kind"] == "active")
+
     active = alice("check", "alice", "orders-db-admin", "/prod/db/orders")
     assert active.returncode == 0 and active.stdout.startswith("active until"), active.stdout + active.stderr
 
@@ -101,7 +105,7 @@ def test_cli_scenario(server_factory, tmp_path):
 
     listing = admin("principals")
     assert listing.returncode == 0 and "alice" in listing.stdout and "bob" in listing.stdout
-    assert "orders-db-admin" in admin("roles").stdout
+    assert "orders-db-admin" in admin("roles", "--all").stdout
     log = admin("audit", "--action", "request.", "--json")
     assert log.returncode == 0 and {event["action"] for event in json.loads(log.stdout)} >= {"request.created", "request.approved"}
     removed = admin("unassign", "alice", "orders-db-admin", "--scope", "/prod", "--kind", "eligible")

@@ -96,3 +96,27 @@ struct PolicyCodingTests {
         #expect(EffectivePolicy.resolve([(.root, limited)], at: prod).maxActivations?.count == 3)
     }
 }
+
+struct StoredTextBoundsTests {
+    /// Everything Regent stores and later returns is bounded here, whatever the transport let through.
+    @Test func bounds() {
+        let target: Target.ID = id(300)
+        #expect(throws: RegentError.invalid("entitlements.value", "")) {
+            try Role(
+                id: id(1), name: "dba",
+                entitlements: [Entitlement(targetId: target, value: String(repeating: "x", count: 513))], createdAt: t0)
+        }
+        #expect(throws: RegentError.invalid("description", "")) {
+            try Role(id: id(1), name: "dba", description: String(repeating: "x", count: 2001), createdAt: t0)
+        }
+        #expect(throws: RegentError.invalid("displayName", "")) {
+            try Principal(
+                id: id(2), kind: .user, name: "alice", displayName: String(repeating: "x", count: 257), createdAt: t0)
+        }
+        #expect(throws: RegentError.invalid("config", "")) {
+            try Target(
+                id: target, kind: .webhook, name: "hook", scope: .root,
+                config: ["url": String(repeating: "x", count: 2049)])
+        }
+    }
+}

@@ -63,6 +63,7 @@ struct AuthorizationMatrixTests {
             Case(
                 operationId: "getMe", method: .get, path: { _, _ in "/v1/me" }, expected: signedIn(.ok, forChecks: true)
             ),
+            Case(operationId: "getMyRoles", method: .get, path: { _, _ in "/v1/me/roles" }, expected: signedIn(.ok)),
             Case(
                 operationId: "listApiTokens", method: .get, path: { _, _ in "/v1/me/tokens" }, expected: signedIn(.ok)),
             Case(

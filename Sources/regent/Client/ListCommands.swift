@@ -18,16 +18,33 @@ struct Principals: AsyncParsableCommand {
 }
 
 struct Roles: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List roles.")
+    static let configuration = CommandConfiguration(
+        abstract: "My eligible and active roles with the time left; --all lists every role.")
     @OptionGroup var options: ClientOptions
+    @Flag(help: "Every role, not just mine.") var all = false
 
     func run() async throws {
+        guard all else { return try await mine() }
         let output = try await options.client().listRoles(query: .init(limit: 500))
         guard case .ok(let ok) = output, case .json(let page) = ok.body else { throw refusal(output) }
         if options.json { return try printJSON(page.items) }
         printTable(
             ["NAME", "BUILT-IN", "ENTITLEMENTS", "DESCRIPTION"],
             page.items.map { [$0.name, $0.builtIn ? "yes" : "no", String($0.entitlements.count), $0.description] })
+    }
+
+    private func mine() async throws {
+        let output = try await options.client().getMyRoles()
+        guard case .ok(let ok) = output, case .json(let page) = ok.body else { throw refusal(output) }
+        if options.json { return try printJSON(page.items) }
+        printTable(
+            ["ROLE", "SCOPE", "KIND", "STATE", "TIME LEFT"],
+            page.items.map {
+                [
+                    $0.role, $0.assignment.scope, $0.assignment.kind.rawValue, $0.assignment.state.rawValue,
+                    $0.secondsLeft.map { "\($0 / 3600)h\($0 % 3600 / 60)m" } ?? "permanent",
+                ]
+            })
     }
 }
 
