@@ -83,19 +83,11 @@ public struct AuditEvent: Hashable, Sendable, Codable {
 
     /// Chains `draft` after the event whose hash is `prevHash`.
     public init(seq: Int64, draft: AuditDraft, prevHash: String) {
-        self.seq = seq
-        self.id = draft.id
-        self.time = Date(milliseconds: draft.time.milliseconds)
-        self.actor = draft.actor
-        self.action = draft.action
-        self.subject = draft.subject
-        self.outcome = draft.outcome
-        self.reason = draft.reason
-        self.correlationId = draft.correlationId
-        self.details = draft.details
-        self.prevHash = prevHash
-        self.hash = ""
-        self.hash = computedHash()
+        self.init(
+            seq: seq, id: draft.id, time: Date(milliseconds: draft.time.milliseconds), actor: draft.actor,
+            action: draft.action, subject: draft.subject, outcome: draft.outcome, reason: draft.reason,
+            correlationId: draft.correlationId, details: draft.details, prevHash: prevHash, hash: "")
+        hash = computedHash()
     }
 
     /// Restores a stored event as it was read, hash included, for verification.

@@ -66,7 +66,8 @@ public final class CheckIndex: Sendable {
             for identity in identities {
                 for entry in state.entries[Key(principal: identity, role: role)] ?? []
                 where entry.start <= time && (entry.end.map { time < $0 } ?? true) && entry.scope.covers(scope) {
-                    if best == nil || (best?.until != nil && (entry.end == nil || entry.end! > best!.until!)) {
+                    let lasts = entry.end ?? .distantFuture
+                    if best.map({ lasts > ($0.until ?? .distantFuture) }) ?? true {
                         best = Match(assignmentId: entry.assignmentId, until: entry.end)
                     }
                 }

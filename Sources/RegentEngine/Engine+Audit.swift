@@ -1,6 +1,6 @@
 import Foundation
 public import RegentAudit
-public import RegentCore
+import RegentCore
 public import RegentStore
 
 /// Reading the audit log: auditors, security readers and administrators.

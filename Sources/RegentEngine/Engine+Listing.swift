@@ -107,7 +107,7 @@ extension Engine {
             var held: [HeldRole] = []
             for assignment in try await tx.assignments(
                 AssignmentFilter(principalIds: identities, states: AssignmentFilter.live))
-            where assignment.end.map { $0 > now } ?? true {
+            where assignment.end.map({ $0 > now }) ?? true {
                 guard let role = try await tx.role(id: assignment.roleId) else { continue }
                 held.append(
                     HeldRole(

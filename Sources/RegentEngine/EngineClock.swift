@@ -30,8 +30,6 @@ public final class ManualClock: EngineClock {
 
     public func advance(by seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
 
-    public func set(_ date: Date) { current.withLock { $0 = date } }
-
     public func sleep(until deadline: Date) async throws {
         try Task.checkCancellation()
         await Task.yield()

@@ -1,4 +1,5 @@
 import Foundation
+import RegentAudit
 public import RegentCore
 import SQLKit
 
@@ -34,10 +35,10 @@ extension StoreTransaction {
             INSERT INTO assignments (id, kind, principal_id, role_id, scope, start_at, end_at, state, end_reason, ended_at,
                                      request_id, activated_from, created_at)
             VALUES (\(bind: a.id.description), \(bind: a.kind.rawValue), \(bind: a.principalId.description),
-                    \(bind: a.roleId.description), \(bind: a.scope.path), \(bind: a.start.storedMilliseconds),
-                    \(bind: a.end?.storedMilliseconds), \(bind: a.state.rawValue), \(bind: a.endReason?.rawValue),
-                    \(bind: a.endedAt?.storedMilliseconds), \(bind: a.requestId?.description),
-                    \(bind: a.activatedFrom?.description), \(bind: a.createdAt.storedMilliseconds))
+                    \(bind: a.roleId.description), \(bind: a.scope.path), \(bind: a.start.milliseconds),
+                    \(bind: a.end?.milliseconds), \(bind: a.state.rawValue), \(bind: a.endReason?.rawValue),
+                    \(bind: a.endedAt?.milliseconds), \(bind: a.requestId?.description),
+                    \(bind: a.activatedFrom?.description), \(bind: a.createdAt.milliseconds))
             """
         ).run()
     }

@@ -19,7 +19,7 @@ extension StoreTransaction {
             INSERT INTO audit_events (seq, id, time, actor_id, actor_name, source_address, user_agent, action,
                                       subject_principal_id, subject_role_id, subject_scope, outcome, reason,
                                       correlation_id, details, prev_hash, hash)
-            VALUES (\(bind: event.seq), \(bind: event.id.uuidString.lowercased()), \(bind: event.time.storedMilliseconds),
+            VALUES (\(bind: event.seq), \(bind: event.id.uuidString.lowercased()), \(bind: event.time.milliseconds),
                     \(bind: event.actor.principalId?.description), \(bind: event.actor.name),
                     \(bind: event.actor.sourceAddress), \(bind: event.actor.userAgent), \(bind: event.action),
                     \(bind: event.subject.principalId?.description), \(bind: event.subject.roleId?.description),
@@ -52,7 +52,7 @@ extension StoreTransaction {
         try await db.raw(
             """
             INSERT INTO audit_checkpoints (seq, hash, time, public_key, signature)
-            VALUES (\(bind: checkpoint.seq), \(bind: checkpoint.hash), \(bind: checkpoint.time.storedMilliseconds),
+            VALUES (\(bind: checkpoint.seq), \(bind: checkpoint.hash), \(bind: checkpoint.time.milliseconds),
                     \(bind: checkpoint.publicKey), \(bind: checkpoint.signature))
             """
         ).run()
@@ -124,8 +124,8 @@ extension StoreTransaction {
             query.appendInterpolation(bind: value)
         }
         if let before { add("seq <", before) }
-        if let from = filter.from { add("time >=", from.storedMilliseconds) }
-        if let to = filter.to { add("time <", to.storedMilliseconds) }
+        if let from = filter.from { add("time >=", from.milliseconds) }
+        if let to = filter.to { add("time <", to.milliseconds) }
         if let actor = filter.actorId { add("actor_id =", actor.description) }
         if let action = filter.action {
             if action.hasSuffix(".") {

@@ -1,4 +1,5 @@
 public import Foundation
+import RegentAudit
 import SQLKit
 
 extension StoreTransaction {
@@ -7,7 +8,7 @@ extension StoreTransaction {
             """
             INSERT INTO jobs (id, kind, payload, due_at, attempts, lease_until, last_error, dead, created_at)
             VALUES (\(bind: job.id.uuidString.lowercased()), \(bind: job.kind.label), \(bind: try json(job.kind)),
-                    \(bind: job.dueAt.storedMilliseconds), 0, NULL, NULL, 0, \(bind: now.storedMilliseconds))
+                    \(bind: job.dueAt.milliseconds), 0, NULL, NULL, 0, \(bind: now.milliseconds))
             """
         ).run()
     }
@@ -15,7 +16,7 @@ extension StoreTransaction {
     /// Hands out up to `limit` due jobs, leasing them until `now + lease` so a crashed runner's jobs
     /// come back. Ordered by due time: an expiry missed during downtime runs first.
     public func claimDueJobs(now: Date, lease: TimeInterval, limit: Int) async throws -> [Job] {
-        let nowMs = now.storedMilliseconds
+        let nowMs = now.milliseconds
         let rows = try await db.raw(
             """
             SELECT id, payload, due_at, attempts, last_error FROM jobs
@@ -30,7 +31,7 @@ extension StoreTransaction {
             let attempts = Int(try row.int64("attempts")) + 1
             try await db.raw(
                 """
-                UPDATE jobs SET attempts = \(bind: attempts), lease_until = \(bind: (now + lease).storedMilliseconds)
+                UPDATE jobs SET attempts = \(bind: attempts), lease_until = \(bind: (now + lease).milliseconds)
                 WHERE id = \(bind: id)
                 """
             ).run()
@@ -53,7 +54,7 @@ extension StoreTransaction {
         if let retryAt {
             try await db.raw(
                 """
-                UPDATE jobs SET last_error = \(bind: error), lease_until = NULL, due_at = \(bind: retryAt.storedMilliseconds)
+                UPDATE jobs SET last_error = \(bind: error), lease_until = NULL, due_at = \(bind: retryAt.milliseconds)
                 WHERE id = \(bind: id)
                 """
             ).run()
@@ -68,7 +69,7 @@ extension StoreTransaction {
     public func nextJobDue() async throws -> Date? {
         try await db.raw(
             "SELECT MIN(CASE WHEN lease_until IS NULL OR lease_until < due_at THEN due_at ELSE lease_until END) AS due FROM jobs WHERE dead = 0"
-        ).first()?.optionalInt64("due").map { Date(timeIntervalSince1970: TimeInterval($0) / 1000) }
+        ).first()?.optionalInt64("due").map(Date.init(milliseconds:))
     }
 
     public func pendingJobCount() async throws -> Int {

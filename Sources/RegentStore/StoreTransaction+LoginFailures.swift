@@ -1,4 +1,5 @@
 public import Foundation
+import RegentAudit
 import SQLKit
 
 /// Failed sign-ins counted under one key (`user:alice`, `address:10.0.0.1`).
@@ -31,8 +32,8 @@ extension StoreTransaction {
         try await db.raw(
             """
             INSERT INTO login_failures (key, failures, window_start, locked_until)
-            VALUES (\(bind: record.key), \(bind: record.failures), \(bind: record.windowStart.storedMilliseconds),
-                    \(bind: record.lockedUntil?.storedMilliseconds))
+            VALUES (\(bind: record.key), \(bind: record.failures), \(bind: record.windowStart.milliseconds),
+                    \(bind: record.lockedUntil?.milliseconds))
             """
         ).run()
     }

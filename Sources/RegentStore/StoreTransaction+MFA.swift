@@ -1,4 +1,5 @@
 public import Foundation
+import RegentAudit
 public import RegentCore
 import SQLKit
 
@@ -31,8 +32,8 @@ extension StoreTransaction {
             """
             INSERT INTO totp_enrollments (principal_id, sealed_secret, confirmed_at, last_used_step, created_at)
             VALUES (\(bind: enrollment.principalId.description), \(bind: enrollment.sealedSecret),
-                    \(bind: enrollment.confirmedAt?.storedMilliseconds), \(bind: enrollment.lastUsedStep),
-                    \(bind: enrollment.createdAt.storedMilliseconds))
+                    \(bind: enrollment.confirmedAt?.milliseconds), \(bind: enrollment.lastUsedStep),
+                    \(bind: enrollment.createdAt.milliseconds))
             """
         ).run()
     }
@@ -51,7 +52,7 @@ extension StoreTransaction {
 
     public func setSessionMFAVerified(tokenHash: String, at time: Date) async throws {
         try await db.raw(
-            "UPDATE sessions SET mfa_verified_at = \(bind: time.storedMilliseconds) WHERE token_hash = \(bind: tokenHash)"
+            "UPDATE sessions SET mfa_verified_at = \(bind: time.milliseconds) WHERE token_hash = \(bind: tokenHash)"
         ).run()
     }
 }

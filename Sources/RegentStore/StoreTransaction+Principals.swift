@@ -1,3 +1,4 @@
+import RegentAudit
 public import RegentCore
 import SQLKit
 
@@ -8,7 +9,7 @@ extension StoreTransaction {
             INSERT INTO principals (id, kind, name, display_name, email, enabled, password_hash, created_at)
             VALUES (\(bind: principal.id.description), \(bind: principal.kind.rawValue), \(bind: principal.name),
                     \(bind: principal.displayName), \(bind: principal.email), \(bind: principal.isEnabled ? 1 : 0),
-                    \(bind: passwordHash), \(bind: principal.createdAt.storedMilliseconds))
+                    \(bind: passwordHash), \(bind: principal.createdAt.milliseconds))
             """
         ).run()
     }

@@ -1,4 +1,5 @@
 public import Foundation
+import RegentAudit
 public import RegentCore
 import SQLKit
 
@@ -14,11 +15,11 @@ extension StoreTransaction {
             VALUES (\(bind: r.id.description), \(bind: r.action.rawValue), \(bind: r.requesterId.description),
                     \(bind: r.principalId.description), \(bind: r.roleId.description), \(bind: r.scope.path),
                     \(bind: r.kind.rawValue), \(bind: r.justification), \(bind: r.ticket?.system), \(bind: r.ticket?.number),
-                    \(bind: r.requestedStart?.storedMilliseconds), \(bind: r.duration?.seconds),
+                    \(bind: r.requestedStart?.milliseconds), \(bind: r.duration?.seconds),
                     \(bind: r.targetAssignmentId?.description), \(bind: r.assignmentId?.description),
                     \(bind: r.status.rawValue), \(bind: try json(r.failedRules)), \(bind: r.reason),
-                    \(bind: try r.approval.map(json)), \(bind: r.createdAt.storedMilliseconds),
-                    \(bind: r.updatedAt.storedMilliseconds))
+                    \(bind: try r.approval.map(json)), \(bind: r.createdAt.milliseconds),
+                    \(bind: r.updatedAt.milliseconds))
             """
         ).run()
     }
@@ -53,7 +54,7 @@ extension StoreTransaction {
             """
             SELECT start_at FROM assignments WHERE principal_id = \(bind: principal.description)
             AND role_id = \(bind: role.description) AND activated_from IS NOT NULL
-            AND start_at >= \(bind: since.storedMilliseconds)
+            AND start_at >= \(bind: since.milliseconds)
             """
         ).all().map { try $0.date("start_at") }
     }

@@ -1,4 +1,5 @@
 public import Foundation
+import RegentAudit
 public import RegentCore
 import SQLKit
 
@@ -8,7 +9,7 @@ extension StoreTransaction {
             """
             INSERT INTO roles (id, name, description, builtin, created_at)
             VALUES (\(bind: role.id.description), \(bind: role.name), \(bind: role.description),
-                    \(bind: role.isBuiltIn ? 1 : 0), \(bind: role.createdAt.storedMilliseconds))
+                    \(bind: role.isBuiltIn ? 1 : 0), \(bind: role.createdAt.milliseconds))
             """
         ).run()
         for entitlement in role.entitlements {
@@ -66,7 +67,7 @@ extension StoreTransaction {
         try await db.raw(
             """
             INSERT INTO policies (role_id, scope, body, updated_at)
-            VALUES (\(bind: role.description), \(bind: scope.path), \(bind: try json(policy)), \(bind: time.storedMilliseconds))
+            VALUES (\(bind: role.description), \(bind: scope.path), \(bind: try json(policy)), \(bind: time.milliseconds))
             """
         ).run()
     }
@@ -86,7 +87,7 @@ extension StoreTransaction {
             """
             INSERT INTO targets (id, kind, name, scope, config, created_at, sealed_secrets)
             VALUES (\(bind: target.id.description), \(bind: target.kind.rawValue), \(bind: target.name),
-                    \(bind: target.scope.path), \(bind: try json(target.config)), \(bind: time.storedMilliseconds),
+                    \(bind: target.scope.path), \(bind: try json(target.config)), \(bind: time.milliseconds),
                     \(bind: sealedSecrets))
             """
         ).run()

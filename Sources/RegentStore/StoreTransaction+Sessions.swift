@@ -1,4 +1,5 @@
 public import Foundation
+import RegentAudit
 public import RegentCore
 import SQLKit
 
@@ -54,8 +55,8 @@ extension StoreTransaction {
             INSERT INTO sessions (token_hash, principal_id, kind, created_at, last_seen_at, expires_at, mfa_verified_at,
                                   source_address, revoked_at, id, name, access)
             VALUES (\(bind: session.tokenHash), \(bind: session.principalId.description), \(bind: session.kind.rawValue),
-                    \(bind: session.createdAt.storedMilliseconds), \(bind: session.lastSeenAt.storedMilliseconds),
-                    \(bind: session.expiresAt.storedMilliseconds), \(bind: session.mfaVerifiedAt?.storedMilliseconds),
+                    \(bind: session.createdAt.milliseconds), \(bind: session.lastSeenAt.milliseconds),
+                    \(bind: session.expiresAt.milliseconds), \(bind: session.mfaVerifiedAt?.milliseconds),
                     \(bind: session.sourceAddress), NULL, \(bind: session.id), \(bind: session.name),
                     \(bind: session.access.rawValue))
             """
@@ -108,14 +109,14 @@ extension StoreTransaction {
 
     public func touchSession(tokenHash: String, at time: Date) async throws {
         try await db.raw(
-            "UPDATE sessions SET last_seen_at = \(bind: time.storedMilliseconds) WHERE token_hash = \(bind: tokenHash)"
+            "UPDATE sessions SET last_seen_at = \(bind: time.milliseconds) WHERE token_hash = \(bind: tokenHash)"
         ).run()
     }
 
     public func revokeSession(tokenHash: String, at time: Date) async throws {
         try await db.raw(
             """
-            UPDATE sessions SET revoked_at = \(bind: time.storedMilliseconds)
+            UPDATE sessions SET revoked_at = \(bind: time.milliseconds)
             WHERE token_hash = \(bind: tokenHash) AND revoked_at IS NULL
             """
         ).run()

@@ -1,4 +1,5 @@
 public import Foundation
+import RegentAudit
 import SQLKit
 
 /// A token signing key: the private half sealed, the public half in the clear for the JWKS.
@@ -24,14 +25,14 @@ extension StoreTransaction {
             """
             INSERT INTO token_keys (kid, sealed_private_key, public_key, created_at, retired_at)
             VALUES (\(bind: key.kid), \(bind: key.sealedPrivateKey), \(bind: key.publicKey.base64EncodedString()),
-                    \(bind: key.createdAt.storedMilliseconds), \(bind: key.retiredAt?.storedMilliseconds))
+                    \(bind: key.createdAt.milliseconds), \(bind: key.retiredAt?.milliseconds))
             """
         ).run()
     }
 
     public func retireTokenKeys(at time: Date) async throws {
         try await db.raw(
-            "UPDATE token_keys SET retired_at = \(bind: time.storedMilliseconds) WHERE retired_at IS NULL"
+            "UPDATE token_keys SET retired_at = \(bind: time.milliseconds) WHERE retired_at IS NULL"
         ).run()
     }
 

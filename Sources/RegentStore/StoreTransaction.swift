@@ -1,4 +1,5 @@
 import Foundation
+import RegentAudit
 import RegentCore
 import SQLKit
 
@@ -47,10 +48,8 @@ extension SQLRow {
     func optionalString(_ column: String) throws -> String? { try decode(column: column, as: String?.self) }
     func int64(_ column: String) throws -> Int64 { try decode(column: column, as: Int64.self) }
     func optionalInt64(_ column: String) throws -> Int64? { try decode(column: column, as: Int64?.self) }
-    func date(_ column: String) throws -> Date { Date(timeIntervalSince1970: TimeInterval(try int64(column)) / 1000) }
-    func optionalDate(_ column: String) throws -> Date? {
-        try optionalInt64(column).map { Date(timeIntervalSince1970: TimeInterval($0) / 1000) }
-    }
+    func date(_ column: String) throws -> Date { Date(milliseconds: try int64(column)) }
+    func optionalDate(_ column: String) throws -> Date? { try optionalInt64(column).map(Date.init(milliseconds:)) }
 
     func id<T>(_ column: String) throws -> Identifier<T> {
         guard let id = Identifier<T>(try string(column)) else { throw StoreError.corrupt("\(column) is not a UUID") }
@@ -72,8 +71,4 @@ extension SQLRow {
         guard let value = E(rawValue: text) else { throw StoreError.corrupt("\(column) has unknown value \(text)") }
         return value
     }
-}
-
-extension Date {
-    var storedMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
 }
