@@ -31,6 +31,8 @@ public final class CheckIndex: Sendable {
         var entries: [Key: [Entry]] = [:]
         var locations: [Assignment.ID: Key] = [:]
         var graph = MembershipGraph()
+        /// Disabled principals use no assignment, their own or their groups'.
+        var disabled: Set<Principal.ID> = []
     }
 
     private let state = Mutex(State())
@@ -38,10 +40,11 @@ public final class CheckIndex: Sendable {
     public init() {}
 
     /// Replaces everything (at start).
-    public func load(_ assignments: [Assignment], graph: MembershipGraph) {
+    public func load(_ assignments: [Assignment], graph: MembershipGraph, disabled: Set<Principal.ID> = []) {
         state.withLock { state in
             state = State()
             state.graph = graph
+            state.disabled = disabled
             for assignment in assignments { Self.upsert(assignment, into: &state) }
         }
     }
@@ -55,6 +58,12 @@ public final class CheckIndex: Sendable {
 
     public func updateGraph(_ graph: MembershipGraph) { state.withLock { $0.graph = graph } }
 
+    public func setEnabled(_ principal: Principal.ID, _ enabled: Bool) {
+        state.withLock { state in
+            if enabled { state.disabled.remove(principal) } else { state.disabled.insert(principal) }
+        }
+    }
+
     public var count: Int { state.withLock { $0.locations.count } }
 
     /// Whether `principal` (or a group it is in) holds `role` at `scope` at `time`; the match that
@@ -62,8 +71,9 @@ public final class CheckIndex: Sendable {
     public func check(principal: Principal.ID, role: Role.ID, scope: Scope, at time: Date) -> Match? {
         state.withLock { state in
             var best: Match?
+            guard !state.disabled.contains(principal) else { return nil }
             let identities = state.graph.parents[principal] == nil ? [principal] : state.graph.identities(of: principal)
-            for identity in identities {
+            for identity in identities where !state.disabled.contains(identity) {
                 for entry in state.entries[Key(principal: identity, role: role)] ?? []
                 where entry.start <= time && (entry.end.map { time < $0 } ?? true) && entry.scope.covers(scope) {
                     let lasts = entry.end ?? .distantFuture

@@ -16,7 +16,7 @@ extension Engine {
                 id: Principal.ID(UUID()), kind: kind, name: name, displayName: displayName, email: email, createdAt: now
             )
             try await store.transaction { tx in
-                try await self.requireAdministrator(actor.principalId, in: tx, now: now)
+                try await self.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
                 guard try await tx.principal(named: principal.name) == nil else {
                     throw RegentError(.conflict, "a principal named \(principal.name) exists", field: "name")
                 }
@@ -38,7 +38,7 @@ extension Engine {
             actor: actor, subject: AuditSubject(principalId: group), action: "group.member_add.refused", now: now
         ) {
             let graph = try await store.transaction { tx -> MembershipGraph in
-                try await self.requireAdministrator(actor.principalId, in: tx, now: now)
+                try await self.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
                 guard let groupPrincipal = try await tx.principal(id: group), groupPrincipal.kind == .group else {
                     throw RegentError(.notFound, "no such group", field: "groupId")
                 }
@@ -71,16 +71,11 @@ extension Engine {
             let role = try Role(
                 id: Role.ID(UUID()), name: name, description: description, entitlements: entitlements, createdAt: now)
             try await store.transaction { tx in
-                try await self.requireAdministrator(actor.principalId, in: tx, now: now)
+                try await self.authorize(actor.principalId, .manageRoles, in: tx, now: now)
                 guard try await tx.role(named: role.name) == nil else {
                     throw RegentError(.conflict, "a role named \(role.name) exists", field: "name")
                 }
-                guard Set(entitlements).count == entitlements.count else {
-                    throw RegentError.invalid("entitlements", "an entitlement is listed twice")
-                }
-                for entitlement in entitlements where try await tx.target(id: entitlement.targetId) == nil {
-                    throw RegentError(.notFound, "no target \(entitlement.targetId)", field: "entitlements.targetId")
-                }
+                try await self.requireValidEntitlements(entitlements, in: tx)
                 try await tx.insertRole(role)
                 try await self.audit(
                     AuditNote("role.created", details: ["name": role.name]), in: tx,
@@ -100,7 +95,7 @@ extension Engine {
         return try await audited(actor: actor, subject: subject, action: "policy.update.refused", now: now) {
             try policy.validate()
             return try await store.transaction { tx in
-                try await self.requireAdministrator(actor.principalId, in: tx, now: now)
+                try await self.authorize(actor.principalId, .manageRoles, in: tx, now: now)
                 guard try await tx.role(id: roleId) != nil else {
                     throw RegentError(.notFound, "no such role", field: "roleId")
                 }

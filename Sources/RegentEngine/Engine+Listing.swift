@@ -12,7 +12,7 @@ public struct Page<Item: Sendable>: Sendable {
 /// readers, one's own for everyone else.
 extension Engine {
     public func listPrincipals(by actor: ActorContext, offset: Int, limit: Int) async throws -> Page<Principal> {
-        try await requireReadAll(actor)
+        try await authorize(actor, .readEverything)
         let items = try await store.transaction { try await $0.principals(limit: limit + 1, offset: offset) }
         return page(items, offset: offset, limit: limit)
     }
@@ -29,7 +29,7 @@ extension Engine {
         _ filter: AssignmentFilter, by actor: ActorContext, offset: Int, limit: Int
     ) async throws -> Page<Assignment> {
         var filter = filter
-        if try await !mayReadAll(actor) {
+        if try await !permits(actor, .readEverything) {
             let own = try await store.transaction { try await $0.membershipGraph() }.identities(of: actor.principalId)
             if let asked = filter.principalIds, !asked.isSubset(of: own) {
                 throw RegentError(.accessDenied, "you may list only your own assignments", field: "principal")
@@ -42,7 +42,7 @@ extension Engine {
     }
 
     /// Requests: `mine` (filed by the actor), `awaitingMe` (the actor may decide their current stage
-    /// now), or all of them for those who may read everything.
+    /// now; the nearest deadline first), or all of them for those who may read everything.
     public func listRequests(
         status: Request.Status?, mine: Bool, awaitingMe: Bool, by actor: ActorContext, offset: Int, limit: Int
     ) async throws -> Page<Request> {
@@ -59,10 +59,11 @@ extension Engine {
                         $0.stage == approval.currentStage && $0.approverId == actor.principalId
                     }
                 }
+                .sorted { ($0.approval?.deadline ?? .distantFuture) < ($1.approval?.deadline ?? .distantFuture) }
             }
             return page(Array(waiting.dropFirst(offset).prefix(limit + 1)), offset: offset, limit: limit)
         }
-        if !mine { try await requireReadAll(actor) }
+        if !mine { try await authorize(actor, .readEverything) }
         let requester = mine ? actor.principalId : nil
         let items = try await store.transaction {
             try await $0.requests(status: status, requester: requester, limit: limit + 1, offset: offset)
@@ -74,12 +75,6 @@ extension Engine {
     public func policies(role: Role.ID, scope: Scope) async throws -> (own: Policy?, effective: EffectivePolicy) {
         let all = try await store.transaction { try await $0.policies(role: role) }
         return (all.first { $0.scope == scope }?.policy, EffectivePolicy.resolve(all, at: scope))
-    }
-
-    private func requireReadAll(_ actor: ActorContext) async throws {
-        guard try await mayReadAll(actor) else {
-            throw RegentError(.accessDenied, "only administrators and security readers may list this", field: "actor")
-        }
     }
 
     private func page<Item>(_ items: [Item], offset: Int, limit: Int) -> Page<Item> {

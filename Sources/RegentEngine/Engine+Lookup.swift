@@ -49,28 +49,10 @@ extension Engine {
             let identities = try await tx.membershipGraph().identities(of: actor.principalId)
             let approvers = request.approval?.stages.flatMap { $0.approvers + ($0.escalation?.approvers ?? []) } ?? []
             if !identities.isDisjoint(with: approvers) { return request }
-            if try await self.administrators(in: tx, now: now).contains(actor.principalId) { return request }
+            if try await self.permissions(of: actor.principalId, in: tx, now: now).contains(.readEverything) {
+                return request
+            }
             throw RegentError(.notFound, "no such request", field: "requestId")
         }
-    }
-
-    /// Who may read everyone's assignments and checks: administrators and security readers. The
-    /// answer is reused for as long as a cached session is.
-    public func mayReadAll(_ actor: ActorContext) async throws -> Bool {
-        let now = clock.now()
-        if let known = names.mayReadAll(actor.principalId, now: now, lifetime: configuration.sessionCacheLifetime) {
-            return known
-        }
-        let answer = try await store.transaction { tx -> Bool in
-            if try await self.administrators(in: tx, now: now).contains(actor.principalId) { return true }
-            guard let reader = try await tx.role(named: Role.BuiltIn.securityReader.rawValue) else { return false }
-            let identities = try await tx.membershipGraph().identities(of: actor.principalId)
-            return try await tx.assignments(
-                AssignmentFilter(principalIds: identities, roleId: reader.id, kind: .active, states: [.active])
-            )
-            .contains { $0.isInForce(at: now) }
-        }
-        names.rememberMayReadAll(actor.principalId, answer, now: now)
-        return answer
     }
 }

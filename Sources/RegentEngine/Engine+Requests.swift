@@ -22,7 +22,7 @@ extension Engine {
             let (request, applied) = try await store.transaction { tx in
                 try await self.requireEnabled(actor.principalId, in: tx)
                 if !draft.action.isSelfService {
-                    try await self.requireAdministrator(actor.principalId, in: tx, now: now)
+                    try await self.authorize(actor.principalId, .manageAssignments, in: tx, now: now)
                 }
                 guard let principal = try await tx.principal(id: draft.principalId) else {
                     throw RegentError(.notFound, "no such principal", field: "principalId")
@@ -154,35 +154,6 @@ extension Engine {
         }
     }
 
-    func requireEnabled(_ id: Principal.ID, in tx: StoreTransaction) async throws {
-        guard let principal = try await tx.principal(id: id), principal.isEnabled else {
-            throw RegentError(.accessDenied, "the acting principal does not exist or is disabled", field: "actor")
-        }
-    }
-
-    /// Admin actions need `regent-admin` or `privileged-role-admin` in force now, held directly or
-    /// through a group.
-    func requireAdministrator(_ id: Principal.ID, in tx: StoreTransaction, now: Date) async throws {
-        guard try await administrators(in: tx, now: now).contains(id) else {
-            throw RegentError(.accessDenied, "only an administrator may do this", field: "actor")
-        }
-    }
-
-    func administrators(in tx: StoreTransaction, now: Date) async throws -> Set<Principal.ID> {
-        let graph = try await tx.membershipGraph()
-        var result: Set<Principal.ID> = []
-        for builtIn in [Role.BuiltIn.regentAdmin, .privilegedRoleAdmin] {
-            guard let role = try await tx.role(named: builtIn.rawValue) else { continue }
-            for assignment in try await tx.assignments(
-                AssignmentFilter(roleId: role.id, kind: .active, states: [.active]))
-            where assignment.isInForce(at: now) {
-                result.insert(assignment.principalId)
-                result.formUnion(graph.transitiveMembers(of: assignment.principalId))
-            }
-        }
-        return result
-    }
-
     private func submissionFacts(
         _ draft: RequestDraft, actor: ActorContext, in tx: StoreTransaction, now: Date
     ) async throws -> (RequestFacts, EffectivePolicy, RequestContext) {
@@ -214,7 +185,7 @@ extension Engine {
                 AssignmentFilter(roleId: role.id, kind: .active, states: [.active])
             ).filter { $0.isInForce(at: now) }.count
         }
-        facts.administrators = try await administrators(in: tx, now: now)
+        facts.administrators = try await holders(of: .manageAssignments, in: tx, now: now)
         var context = RequestContext(now: now, mfaVerifiedAt: actor.mfaVerifiedAt, sourceAddress: actor.sourceAddress)
         if let limit = policy.maxActivations {
             context.recentActivations = try await tx.activationStarts(

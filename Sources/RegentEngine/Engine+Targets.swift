@@ -15,15 +15,9 @@ extension Engine {
             actor: actor, subject: AuditSubject(scope: scope), action: "target.create.refused", now: now
         ) {
             let target = try Target(id: Target.ID(UUID()), kind: kind, name: name, scope: scope, config: config)
-            guard secretValues.count <= 20,
-                secretValues.allSatisfy({ (1...128).contains($0.key.count) && $0.value.count <= 8192 })
-            else {
-                throw RegentError.invalid(
-                    "secrets", "at most 20 secrets, names of 1–128 and values of at most 8192 characters")
-            }
-            let sealed = try secretValues.isEmpty ? nil : secrets.seal(try JSONEncoder().encode(secretValues))
+            let sealed = try sealedSecrets(secretValues)
             try await store.transaction { tx in
-                try await self.requireAdministrator(actor.principalId, in: tx, now: now)
+                try await self.authorize(actor.principalId, .manageTargets, in: tx, now: now)
                 guard try await tx.target(named: target.name) == nil else {
                     throw RegentError(.conflict, "a target named \(target.name) exists", field: "name")
                 }
@@ -44,11 +38,53 @@ extension Engine {
         }
     }
 
-    public func listTargets(by actor: ActorContext, offset: Int, limit: Int) async throws -> Page<Target> {
-        guard try await mayReadAll(actor) else {
-            throw RegentError(
-                .accessDenied, "only administrators and security readers may list targets", field: "actor")
+    /// Changes a target's scope, configuration and (when given) replaces its secrets; kind and
+    /// name stay. The audit names the settings and secrets changed, never a secret's value.
+    public func updateTarget(
+        _ id: Target.ID, scope: Scope?, config: [String: String]?, secrets secretValues: [String: String]?,
+        by actor: ActorContext
+    ) async throws -> Target {
+        let now = clock.now()
+        return try await audited(actor: actor, subject: AuditSubject(), action: "target.update.refused", now: now) {
+            let sealed = try secretValues.flatMap { try sealedSecrets($0) }
+            return try await store.transaction { tx in
+                try await self.authorize(actor.principalId, .manageTargets, in: tx, now: now)
+                guard let existing = try await tx.target(id: id) else {
+                    throw RegentError(.notFound, "no such target", field: "targetId")
+                }
+                let target = try Target(
+                    id: id, kind: existing.kind, name: existing.name, scope: scope ?? existing.scope,
+                    config: config ?? existing.config)
+                try await tx.updateTarget(target)
+                if secretValues != nil { try await tx.setTargetSecrets(id, sealed: sealed) }
+                let changed = Set(target.config.keys).union(existing.config.keys)
+                    .filter { target.config[$0] != existing.config[$0] }
+                try await self.audit(
+                    AuditNote(
+                        "target.updated",
+                        details: [
+                            "name": target.name, "config": changed.sorted().joined(separator: ","),
+                            "secrets": secretValues.map { $0.keys.sorted().joined(separator: ",") } ?? "(unchanged)",
+                        ]),
+                    in: tx,
+                    context: AuditContext(
+                        actor: actor.auditActor, subject: AuditSubject(scope: target.scope), correlationId: nil),
+                    now: now)
+                return target
+            }
         }
+    }
+
+    public func target(_ id: Target.ID, by actor: ActorContext) async throws -> Target {
+        try await authorize(actor, .readEverything)
+        guard let target = try await store.transaction({ try await $0.target(id: id) }) else {
+            throw RegentError(.notFound, "no such target", field: "targetId")
+        }
+        return target
+    }
+
+    public func listTargets(by actor: ActorContext, offset: Int, limit: Int) async throws -> Page<Target> {
+        try await authorize(actor, .readEverything)
         let items = try await store.transaction { try await $0.targets(limit: limit + 1, offset: offset) }
         return Page(items: Array(items.prefix(limit)), nextOffset: items.count > limit ? offset + limit : nil)
     }
@@ -57,5 +93,15 @@ extension Engine {
     public func secretNames(of target: Target.ID) async throws -> [String] {
         guard let sealed = try await store.transaction({ try await $0.sealedTargetSecrets(target) }) else { return [] }
         return try JSONDecoder().decode([String: String].self, from: try secrets.open(sealed)).keys.sorted()
+    }
+
+    /// Seals a target's secrets (nil when there are none) after bounding them.
+    private func sealedSecrets(_ values: [String: String]) throws -> String? {
+        guard values.count <= 20, values.allSatisfy({ (1...128).contains($0.key.count) && $0.value.count <= 8192 })
+        else {
+            throw RegentError.invalid(
+                "secrets", "at most 20 secrets, names of 1–128 and values of at most 8192 characters")
+        }
+        return try values.isEmpty ? nil : secrets.seal(try JSONEncoder().encode(values))
     }
 }

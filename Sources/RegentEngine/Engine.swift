@@ -117,10 +117,10 @@ public final class Engine: Sendable {
     /// Loads the check index and enforces everything overdue (expiries missed while Regent was
     /// down) before the caller starts accepting requests.
     public func start() async throws {
-        let (assignments, graph) = try await store.transaction { tx in
-            (try await tx.liveAssignments(), try await tx.membershipGraph())
+        let (assignments, graph, disabled) = try await store.transaction { tx in
+            (try await tx.liveAssignments(), try await tx.membershipGraph(), try await tx.disabledPrincipals())
         }
-        index.load(assignments, graph: graph)
+        index.load(assignments, graph: graph, disabled: disabled)
         _ = try await runDueJobs()
         try await checkpointIfDue(force: false)
     }

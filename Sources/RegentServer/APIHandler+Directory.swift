@@ -41,7 +41,7 @@ extension APIHandler {
     func getPrincipal(_ input: Operations.GetPrincipal.Input) async throws -> Operations.GetPrincipal.Output {
         let (_, actor) = try Caller.required()
         let principal = try await engine.principal(named: input.path.principalId)
-        let mayReadAll = try await engine.mayReadAll(actor)
+        let mayReadAll = try await engine.permits(actor, .readEverything)
         guard principal.id == actor.principalId || mayReadAll else {
             throw RegentError(.notFound, "no such principal", field: "principal")
         }

@@ -192,7 +192,7 @@ struct APIHandler: APIProtocol {
     func check(_ input: Operations.Check.Input) async throws -> Operations.Check.Output {
         let (_, actor) = try Caller.required(forChecks: true)
         let principal = try await engine.principalID(named: input.query.principal)
-        if principal != actor.principalId, try await !engine.mayReadAll(actor) {
+        if principal != actor.principalId, try await !engine.permits(actor, .readEverything) {
             throw APIProblem(
                 status: .forbidden, slug: "access-denied", title: "Not allowed", detail: "you may check only yourself")
         }

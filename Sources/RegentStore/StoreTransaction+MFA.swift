@@ -55,4 +55,11 @@ extension StoreTransaction {
             "UPDATE sessions SET mfa_verified_at = \(bind: time.milliseconds) WHERE token_hash = \(bind: tokenHash)"
         ).run()
     }
+
+    /// Forgets a principal's TOTP enrollment (an administrator's reset after a lost device).
+    public func deleteTOTPEnrollment(of principal: Principal.ID) async throws -> Bool {
+        let existed = try await totpEnrollment(of: principal) != nil
+        try await db.raw("DELETE FROM totp_enrollments WHERE principal_id = \(bind: principal.description)").run()
+        return existed
+    }
 }

@@ -14,9 +14,24 @@ extension StoreTransaction {
         ).run()
     }
 
+    /// Writes the changeable fields (display name, email, enabled); kind and name never change.
+    public func updatePrincipal(_ principal: Principal) async throws {
+        try await db.raw(
+            """
+            UPDATE principals SET display_name = \(bind: principal.displayName), email = \(bind: principal.email),
+                enabled = \(bind: principal.isEnabled ? 1 : 0)
+            WHERE id = \(bind: principal.id.description)
+            """
+        ).run()
+    }
+
     public func setPrincipalEnabled(_ id: Principal.ID, _ enabled: Bool) async throws {
         try await db.raw("UPDATE principals SET enabled = \(bind: enabled ? 1 : 0) WHERE id = \(bind: id.description)")
             .run()
+    }
+
+    public func disabledPrincipals() async throws -> Set<Principal.ID> {
+        Set(try await db.raw("SELECT id FROM principals WHERE enabled = 0").all().map { try $0.id("id") })
     }
 
     public func principal(id: Principal.ID) async throws -> Principal? {

@@ -12,6 +12,10 @@ extension StoreTransaction {
                     \(bind: role.isBuiltIn ? 1 : 0), \(bind: role.createdAt.milliseconds))
             """
         ).run()
+        try await insertEntitlements(of: role)
+    }
+
+    private func insertEntitlements(of role: Role) async throws {
         for entitlement in role.entitlements {
             try await db.raw(
                 """
@@ -20,6 +24,15 @@ extension StoreTransaction {
                 """
             ).run()
         }
+    }
+
+    /// Writes the description and replaces the entitlements; the name never changes.
+    public func updateRole(_ role: Role) async throws {
+        try await db.raw(
+            "UPDATE roles SET description = \(bind: role.description) WHERE id = \(bind: role.id.description)"
+        ).run()
+        try await db.raw("DELETE FROM entitlements WHERE role_id = \(bind: role.id.description)").run()
+        try await insertEntitlements(of: role)
     }
 
     public func role(id: Role.ID) async throws -> Role? {
@@ -91,6 +104,21 @@ extension StoreTransaction {
                     \(bind: sealedSecrets))
             """
         ).run()
+    }
+
+    /// Writes the scope and configuration; kind and name never change.
+    public func updateTarget(_ target: Target) async throws {
+        try await db.raw(
+            """
+            UPDATE targets SET scope = \(bind: target.scope.path), config = \(bind: try json(target.config))
+            WHERE id = \(bind: target.id.description)
+            """
+        ).run()
+    }
+
+    /// Replaces the target's sealed secrets (nil: none).
+    public func setTargetSecrets(_ id: Target.ID, sealed: String?) async throws {
+        try await db.raw("UPDATE targets SET sealed_secrets = \(bind: sealed) WHERE id = \(bind: id.description)").run()
     }
 
     public func target(named name: String) async throws -> Target? {

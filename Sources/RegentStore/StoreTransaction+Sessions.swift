@@ -121,4 +121,22 @@ extension StoreTransaction {
             """
         ).run()
     }
+
+    /// Revokes every session and API token of a principal; returns their token hashes so caches
+    /// can drop them.
+    public func revokeSessions(of principal: Principal.ID, at time: Date) async throws -> [String] {
+        let hashes = try await db.raw(
+            """
+            SELECT token_hash FROM sessions
+            WHERE principal_id = \(bind: principal.description) AND revoked_at IS NULL
+            """
+        ).all().map { try $0.string("token_hash") }
+        try await db.raw(
+            """
+            UPDATE sessions SET revoked_at = \(bind: time.milliseconds)
+            WHERE principal_id = \(bind: principal.description) AND revoked_at IS NULL
+            """
+        ).run()
+        return hashes
+    }
 }

@@ -19,6 +19,7 @@ struct AuthorizationMatrixTests {
     struct Fixture: Sendable {
         var role: Role
         var bystander: Principal
+        var target: Target
     }
 
     /// One sample call of an operation and the status each actor must get.
@@ -32,6 +33,8 @@ struct AuthorizationMatrixTests {
 
     static let readers: Set<Actor> = [.securityReader, .privilegedRoleAdmin, .regentAdmin]
     static let admins: Set<Actor> = [.privilegedRoleAdmin, .regentAdmin]
+    static let directoryAdmins: Set<Actor> = [.regentAdmin]
+    static let auditReaders: Set<Actor> = [.auditor, .securityReader, .regentAdmin]
 
     /// Any signed-in actor; a check-only API token only where `forChecks`.
     static func signedIn(_ status: HTTPResponse.Status, forChecks: Bool = false) -> (Actor) -> HTTPResponse.Status {
@@ -85,13 +88,28 @@ struct AuthorizationMatrixTests {
             Case(
                 operationId: "createPrincipal", method: .post, path: { _, _ in "/v1/principals" },
                 body: { ["kind": "service", "name": "svc-\(UUID().uuidString.prefix(8).lowercased())"] },
-                expected: only(admins, .created)),
+                expected: only(directoryAdmins, .created)),
             Case(
                 operationId: "getPrincipal", method: .get, path: { f, _ in "/v1/principals/\(f.bystander.name)" },
                 expected: only(readers, .ok, otherwise: .notFound)),
             Case(
                 operationId: "addGroupMember", method: .post, path: { _, _ in "/v1/groups/crew/members" },
-                body: { ["memberId": "zed"] }, expected: only(admins, .noContent)),
+                body: { ["memberId": "zed"] }, expected: only(directoryAdmins, .noContent)),
+            Case(
+                // zed joined crew in the case above; only the regent-admin's call removes him.
+                operationId: "removeGroupMember", method: .delete, path: { _, _ in "/v1/groups/crew/members/zed" },
+                expected: only(directoryAdmins, .noContent)),
+            Case(
+                operationId: "updatePrincipal", method: .patch, path: { f, _ in "/v1/principals/\(f.bystander.name)" },
+                body: { ["displayName": "Zed Z."] }, expected: only(directoryAdmins, .ok)),
+            Case(
+                // zed never enrolled: the regent-admin is let through and told so.
+                operationId: "resetPrincipalTOTP", method: .delete,
+                path: { f, _ in "/v1/principals/\(f.bystander.name)/mfa/totp" },
+                expected: only(directoryAdmins, .notFound)),
+            Case(
+                operationId: "listMyApprovals", method: .get, path: { _, _ in "/v1/me/approvals" },
+                expected: signedIn(.ok)),
             Case(operationId: "listRoles", method: .get, path: { _, _ in "/v1/roles" }, expected: signedIn(.ok)),
             Case(
                 operationId: "createRole", method: .post, path: { _, _ in "/v1/roles" },
@@ -100,6 +118,9 @@ struct AuthorizationMatrixTests {
             Case(
                 operationId: "getRole", method: .get, path: { f, _ in "/v1/roles/\(f.role.name)" },
                 expected: signedIn(.ok)),
+            Case(
+                operationId: "updateRole", method: .patch, path: { f, _ in "/v1/roles/\(f.role.name)" },
+                body: { ["description": "database administrators"] }, expected: only(admins, .ok)),
             Case(
                 operationId: "getRolePolicy", method: .get,
                 path: { f, _ in "/v1/roles/\(f.role.name)/policy?scope=/prod" },
@@ -110,6 +131,12 @@ struct AuthorizationMatrixTests {
                 body: { ["activation": ["requireTicket": true]] }, expected: only(admins, .ok)),
             Case(
                 operationId: "listTargets", method: .get, path: { _, _ in "/v1/targets" }, expected: only(readers, .ok)),
+            Case(
+                operationId: "getTarget", method: .get, path: { f, _ in "/v1/targets/\(f.target.id)" },
+                expected: only(readers, .ok)),
+            Case(
+                operationId: "updateTarget", method: .patch, path: { f, _ in "/v1/targets/\(f.target.id)" },
+                body: { ["config": ["url": "http://127.0.0.1:9/hook"]] }, expected: only(admins, .ok)),
             Case(
                 operationId: "createTarget", method: .post, path: { _, _ in "/v1/targets" },
                 body: {
@@ -137,7 +164,7 @@ struct AuthorizationMatrixTests {
                 expected: only(admins, .ok)),
             Case(
                 operationId: "getRequest", method: .get, path: { _, r in "/v1/requests/\(r)" },
-                expected: only([.approver, .privilegedRoleAdmin, .regentAdmin], .ok, otherwise: .notFound)),
+                expected: only(readers.union([.approver]), .ok, otherwise: .notFound)),
             Case(
                 operationId: "approveRequest", method: .post, path: { _, r in "/v1/requests/\(r)/approve" },
                 expected: only([.approver], .ok)),
@@ -149,10 +176,10 @@ struct AuthorizationMatrixTests {
                 expected: only([], .ok)),
             Case(
                 operationId: "searchAudit", method: .get, path: { _, _ in "/v1/audit?action=request.&limit=5" },
-                expected: only(readers.union([.auditor]), .ok)),
+                expected: only(auditReaders, .ok)),
             Case(
                 operationId: "verifyAudit", method: .get, path: { _, _ in "/v1/audit/verify" },
-                expected: only(readers.union([.auditor]), .ok)),
+                expected: only(auditReaders, .ok)),
             Case(
                 operationId: "issueToken", method: .post, path: { _, _ in "/v1/tokens" },
                 expected: signedIn(.ok, forChecks: true)),
@@ -218,7 +245,9 @@ struct AuthorizationMatrixTests {
                 name: "checks", lifetime: .days(1), access: .check, session: limitedSession,
                 by: ActorContext(principalId: limitedSession.principal.id, name: "limitedtoken")
             ).token
-            let fixture = Fixture(role: role, bystander: zed)
+            let target = try await h.engine.createTarget(
+                kind: .webhook, name: "matrix-hook", scope: .root, config: [:], secrets: [:], by: h.admin)
+            let fixture = Fixture(role: role, bystander: zed, target: target)
 
             for testCase in Self.cases {
                 for actor in Actor.allCases {

@@ -1,0 +1,84 @@
+import Foundation
+public import RegentCore
+import RegentStore
+
+/// Regent's own authorization: the one place that decides administrative rights, from the table
+/// in `Role.BuiltIn.permissions` and the actor's active built-in assignments in force now (held
+/// directly or through a group).
+extension Engine {
+    /// Whether `actor` holds `permission` now. `readEverything` answers are reused for as long as
+    /// a cached session is, because `/v1/check` about others asks on every call.
+    public func permits(_ actor: ActorContext, _ permission: Permission) async throws -> Bool {
+        let now = clock.now()
+        if permission == .readEverything,
+            let known = names.mayReadAll(actor.principalId, now: now, lifetime: configuration.sessionCacheLifetime)
+        {
+            return known
+        }
+        let held = try await store.transaction { tx in
+            try await self.permissions(of: actor.principalId, in: tx, now: now)
+        }
+        names.rememberMayReadAll(actor.principalId, held.contains(.readEverything), now: now)
+        return held.contains(permission)
+    }
+
+    /// Throws `accessDenied` unless `actor` holds `permission` now.
+    public func authorize(_ actor: ActorContext, _ permission: Permission) async throws {
+        guard try await permits(actor, permission) else { throw Self.denied(permission) }
+    }
+
+    /// The same check inside a transaction that goes on to change state, so the right is judged
+    /// on what that transaction sees.
+    func authorize(_ principal: Principal.ID, _ permission: Permission, in tx: StoreTransaction, now: Date)
+        async throws
+    {
+        guard try await permissions(of: principal, in: tx, now: now).contains(permission) else {
+            throw Self.denied(permission)
+        }
+    }
+
+    func permissions(of principal: Principal.ID, in tx: StoreTransaction, now: Date) async throws -> Set<Permission> {
+        guard let actor = try await tx.principal(id: principal), actor.isEnabled else { return [] }
+        let identities = try await tx.membershipGraph().identities(of: principal)
+        var held: Set<Permission> = []
+        for builtIn in Role.BuiltIn.allCases where !builtIn.permissions.isSubset(of: held) {
+            guard let role = try await tx.role(named: builtIn.rawValue) else { continue }
+            let inForce = try await tx.assignments(
+                AssignmentFilter(principalIds: identities, roleId: role.id, kind: .active, states: [.active])
+            ).contains { $0.isInForce(at: now) }
+            if inForce { held.formUnion(builtIn.permissions) }
+        }
+        return held
+    }
+
+    /// Everyone who holds `permission` now, directly or through a group: the administrators whose
+    /// approval the second-administrator safeguard asks for, and who may see any request.
+    func holders(of permission: Permission, in tx: StoreTransaction, now: Date) async throws -> Set<Principal.ID> {
+        let graph = try await tx.membershipGraph()
+        var result: Set<Principal.ID> = []
+        for builtIn in Role.BuiltIn.allCases where builtIn.permissions.contains(permission) {
+            guard let role = try await tx.role(named: builtIn.rawValue) else { continue }
+            for assignment in try await tx.assignments(
+                AssignmentFilter(roleId: role.id, kind: .active, states: [.active]))
+            where assignment.isInForce(at: now) {
+                result.insert(assignment.principalId)
+                result.formUnion(graph.transitiveMembers(of: assignment.principalId))
+            }
+        }
+        return result
+    }
+
+    func requireEnabled(_ id: Principal.ID, in tx: StoreTransaction) async throws {
+        guard let principal = try await tx.principal(id: id), principal.isEnabled else {
+            throw RegentError(.accessDenied, "the acting principal does not exist or is disabled", field: "actor")
+        }
+    }
+
+    private static func denied(_ permission: Permission) -> RegentError {
+        let who =
+            Role.BuiltIn.allCases.filter { $0.permissions.contains(permission) }.map(\.rawValue)
+            .joined(separator: ", ")
+        return RegentError(
+            .accessDenied, "this needs the \(permission.rawValue) right (held by \(who))", field: "actor")
+    }
+}

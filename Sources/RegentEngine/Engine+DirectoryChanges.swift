@@ -1,0 +1,184 @@
+import Foundation
+import RegentAudit
+public import RegentCore
+import RegentStore
+
+/// Changes to existing principals, groups and roles. Like their creation, each is an audited,
+/// permission-checked action; none may leave Regent without an enabled `regent-admin`.
+extension Engine {
+    /// The changeable fields of a principal; nil leaves a field as it is.
+    public struct PrincipalChange: Sendable {
+        public var displayName: String?
+        public var email: String?
+        public var isEnabled: Bool?
+
+        public init(displayName: String? = nil, email: String? = nil, isEnabled: Bool? = nil) {
+            self.displayName = displayName
+            self.email = email
+            self.isEnabled = isEnabled
+        }
+    }
+
+    /// Disabling a principal ends its sessions and API tokens at once and makes every check about
+    /// it (or through it, for a group) answer "no"; its assignments stay, so enabling it again
+    /// restores exactly what it had.
+    public func updatePrincipal(_ id: Principal.ID, _ change: PrincipalChange, by actor: ActorContext) async throws
+        -> Principal
+    {
+        let now = clock.now()
+        let subject = AuditSubject(principalId: id)
+        return try await audited(actor: actor, subject: subject, action: "principal.update.refused", now: now) {
+            let (updated, revoked) = try await store.transaction { tx -> (Principal, [String]) in
+                try await self.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
+                guard let existing = try await tx.principal(id: id) else {
+                    throw RegentError(.notFound, "no such principal", field: "principalId")
+                }
+                let updated = try Principal(
+                    id: id, kind: existing.kind, name: existing.name,
+                    displayName: change.displayName ?? existing.displayName, email: change.email ?? existing.email,
+                    isEnabled: change.isEnabled ?? existing.isEnabled, createdAt: existing.createdAt)
+                if existing.isEnabled, !updated.isEnabled {
+                    try await self.requireAnotherRegentAdmin(
+                        in: tx, now: now, without: { disabled, _ in disabled.insert(id) })
+                }
+                try await tx.updatePrincipal(updated)
+                let revoked = updated.isEnabled ? [] : try await tx.revokeSessions(of: id, at: now)
+                var details = ["enabled": String(updated.isEnabled)]
+                if change.displayName != nil { details["displayName"] = updated.displayName }
+                if change.email != nil { details["email"] = updated.email ?? "" }
+                if !revoked.isEmpty { details["sessionsRevoked"] = String(revoked.count) }
+                try await self.audit(
+                    AuditNote(
+                        existing.isEnabled && !updated.isEnabled ? "principal.disabled" : "principal.updated",
+                        details: details),
+                    in: tx, context: AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil),
+                    now: now)
+                return (updated, revoked)
+            }
+            for tokenHash in revoked { sessions.invalidate(tokenHash) }
+            index.setEnabled(id, updated.isEnabled)
+            return updated
+        }
+    }
+
+    /// Removes `member` from `group`; the member loses what it held through the group at once.
+    public func removeMember(_ member: Principal.ID, from group: Principal.ID, by actor: ActorContext) async throws {
+        let now = clock.now()
+        try await audited(
+            actor: actor, subject: AuditSubject(principalId: group), action: "group.member_remove.refused", now: now
+        ) {
+            let graph = try await store.transaction { tx -> MembershipGraph in
+                try await self.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
+                var graph = try await tx.membershipGraph()
+                guard graph.members[group]?.contains(member) == true else {
+                    throw RegentError(
+                        .notFound, "the principal is not a direct member of this group", field: "memberId")
+                }
+                try await self.requireAnotherRegentAdmin(
+                    in: tx, now: now, without: { _, graph in graph.remove(member: member, from: group) })
+                try await tx.removeMember(member, from: group)
+                graph.remove(member: member, from: group)
+                try await self.audit(
+                    AuditNote("group.member_removed", details: ["memberId": member.description]), in: tx,
+                    context: AuditContext(
+                        actor: actor.auditActor, subject: AuditSubject(principalId: group), correlationId: nil),
+                    now: now)
+                return graph
+            }
+            index.updateGraph(graph)
+        }
+    }
+
+    /// Changes a role's description and entitlements. Built-in roles grant nothing on targets and
+    /// keep their description.
+    public func updateRole(
+        _ id: Role.ID, description: String?, entitlements: [Entitlement]?, by actor: ActorContext
+    ) async throws -> Role {
+        let now = clock.now()
+        let subject = AuditSubject(roleId: id)
+        return try await audited(actor: actor, subject: subject, action: "role.update.refused", now: now) {
+            try await store.transaction { tx in
+                try await self.authorize(actor.principalId, .manageRoles, in: tx, now: now)
+                guard let existing = try await tx.role(id: id) else {
+                    throw RegentError(.notFound, "no such role", field: "roleId")
+                }
+                guard !existing.isBuiltIn else {
+                    throw RegentError(.conflict, "Regent's built-in roles cannot be changed", field: "roleId")
+                }
+                let role = try Role(
+                    id: id, name: existing.name, description: description ?? existing.description,
+                    entitlements: entitlements ?? existing.entitlements, createdAt: existing.createdAt)
+                try await self.requireValidEntitlements(role.entitlements, in: tx)
+                try await tx.updateRole(role)
+                try await self.audit(
+                    AuditNote(
+                        "role.updated",
+                        details: [
+                            "entitlements": role.entitlements.map { "\($0.targetId):\($0.value)" }.joined(
+                                separator: ",")
+                        ]),
+                    in: tx, context: AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil),
+                    now: now)
+                return role
+            }
+        }
+    }
+
+    /// Forgets another user's TOTP enrollment after a lost device and ends their sessions, so the
+    /// next sign-in enrolls afresh. Nobody resets their own: a stolen session must not be able to
+    /// remove the second factor.
+    public func resetTOTP(of id: Principal.ID, by actor: ActorContext) async throws {
+        let now = clock.now()
+        let subject = AuditSubject(principalId: id)
+        try await audited(actor: actor, subject: subject, action: "mfa.totp_reset.refused", now: now) {
+            guard id != actor.principalId else {
+                throw RegentError(.accessDenied, "another administrator must reset your MFA", field: "principalId")
+            }
+            let revoked = try await store.transaction { tx -> [String] in
+                try await self.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
+                guard try await tx.principal(id: id) != nil else {
+                    throw RegentError(.notFound, "no such principal", field: "principalId")
+                }
+                guard try await tx.deleteTOTPEnrollment(of: id) else {
+                    throw RegentError(.notFound, "the principal has no TOTP enrollment", field: "principalId")
+                }
+                let revoked = try await tx.revokeSessions(of: id, at: now)
+                try await self.audit(
+                    AuditNote("mfa.totp_reset", details: ["sessionsRevoked": String(revoked.count)]), in: tx,
+                    context: AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil), now: now)
+                return revoked
+            }
+            for tokenHash in revoked { sessions.invalidate(tokenHash) }
+        }
+    }
+
+    func requireValidEntitlements(_ entitlements: [Entitlement], in tx: StoreTransaction) async throws {
+        guard Set(entitlements).count == entitlements.count else {
+            throw RegentError.invalid("entitlements", "an entitlement is listed twice")
+        }
+        for entitlement in entitlements where try await tx.target(id: entitlement.targetId) == nil {
+            throw RegentError(.notFound, "no target \(entitlement.targetId)", field: "entitlements.targetId")
+        }
+    }
+
+    /// Refuses a change after which no enabled user would hold `regent-admin` in force, directly or
+    /// through enabled groups.
+    private func requireAnotherRegentAdmin(
+        in tx: StoreTransaction, now: Date,
+        without change: (inout Set<Principal.ID>, inout MembershipGraph) -> Void
+    ) async throws {
+        guard let role = try await tx.role(named: Role.BuiltIn.regentAdmin.rawValue) else { return }
+        var disabled = try await tx.disabledPrincipals()
+        var graph = try await tx.membershipGraph()
+        change(&disabled, &graph)
+        var frontier = try await tx.assignments(AssignmentFilter(roleId: role.id, kind: .active, states: [.active]))
+            .filter { $0.isInForce(at: now) }.map(\.principalId)
+        var reached: Set<Principal.ID> = []
+        while let next = frontier.popLast() {
+            guard !disabled.contains(next), reached.insert(next).inserted else { continue }
+            frontier.append(contentsOf: graph.members[next] ?? [])
+        }
+        for candidate in reached where try await tx.principal(id: candidate)?.kind == .user { return }
+        throw RegentError(.conflict, "this would leave Regent without an enabled regent-admin", field: "principalId")
+    }
+}
