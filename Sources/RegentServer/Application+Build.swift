@@ -34,11 +34,13 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let router = Router(context: RegentRequestContext.self)
+    let allowed = AllowedMethods()
     router.middlewares.add(ProblemMiddleware())
+    router.middlewares.add(MethodNotAllowedMiddleware(allowed: allowed))
     router.middlewares.add(BodyLimitMiddleware())
     router.middlewares.add(AuthenticationMiddleware(engine: engine, trustedProxies: configuration.trustedProxies))
     try APIHandler(engine: engine, verifier: BcryptVerifier(), issuer: configuration.issuer).registerHandlers(
-        on: router)
+        on: RecordingTransport(router: router, allowed: allowed))
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Regent"),

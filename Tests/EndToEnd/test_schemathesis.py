@@ -13,6 +13,7 @@ CHECKS = ",".join([
     "content_type_conformance",
     "response_headers_conformance",
     "response_schema_conformance",
+    "unsupported_method",
 ])
 
 

@@ -39,6 +39,26 @@ struct OperationsRouterTests {
         }
     }
 
+    /// A path of the spec asked with a method it does not have answers 405 with `Allow`; an
+    /// unknown path stays 404. Both are problem+json.
+    @Test func methodNotAllowed() async throws {
+        try await withApp { client in
+            try await client.execute(uri: "/v1/roles", method: .delete) { (response) async throws in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET, POST")
+                #expect(response.headers[.contentType] == "application/problem+json")
+            }
+            try await client.execute(uri: "/v1/principals/alice?x=1", method: .put) { (response) async throws in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET, PATCH")
+            }
+            try await client.execute(uri: "/v1/nothing-here", method: .delete) { (response) async throws in
+                #expect(response.status == .notFound)
+                #expect(response.headers[.contentType] == "application/problem+json")
+            }
+        }
+    }
+
     /// Readiness reports the database and the audit head after bootstrap.
     @Test func readiness() async throws {
         try await withApp { client in
