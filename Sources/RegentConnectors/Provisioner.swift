@@ -8,15 +8,18 @@ public struct GrantSpec: Hashable, Sendable {
     public var value: String
     /// The principal's account on the target (`config.accountTemplate`, default its name).
     public var account: String
-    public var assignmentId: Assignment.ID
+    /// nil: found on the target with no assignment explaining it (the reconciler revokes it).
+    public var assignmentId: Assignment.ID?
     /// Carried to the target so its own logs tie back to the activation.
     public var requestId: Request.ID?
     /// When the access must end, for targets that can enforce it themselves.
     public var until: Date?
+    /// The target's secrets, opened for this call only.
+    public var secrets: TargetSecrets
 
     public init(
-        target: Target, value: String, account: String, assignmentId: Assignment.ID, requestId: Request.ID?,
-        until: Date?
+        target: Target, value: String, account: String, assignmentId: Assignment.ID?, requestId: Request.ID?,
+        until: Date?, secrets: TargetSecrets = TargetSecrets([:])
     ) {
         self.target = target
         self.value = value
@@ -24,12 +27,29 @@ public struct GrantSpec: Hashable, Sendable {
         self.assignmentId = assignmentId
         self.requestId = requestId
         self.until = until
+        self.secrets = secrets
     }
 
     /// Maps a principal name to its account on `target`: `config.accountTemplate` with `{name}`.
     public static func account(for name: String, on target: Target) -> String {
         (target.config["accountTemplate"] ?? "{name}").replacingOccurrences(of: "{name}", with: name)
     }
+}
+
+/// A target's opened secrets. Printing, dumping or logging one shows only the names, so a
+/// secret cannot leak through string interpolation of a spec or an error.
+public struct TargetSecrets: Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
+    private let values: [String: String]
+
+    public init(_ values: [String: String]) { self.values = values }
+
+    public subscript(name: String) -> String? { values[name] }
+
+    public var description: String { "secrets(\(values.keys.sorted().joined(separator: ", ")))" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
 }
 
 /// What a target has now, for reconciliation.
@@ -62,7 +82,10 @@ public protocol Provisioner: Sendable {
     var kind: Target.Kind { get }
     func grant(_ spec: GrantSpec) async throws(ProvisionError)
     func revoke(_ spec: GrantSpec) async throws(ProvisionError)
-    func observe(_ target: Target) async throws(ProvisionError) -> [ObservedGrant]
+    /// What the target has now among `values` (the entitlement values Regent manages on it), so
+    /// the reconciler can revoke what no assignment explains and grant again what is missing.
+    func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ProvisionError)
+        -> [ObservedGrant]
 }
 
 /// The connectors this deployment has, by target kind.

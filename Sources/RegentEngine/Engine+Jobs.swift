@@ -8,20 +8,50 @@ import RegentStore
 /// Running due jobs: timers (starts, expiries, stage timeouts, escalations), grants and revocations.
 /// Jobs are claimed with a lease, handled idempotently, and retried with backoff when they fail.
 extension Engine {
-    /// Runs every job due now, oldest due first, and returns how many ran.
+    /// Runs every job due now and returns how many ran: revocations and timers first, up to
+    /// `jobConcurrency` at once, the jobs of one assignment (or request) one after another in due
+    /// order, so a grant and the revocation that follows it never race.
     @discardableResult
-    public func runDueJobs(batchSize: Int = 64) async throws -> Int {
+    ///
+    /// - Parameter timersOnly: only the timers, which change state in the database and call no
+    ///   connector: what ``start()`` catches up on before the server answers.
+    public func runDueJobs(batchSize: Int = 64, timersOnly: Bool = false) async throws -> Int {
         var handled = 0
         while true {
             let now = clock.now()
             let jobs = try await store.transaction { tx in
-                try await tx.claimDueJobs(now: now, lease: self.configuration.jobLease, limit: batchSize)
+                try await tx.claimDueJobs(
+                    now: now, lease: self.configuration.jobLease, limit: batchSize, timersOnly: timersOnly)
             }
             if jobs.isEmpty { return handled }
+            var lanes: [String: [Job]] = [:]
+            var order: [String] = []
             for job in jobs {
-                await run(job)
-                handled += 1
+                let lane = Self.lane(of: job)
+                if lanes[lane] == nil { order.append(lane) }
+                lanes[lane, default: []].append(job)
             }
+            let concurrency = configuration.jobConcurrency
+            await withTaskGroup(of: Void.self) { group in
+                for (started, lane) in order.enumerated() {
+                    if started >= concurrency { await group.next() }
+                    let queue = (lanes[lane] ?? []).sorted { $0.dueAt < $1.dueAt }
+                    group.addTask {
+                        for job in queue { await self.run(job) }
+                    }
+                }
+            }
+            handled += jobs.count
+        }
+    }
+
+    /// Jobs about the same assignment or request share a lane and never run at the same time.
+    static func lane(of job: Job) -> String {
+        switch job.kind {
+        case .grant(let id), .revoke(let id), .timer(.assignmentStart(let id)), .timer(.assignmentExpiry(let id)):
+            "a:\(id)"
+        case .timer(.stageTimeout(let id, _)), .timer(.escalation(let id, _)):
+            "r:\(id)"
         }
     }
 
@@ -38,19 +68,27 @@ extension Engine {
             try await handle(job)
         } catch {
             let now = clock.now()
-            let dead = job.attempts >= configuration.maximumJobAttempts
-            // Exponential backoff with jitter, capped at five minutes.
+            let limit = configuration.maximumJobAttempts
+            // A revocation is never given up: past the limit it is a failing revocation, retried
+            // on a fixed period and alerted once, until it succeeds or the reconciler removes the grant.
+            let isRevocation = if case .revoke = job.kind { true } else { false }
+            let dead = !isRevocation && job.attempts >= limit
             let backoff = min(300, pow(2, Double(job.attempts))) * Double.random(in: 0.8...1.2)
+            let retryAt: Date? =
+                dead
+                ? nil
+                : now.addingTimeInterval(
+                    isRevocation && job.attempts >= limit ? configuration.failingRevocationRetry : backoff)
             logger.warning(
                 "job failed", metadata: ["job": "\(job.kind)", "attempt": "\(job.attempts)", "error": "\(error)"])
             do {
                 try await store.transaction { tx in
-                    try await tx.failJob(
-                        job.id, error: "\(error)", retryAt: dead ? nil : now.addingTimeInterval(backoff))
-                    if dead {
+                    try await tx.failJob(job.id, error: "\(error)", retryAt: retryAt)
+                    let action: String? =
+                        dead ? "job.failed" : (isRevocation && job.attempts == limit ? "alert.revocation_failing" : nil)
+                    if let action {
                         try await self.audit(
-                            AuditNote("job.failed", .failed, reason: "\(error)", details: ["job": "\(job.kind)"]),
-                            in: tx,
+                            AuditNote(action, .failed, reason: "\(error)", details: ["job": "\(job.kind)"]), in: tx,
                             context: AuditContext(actor: .system, subject: AuditSubject(), correlationId: nil), now: now
                         )
                     }
@@ -107,74 +145,6 @@ extension Engine {
                     effects, in: tx,
                     context: AuditContext(
                         actor: .system, subject: request.auditSubject, correlationId: requestId.description), now: now)
-            }
-            try await tx.completeJob(job.id)
-            return applied
-        }
-        afterCommit(applied)
-    }
-
-    /// Grants or revokes every entitlement of the assignment's role through its target's connector.
-    /// A role whose entitlements have no connector here fails loudly rather than pretending.
-    private func provision(_ id: Assignment.ID, job: Job, granting: Bool) async throws {
-        let loaded = try await store.transaction { tx -> (Assignment, [GrantSpec])? in
-            guard let assignment = try await tx.assignment(id: id), let role = try await tx.role(id: assignment.roleId),
-                let principal = try await tx.principal(id: assignment.principalId)
-            else { return nil }
-            var specs: [GrantSpec] = []
-            for entitlement in role.entitlements {
-                guard let target = try await tx.target(id: entitlement.targetId) else { continue }
-                specs.append(
-                    GrantSpec(
-                        target: target, value: entitlement.value,
-                        account: GrantSpec.account(for: principal.name, on: target),
-                        assignmentId: assignment.id, requestId: assignment.requestId, until: assignment.end))
-            }
-            return (assignment, specs)
-        }
-        guard let (assignment, specs) = loaded else {
-            try await store.transaction { try await $0.completeJob(job.id) }
-            return
-        }
-        // A grant for an assignment that ended meanwhile is skipped; its revoke job follows.
-        let stale = granting && assignment.state != .active
-        var failure: ProvisionError?
-        if !stale {
-            for spec in specs {
-                guard let provisioner = provisioners.provisioner(for: spec.target.kind) else {
-                    failure = ProvisionError(
-                        transient: false, "no \(spec.target.kind.rawValue) connector is configured")
-                    break
-                }
-                do {
-                    if granting { try await provisioner.grant(spec) } else { try await provisioner.revoke(spec) }
-                } catch {
-                    failure = error
-                    break
-                }
-            }
-        }
-        if let failure, failure.isTransient { throw failure }
-        let outcome = failure
-        let now = clock.now()
-        let applied = try await store.transaction { tx -> Applied in
-            var applied = Applied()
-            let context = self.systemContext(assignment)
-            if !stale {
-                let verb = granting ? "grant" : "revoke"
-                let note =
-                    outcome.map { AuditNote("grant.\(verb)_failed", .failed, reason: $0.reason) }
-                    ?? AuditNote(
-                        granting ? "grant.applied" : "grant.revoked", details: ["entitlements": String(specs.count)])
-                try await self.audit(note, in: tx, context: context, now: now)
-            }
-            if granting, !stale, let requestId = assignment.requestId, var request = try await tx.request(id: requestId)
-            {
-                let effects =
-                    outcome.map { request.provisioningFailed(reason: $0.reason, now: now) }
-                    ?? request.provisioned(now: now)
-                try await tx.saveRequest(request)
-                applied = try await self.apply(effects, in: tx, context: context, now: now)
             }
             try await tx.completeJob(job.id)
             return applied

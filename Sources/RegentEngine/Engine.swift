@@ -58,13 +58,20 @@ public struct EngineConfiguration: Sendable {
     /// How long an authenticated session is trusted from memory before the database is read again;
     /// bounds how late a change made by another replica is seen.
     public var sessionCacheLifetime: TimeInterval
+    /// How many jobs run at once (jobs of one assignment always run one after another).
+    public var jobConcurrency: Int
+    /// A revocation that failed `maximumJobAttempts` times is kept as failing and retried this often.
+    public var failingRevocationRetry: TimeInterval
+    /// The reconciler compares every target with the assignments this often.
+    public var reconcileInterval: TimeInterval
 
     public init(
         safeguards: Safeguards = Safeguards(), checkpointEvery: Int64 = 1000, checkpointInterval: TimeInterval = 300,
         jobLease: TimeInterval = 60, maximumJobAttempts: Int = 12, maximumIdle: TimeInterval = 30,
         sessionIdleTimeout: TimeInterval = 1800, sessionLifetime: TimeInterval = 12 * 3600, loginFailureLimit: Int = 5,
         lockoutWindow: TimeInterval = 900, lockoutDuration: TimeInterval = 900,
-        tokenKeyRotation: TimeInterval = 30 * 86_400, sessionCacheLifetime: TimeInterval = 5
+        tokenKeyRotation: TimeInterval = 30 * 86_400, sessionCacheLifetime: TimeInterval = 5,
+        jobConcurrency: Int = 8, failingRevocationRetry: TimeInterval = 60, reconcileInterval: TimeInterval = 30
     ) {
         self.safeguards = safeguards
         self.checkpointEvery = checkpointEvery
@@ -79,6 +86,9 @@ public struct EngineConfiguration: Sendable {
         self.lockoutDuration = lockoutDuration
         self.tokenKeyRotation = tokenKeyRotation
         self.sessionCacheLifetime = sessionCacheLifetime
+        self.jobConcurrency = max(1, jobConcurrency)
+        self.failingRevocationRetry = failingRevocationRetry
+        self.reconcileInterval = reconcileInterval
     }
 }
 
@@ -114,14 +124,16 @@ public final class Engine: Sendable {
         self.sessions = SessionCache(lifetime: configuration.sessionCacheLifetime)
     }
 
-    /// Loads the check index and enforces everything overdue (expiries missed while Regent was
-    /// down) before the caller starts accepting requests.
+    /// Loads the check index and catches up on the timers missed while Regent was down (expiries,
+    /// scheduled starts, approval timeouts) before the caller starts accepting requests. The grants
+    /// and revocations they leave run in the ``Scheduler`` while the server answers; the index says
+    /// "no" for every ended assignment already.
     public func start() async throws {
         let (assignments, graph, disabled) = try await store.transaction { tx in
             (try await tx.liveAssignments(), try await tx.membershipGraph(), try await tx.disabledPrincipals())
         }
         index.load(assignments, graph: graph, disabled: disabled)
-        _ = try await runDueJobs()
+        _ = try await runDueJobs(timersOnly: true)
         try await checkpointIfDue(force: false)
     }
 

@@ -38,9 +38,10 @@ struct RecordingTransport<Context: Hummingbird.RequestContext>: ServerTransport 
     let allowed: AllowedMethods
 
     func register(
-        _ handler: @Sendable @escaping (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (
-            HTTPResponse, HTTPBody?
-        ),
+        _ handler:
+            @Sendable @escaping (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (
+                HTTPResponse, HTTPBody?
+            ),
         method: HTTPRequest.Method, path: String
     ) throws {
         allowed.record(method, path)

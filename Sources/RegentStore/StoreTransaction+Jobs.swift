@@ -14,14 +14,22 @@ extension StoreTransaction {
     }
 
     /// Hands out up to `limit` due jobs, leasing them until `now + lease` so a crashed runner's jobs
-    /// come back. Ordered by due time: an expiry missed during downtime runs first.
-    public func claimDueJobs(now: Date, lease: TimeInterval, limit: Int) async throws -> [Job] {
+    /// come back. Risk first: revocations, then timers (expiries make revocations), then grants;
+    /// within each, the most recently due first.
+    ///
+    /// - Parameter timersOnly: only timers (state changes in the database, no connector calls).
+    public func claimDueJobs(now: Date, lease: TimeInterval, limit: Int, timersOnly: Bool = false) async throws
+        -> [Job]
+    {
         let nowMs = now.milliseconds
+        let kinds = timersOnly ? ["timer"] : ["timer", "grant", "revoke"]
         let rows = try await db.raw(
             """
             SELECT id, payload, due_at, attempts, last_error FROM jobs
             WHERE dead = 0 AND due_at <= \(bind: nowMs) AND (lease_until IS NULL OR lease_until <= \(bind: nowMs))
-            ORDER BY due_at, id LIMIT \(bind: limit)
+                AND kind IN (\(binds: kinds))
+            ORDER BY CASE kind WHEN 'revoke' THEN 0 WHEN 'timer' THEN 1 ELSE 2 END, due_at DESC, id
+            LIMIT \(bind: limit)
             """
         ).all()
         var jobs: [Job] = []
@@ -76,13 +84,31 @@ extension StoreTransaction {
         Int(try await db.raw("SELECT COUNT(*) AS n FROM jobs WHERE dead = 0").first()?.int64("n") ?? 0)
     }
 
+    /// Whether a job of exactly this kind is waiting (not dead), so the reconciler does not pile up
+    /// grants for a target that is down.
+    public func hasPendingJob(_ kind: Job.Kind) async throws -> Bool {
+        try await db.raw("SELECT 1 AS found FROM jobs WHERE dead = 0 AND payload = \(bind: try json(kind)) LIMIT 1")
+            .first() != nil
+    }
+
+    /// Revocations that failed at least `attempts` times and are still being retried.
+    public func failingRevocations(attempts: Int) async throws -> [Job] {
+        try await db.raw(
+            """
+            SELECT * FROM jobs WHERE dead = 0 AND kind = 'revoke' AND attempts >= \(bind: attempts) ORDER BY created_at
+            """
+        ).all().map(job)
+    }
+
     public func deadJobs() async throws -> [Job] {
-        try await db.raw("SELECT * FROM jobs WHERE dead = 1 ORDER BY due_at").all().map { row in
-            Job(
-                id: UUID(uuidString: try row.string("id")) ?? UUID(),
-                kind: try decodeJSON(Job.Kind.self, try row.string("payload"), "job payload"),
-                dueAt: try row.date("due_at"),
-                attempts: Int(try row.int64("attempts")), lastError: try row.optionalString("last_error"))
-        }
+        try await db.raw("SELECT * FROM jobs WHERE dead = 1 ORDER BY due_at").all().map(job)
+    }
+
+    func job(_ row: any SQLRow) throws -> Job {
+        Job(
+            id: UUID(uuidString: try row.string("id")) ?? UUID(),
+            kind: try decodeJSON(Job.Kind.self, try row.string("payload"), "job payload"),
+            dueAt: try row.date("due_at"),
+            attempts: Int(try row.int64("attempts")), lastError: try row.optionalString("last_error"))
     }
 }

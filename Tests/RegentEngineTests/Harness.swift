@@ -1,5 +1,6 @@
 import Foundation
 import RegentAudit
+import RegentConnectors
 import RegentCore
 import RegentEngine
 import RegentStore
@@ -17,15 +18,19 @@ struct Harness {
     let secrets: SecretBox
 
     static func make(
-        path: String? = nil, at start: Date = t0, signer: AuditSigner = .generate(), secrets: SecretBox = .ephemeral()
+        path: String? = nil, at start: Date = t0, signer: AuditSigner = .generate(), secrets: SecretBox = .ephemeral(),
+        provisioners: ProvisionerRegistry = ProvisionerRegistry(),
+        configuration: EngineConfiguration = EngineConfiguration(checkpointEvery: 10), runJobs: Bool = true
     ) async throws -> Harness {
         let clock = ManualClock(start)
         let store = try await SQLStore.openSQLite(path: path)
         let engine = Engine(
-            store: store, clock: clock, configuration: EngineConfiguration(checkpointEvery: 10), signer: signer,
-            secrets: secrets)
+            store: store, clock: clock, configuration: configuration, signer: signer, secrets: secrets,
+            provisioners: provisioners)
         _ = try await engine.bootstrap(administratorPasswordHash: "not-a-real-hash")
         try await engine.start()
+        // What the scheduler does first once the server runs: the grants and revocations left.
+        if runJobs { try await engine.runDueJobs() }
         let adminPrincipal = try await store.transaction { try await $0.principal(named: "admin") }!
         return Harness(
             clock: clock, store: store, engine: engine,
@@ -97,8 +102,12 @@ struct Harness {
 }
 
 /// Runs `body` with a fresh in-memory harness and always closes its store.
-func withHarness(_ body: (Harness) async throws -> Void) async throws {
-    let harness = try await Harness.make()
+func withHarness(
+    provisioners: ProvisionerRegistry = ProvisionerRegistry(),
+    configuration: EngineConfiguration = EngineConfiguration(checkpointEvery: 10),
+    _ body: (Harness) async throws -> Void
+) async throws {
+    let harness = try await Harness.make(provisioners: provisioners, configuration: configuration)
     do {
         try await body(harness)
         await harness.close()

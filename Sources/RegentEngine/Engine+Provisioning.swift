@@ -1,0 +1,141 @@
+import Foundation
+import RegentAudit
+public import RegentConnectors
+public import RegentCore
+public import RegentStore
+
+/// Putting access in place on targets and taking it away: the grant and revoke jobs. Grants of
+/// one entitlement are counted: an end revokes only what no other assignment in force still covers.
+extension Engine {
+    /// Grants or revokes every entitlement of the assignment's role through its target's connector.
+    /// A role whose entitlements have no connector here fails loudly rather than pretending.
+    func provision(_ id: Assignment.ID, job: Job, granting: Bool) async throws {
+        let now = clock.now()
+        let loaded = try await store.transaction { tx -> (Assignment, [GrantSpec])? in
+            guard let assignment = try await tx.assignment(id: id) else { return nil }
+            var specs = try await self.grantSpecs(for: assignment, in: tx)
+            if !granting {
+                let covered = try await self.stillCovered(by: assignment, in: tx, now: now)
+                specs.removeAll { covered.contains(EntitlementKey($0)) }
+            }
+            return (assignment, specs)
+        }
+        guard let (assignment, specs) = loaded else {
+            try await store.transaction { try await $0.completeJob(job.id) }
+            return
+        }
+        // A grant for an assignment that is no longer in force is skipped; its revoke job follows.
+        let stale = granting && !(assignment.state == .active && assignment.isInForce(at: now))
+        var failure: ProvisionError?
+        if !stale {
+            for spec in specs {
+                do {
+                    let connector = try provisioner(for: spec.target)
+                    if granting { try await connector.grant(spec) } else { try await connector.revoke(spec) }
+                } catch {
+                    failure = error
+                    break
+                }
+            }
+        }
+        if let failure, failure.isTransient || !granting { throw failure }
+        let outcome = failure
+        let applied = try await store.transaction { tx -> Applied in
+            var applied = Applied()
+            let context = self.systemContext(assignment)
+            let recovered = !granting && job.attempts > self.configuration.maximumJobAttempts
+            if !stale {
+                let verb = granting ? "grant" : "revoke"
+                let note =
+                    outcome.map { AuditNote("grant.\(verb)_failed", .failed, reason: $0.reason) }
+                    ?? AuditNote(
+                        granting ? "grant.applied" : (recovered ? "revocation.recovered" : "grant.revoked"),
+                        details: ["entitlements": String(specs.count)])
+                try await self.audit(note, in: tx, context: context, now: clock.now())
+            }
+            if granting, !stale, let requestId = assignment.requestId, var request = try await tx.request(id: requestId)
+            {
+                let effects =
+                    outcome.map { request.provisioningFailed(reason: $0.reason, now: now) }
+                    ?? request.provisioned(now: now)
+                if !effects.isEmpty {
+                    try await tx.saveRequest(request)
+                    applied = try await self.apply(effects, in: tx, context: context, now: now)
+                }
+            }
+            try await tx.completeJob(job.id)
+            return applied
+        }
+        afterCommit(applied)
+    }
+
+    /// The connector for a target's kind; a missing one is a permanent failure, never a silent success.
+    func provisioner(for target: Target) throws(ProvisionError) -> any Provisioner {
+        guard let provisioner = provisioners.provisioner(for: target.kind) else {
+            throw ProvisionError(transient: false, "no \(target.kind.rawValue) connector is configured")
+        }
+        return provisioner
+    }
+
+    /// One spec per entitlement of the assignment's role, with the target's secrets opened.
+    func grantSpecs(for assignment: Assignment, in tx: StoreTransaction) async throws -> [GrantSpec] {
+        guard let role = try await tx.role(id: assignment.roleId),
+            let principal = try await tx.principal(id: assignment.principalId)
+        else { return [] }
+        var specs: [GrantSpec] = []
+        for entitlement in role.entitlements {
+            guard let target = try await tx.target(id: entitlement.targetId) else { continue }
+            specs.append(
+                GrantSpec(
+                    target: target, value: entitlement.value,
+                    account: GrantSpec.account(for: principal.name, on: target), assignmentId: assignment.id,
+                    requestId: assignment.requestId, until: assignment.end,
+                    secrets: try await targetSecrets(target.id, in: tx)))
+        }
+        return specs
+    }
+
+    func targetSecrets(_ id: Target.ID, in tx: StoreTransaction) async throws -> TargetSecrets {
+        guard let sealed = try await tx.sealedTargetSecrets(id) else { return TargetSecrets([:]) }
+        return TargetSecrets(try JSONDecoder().decode([String: String].self, from: try secrets.open(sealed)))
+    }
+
+    /// What other active assignments of the same principal, in force now, still give on targets.
+    private func stillCovered(by ending: Assignment, in tx: StoreTransaction, now: Date) async throws
+        -> Set<EntitlementKey>
+    {
+        var covered: Set<EntitlementKey> = []
+        let others = try await tx.assignments(
+            AssignmentFilter(principalIds: [ending.principalId], kind: .active, states: [.active]))
+        for other in others where other.id != ending.id && other.isInForce(at: now) {
+            for spec in try await grantSpecs(for: other, in: tx) { covered.insert(EntitlementKey(spec)) }
+        }
+        return covered
+    }
+}
+
+/// One entitlement of one account on one target: what grants are counted by.
+struct EntitlementKey: Hashable {
+    var target: Target.ID
+    var value: String
+    var account: String
+
+    init(_ spec: GrantSpec) {
+        target = spec.target.id
+        value = spec.value
+        account = spec.account
+    }
+
+    init(target: Target.ID, _ observed: ObservedGrant) {
+        self.target = target
+        value = observed.value
+        account = observed.account
+    }
+}
+
+extension Engine {
+    /// Revocations past the attempt limit, still retried: each one is access that should be gone.
+    public func failingRevocations() async throws -> [Job] {
+        try await store.transaction { try await $0.failingRevocations(attempts: self.configuration.maximumJobAttempts) }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import RegentAudit
+import RegentConnectors
+public import RegentCore
+import RegentStore
+
+/// The reconciler: Regent's assignments are the truth about every target it manages. What a
+/// target has that no assignment in force explains is revoked and audited as assigned outside
+/// Regent (never adopted); what an assignment in force should have and the target lacks is
+/// granted again through the normal grant job.
+extension Engine {
+    public struct ReconcileReport: Sendable, Equatable {
+        /// Grants found outside Regent and revoked.
+        public var revoked = 0
+        /// Missing grants queued to be granted again.
+        public var regranted = 0
+        /// Targets that could not be observed or corrected this time.
+        public var failedTargets: [String] = []
+
+        public init(revoked: Int = 0, regranted: Int = 0, failedTargets: [String] = []) {
+            self.revoked = revoked
+            self.regranted = regranted
+            self.failedTargets = failedTargets
+        }
+    }
+
+    /// One pass over every target that has a connector here.
+    public func reconcile() async throws -> ReconcileReport {
+        var report = ReconcileReport()
+        let (targets, roles) = try await store.transaction { tx in
+            (try await tx.targets(limit: 100_000, offset: 0), try await tx.roles(limit: 100_000))
+        }
+        for target in targets {
+            guard let connector = provisioners.provisioner(for: target.kind) else { continue }
+            let values = Set(roles.flatMap(\.entitlements).filter { $0.targetId == target.id }.map(\.value))
+            guard !values.isEmpty else { continue }
+            do {
+                try await reconcile(target, values: values, with: connector, into: &report)
+            } catch {
+                logger.warning("reconcile failed", metadata: ["target": "\(target.name)", "error": "\(error)"])
+                report.failedTargets.append(target.name)
+            }
+        }
+        return report
+    }
+
+    private func reconcile(
+        _ target: Target, values: Set<String>, with connector: any Provisioner, into report: inout ReconcileReport
+    ) async throws {
+        let secrets = try await store.transaction { try await self.targetSecrets(target.id, in: $0) }
+        let observed = Set(
+            try await connector.observe(target, secrets: secrets, values: values).map {
+                EntitlementKey(target: target.id, $0)
+            })
+        // Read after observing: a grant the target shows was committed before its job ran, so an
+        // assignment behind it is seen here.
+        let now = clock.now()
+        let expected = try await store.transaction { tx -> [EntitlementKey: Assignment] in
+            var expected: [EntitlementKey: Assignment] = [:]
+            for assignment in try await tx.liveAssignments()
+            where assignment.kind == .active && assignment.state == .active && assignment.isInForce(at: now) {
+                for spec in try await self.grantSpecs(for: assignment, in: tx) where spec.target.id == target.id {
+                    expected[EntitlementKey(spec)] = assignment
+                }
+            }
+            return expected
+        }
+        for key in observed.subtracting(expected.keys).sorted(by: { ($0.account, $0.value) < ($1.account, $1.value) }) {
+            let spec = GrantSpec(
+                target: target, value: key.value, account: key.account, assignmentId: nil, requestId: nil, until: nil,
+                secrets: secrets)
+            let failure: ProvisionError?
+            do {
+                try await connector.revoke(spec)
+                failure = nil
+            } catch { failure = error }
+            try await store.transaction { tx in
+                try await self.audit(
+                    AuditNote(
+                        "grant.outside_regent", failure == nil ? .success : .failed, reason: failure?.reason,
+                        details: ["target": target.name, "value": key.value, "account": key.account, "fix": "revoked"]),
+                    in: tx, context: AuditContext(actor: .system, subject: AuditSubject(), correlationId: nil),
+                    now: self.clock.now())
+            }
+            if let failure { throw failure }
+            report.revoked += 1
+        }
+        for key in Set(expected.keys).subtracting(observed) {
+            guard let assignment = expected[key] else { continue }
+            let queued = try await store.transaction { tx -> Bool in
+                guard try await !tx.hasPendingJob(.grant(assignment.id)) else { return false }
+                let now = self.clock.now()
+                try await tx.enqueue(Job(id: UUID(), kind: .grant(assignment.id), dueAt: now), now: now)
+                try await self.audit(
+                    AuditNote(
+                        "grant.missing",
+                        details: ["target": target.name, "value": key.value, "account": key.account, "fix": "granted"]),
+                    in: tx, context: self.systemContext(assignment), now: now)
+                return true
+            }
+            if queued { report.regranted += 1 }
+        }
+        if report.regranted > 0 { wakeup.signal() }
+    }
+}
