@@ -108,6 +108,7 @@ let package = Package(
                 "RegentCore",
                 "RegentAudit",
                 "RegentStore",
+                "RegentConnectors",
                 "RegentEngine",
                 "RegentServer",
                 "RegentAPI",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RegentAudit
+import RegentConnectors
 import RegentCore
 import RegentEngine
 import RegentServer
@@ -36,17 +37,21 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("self-deactivation-delay"),
         help: "No self-deactivation within this long after activation (REGENT_SELF_DEACTIVATION_DELAY). Default PT5M.")
     var selfDeactivationDelay: String?
+    @Option(
+        name: .customLong("reconcile-interval"),
+        help: "How often every target is compared with the assignments (REGENT_RECONCILE_INTERVAL). Default PT30S.")
+    var reconcileInterval: String?
 
     func run() async throws {
         var logger = Logger(label: "regent")
         logger.logLevel = .info
-        let configuration: (ServerConfiguration, DatabaseLocation, URL, Safeguards)
+        let settings: Settings
         do {
-            configuration = try resolve()
+            settings = try resolve()
         } catch {
             throw Regent.fail("\(error)")
         }
-        let (server, database, dataDirectory, safeguards) = configuration
+        let (server, database, dataDirectory) = (settings.server, settings.database, settings.dataDirectory)
 
         let store: SQLStore
         let signer: AuditSigner
@@ -59,8 +64,8 @@ struct Serve: AsyncParsableCommand {
             throw Regent.fail("\(error)")
         }
         let engine = Engine(
-            store: store, clock: SystemClock(), configuration: EngineConfiguration(safeguards: safeguards),
-            signer: signer, secrets: secrets, logger: logger)
+            store: store, clock: SystemClock(), configuration: settings.engine, signer: signer, secrets: secrets,
+            provisioners: ProvisionerRegistry([PostgresProvisioner(logger: logger)]), logger: logger)
         do {
             try await bootstrapIfEmpty(engine)
             try await engine.start()
@@ -73,7 +78,10 @@ struct Serve: AsyncParsableCommand {
         }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: app), .init(service: Scheduler(engine: engine))],
+                services: [
+                    .init(service: app), .init(service: Scheduler(engine: engine)),
+                    .init(service: Reconciler(engine: engine)),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await engine.checkpointIfDue(force: true)
@@ -81,7 +89,14 @@ struct Serve: AsyncParsableCommand {
         print("Regent stopped.")
     }
 
-    private func resolve() throws -> (ServerConfiguration, DatabaseLocation, URL, Safeguards) {
+    struct Settings {
+        var server: ServerConfiguration
+        var database: DatabaseLocation
+        var dataDirectory: URL
+        var engine: EngineConfiguration
+    }
+
+    private func resolve() throws -> Settings {
         let listenText = setting(listen, "listen", default: "127.0.0.1:8080")
         guard let colon = listenText.lastIndex(of: ":"), let port = Int(listenText[listenText.index(after: colon)...]),
             (0...65535).contains(port)
@@ -102,7 +117,12 @@ struct Serve: AsyncParsableCommand {
         }
         let server = ServerConfiguration(
             host: host, port: port, publicURL: issuerURL.isEmpty ? nil : issuerURL, trustedProxies: proxies)
-        return (server, database, directory, safeguards)
+        let reconcile = try ISODuration(
+            parsing: setting(reconcileInterval, "reconcile-interval", default: "PT30S"), field: "--reconcile-interval")
+        guard reconcile.timeInterval >= 1 else { throw ValidationError("--reconcile-interval is at least PT1S") }
+        return Settings(
+            server: server, database: database, dataDirectory: directory,
+            engine: EngineConfiguration(safeguards: safeguards, reconcileInterval: reconcile.timeInterval))
     }
 
     /// On an empty database: creates `admin` with `REGENT_BOOTSTRAP_PASSWORD` or a one-time password

@@ -1,7 +1,7 @@
 """Shared fixtures: the real `regent` binary, run in a fresh temporary directory on a free loopback port."""
 import os
+import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -9,14 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import PostgreSQL, free_port, postgres_bin
+
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("REGENT_BIN", ROOT / ".build" / "debug" / "regent")).resolve()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -79,6 +75,16 @@ def server_factory(tmp_path):
     yield make
     for server in servers:
         server.ensure_stopped()
+
+
+@pytest.fixture
+def postgres():
+    """A PostgreSQL server on loopback for one test; skipped (a failure in CI) when it is not installed."""
+    if postgres_bin() is None or shutil.which("psql") is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    server = PostgreSQL().start()
+    yield server
+    server.stop()
 
 
 def regent(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -1,0 +1,113 @@
+"""Helpers shared by the end-to-end tests: JSON calls to Regent, and real servers (PostgreSQL,
+OpenSSH's sshd) started on loopback in a temporary directory, stopped by the fixture that made them."""
+import glob
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(url: str, method: str, body: dict | None = None, token: str | None = None,
+         headers: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def sign_in(server, username: str, password: str) -> str:
+    status, body = call(server.url + "/v1/auth/login", "POST", {"username": username, "password": password})
+    assert status == 200, body
+    return body["token"]
+
+
+def wait_until(condition, timeout: float, interval: float = 0.02):
+    """Polls `condition` until it returns a truthy value; returns (value, seconds waited)."""
+    start = time.monotonic()
+    while True:
+        value = condition()
+        if value:
+            return value, time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+def postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+class PostgreSQL:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 with password (SCRAM) authentication over TCP."""
+
+    password = "pg admin password 123"
+
+    def __init__(self):
+        self.bin = postgres_bin()
+        self.dir = Path(tempfile.mkdtemp(prefix="regent-pg-"))
+        self.port = free_port()
+        self.as_owner: list[str] = []
+
+    def start(self) -> "PostgreSQL":
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            os.chown(self.dir, owner.pw_uid, owner.pw_gid)
+            self.as_owner = ["runuser", "-u", "postgres", "--"]
+        data = self.dir / "data"
+        subprocess.run(self.as_owner + [str(self.bin / "initdb"), "-D", str(data), "-U", "postgres",
+                                        "--auth-local=trust", "--auth-host=scram-sha-256"],
+                       check=True, capture_output=True, timeout=120)
+        subprocess.run(self.as_owner + [str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"), "-w",
+                                        "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "start"],
+                       check=True, capture_output=True, timeout=120)
+        self.admin(f"ALTER ROLE postgres PASSWORD '{self.password}'")
+        return self
+
+    def admin(self, sql: str) -> str:
+        """Runs SQL as the superuser over the Unix socket; returns the unaligned output."""
+        result = subprocess.run(["psql", "-h", str(self.dir), "-p", str(self.port), "-U", "postgres", "-d", "postgres",
+                                 "-v", "ON_ERROR_STOP=1", "-At", "-c", sql],
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    def as_login(self, user: str, password: str, sql: str) -> subprocess.CompletedProcess:
+        """Runs SQL over TCP as a login, the way an application would."""
+        return subprocess.run(["psql", f"host=127.0.0.1 port={self.port} user={user} dbname=postgres",
+                               "-v", "ON_ERROR_STOP=1", "-At", "-c", sql],
+                              capture_output=True, text=True, timeout=30, env={**os.environ, "PGPASSWORD": password})
+
+    def members(self, role: str) -> set[str]:
+        rows = self.admin(
+            "SELECT m.rolname FROM pg_auth_members am JOIN pg_roles r ON r.oid = am.roleid "
+            f"JOIN pg_roles m ON m.oid = am.member WHERE r.rolname = '{role}'")
+        return set(rows.split()) if rows else set()
+
+    def stop(self) -> None:
+        subprocess.run(self.as_owner + [str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate",
+                                        "stop"], capture_output=True, timeout=60)
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,88 @@
+"""The postgres connector against a real PostgreSQL on loopback: psql can SET ROLE during an
+activation and cannot after its end; a session that took the role is terminated at revocation;
+a grant made by hand outside Regent is revoked by the reconciler and audited."""
+import subprocess
+import time
+
+from helpers import call, sign_in, wait_until
+
+ADMIN_PASSWORD = "admin password 123"
+ALICE_PG = "alice pg password"
+
+
+def prepare(server, pg) -> tuple[str, str]:
+    pg.admin("CREATE ROLE app_dba NOLOGIN")
+    pg.admin("CREATE TABLE payroll (amount int)")
+    pg.admin("INSERT INTO payroll VALUES (42)")
+    pg.admin("GRANT SELECT ON payroll TO app_dba")
+    pg.admin(f"CREATE ROLE alice LOGIN PASSWORD '{ALICE_PG}'")
+    pg.admin("CREATE ROLE bob LOGIN PASSWORD 'bob pg password'")
+    admin = sign_in(server, "admin", ADMIN_PASSWORD)
+    status, target = call(server.url + "/v1/targets", "POST", {
+        "kind": "postgres", "name": "payroll-db", "scope": "/",
+        "config": {"dsn": f"postgres://postgres@127.0.0.1:{pg.port}/postgres"},
+        "secrets": {"password": pg.password}}, admin)
+    assert status == 201, target
+    status, role = call(server.url + "/v1/roles", "POST",
+                        {"name": "dba", "entitlements": [{"targetId": target["id"], "value": "app_dba"}]}, admin)
+    assert status == 201, role
+    assert call(server.url + "/v1/roles/dba/policy", "PUT", {"activation": {"requireMfa": False}}, admin)[0] == 200
+    assert call(server.url + "/v1/principals", "POST",
+                {"kind": "user", "name": "alice", "password": "alice password 123"}, admin)[0] == 201
+    assert call(server.url + "/v1/requests", "POST", {"action": "adminAssign", "principalId": "alice", "roleId": "dba",
+                                                      "scope": "/", "kind": "eligible"}, admin)[0] == 201
+    return admin, sign_in(server, "alice", "alice password 123")
+
+
+def can_read_payroll(pg) -> bool:
+    result = pg.as_login("alice", ALICE_PG, "SET ROLE app_dba; SELECT amount FROM payroll")
+    return result.returncode == 0 and result.stdout.split()[-1:] == ["42"]
+
+
+def actions(server, admin: str, prefix: str) -> list[str]:
+    status, page = call(server.url + f"/v1/audit?action={prefix}&limit=500", "GET", None, admin)
+    assert status == 200, page
+    return [event["action"] for event in page["items"]]
+
+
+def test_set_role_during_activation_only(server_factory, postgres):
+    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": ADMIN_PASSWORD}).start(
+        "--minimum-duration", "PT2S", "--reconcile-interval", "PT1H")
+    admin, alice = prepare(server, postgres)
+    assert not can_read_payroll(postgres)
+
+    status, request = call(server.url + "/v1/requests", "POST", {
+        "action": "selfActivate", "roleId": "dba", "scope": "/", "duration": "PT5S", "justification": "INC-7"}, alice)
+    activated = time.monotonic()
+    assert status == 201, request
+    _, granted_after = wait_until(lambda: can_read_payroll(postgres), timeout=5)
+    assert granted_after < 1.5
+
+    # A session that took the role keeps it until it is terminated at revocation.
+    session = subprocess.Popen(
+        ["psql", f"host=127.0.0.1 port={postgres.port} user=alice dbname=postgres", "-At", "-v", "ON_ERROR_STOP=1"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={"PGPASSWORD": ALICE_PG, "PATH": "/usr/bin:/bin"})
+    session.stdin.write("SET ROLE app_dba;\nSELECT amount FROM payroll;\n")
+    session.stdin.flush()
+    assert session.stdout.readline().strip() in {"SET", "42"}
+
+    wait_until(lambda: not can_read_payroll(postgres), timeout=8)
+    ended_after = time.monotonic() - activated
+    assert 4.5 <= ended_after <= 6.5, ended_after
+    assert "alice" not in postgres.members("app_dba")
+    out, err = session.communicate("SELECT amount FROM payroll;\n", timeout=10)
+    assert session.returncode != 0 and "terminat" in (err + out).lower(), (out, err)
+
+    assert {"grant.applied", "grant.revoked"} <= set(actions(server, admin, "grant."))
+    assert server.stop() == 0
+
+
+def test_reconciler_revokes_grants_made_outside_regent(server_factory, postgres):
+    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": ADMIN_PASSWORD}).start("--reconcile-interval", "PT1S")
+    admin, _ = prepare(server, postgres)
+    postgres.admin("GRANT app_dba TO bob")
+    assert "bob" in postgres.members("app_dba")
+    wait_until(lambda: "bob" not in postgres.members("app_dba"), timeout=10)
+    assert "grant.outside_regent" in actions(server, admin, "grant.")
+    assert server.stop() == 0
