@@ -113,6 +113,7 @@ let package = Package(
                 "RegentServer",
                 "RegentAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIURLSession", package: "swift-openapi-urlsession"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -134,7 +135,10 @@ let package = Package(
         ),
         .testTarget(name: "RegentAuditTests", dependencies: ["RegentAudit"], swiftSettings: strictSettings),
         .testTarget(name: "RegentStoreTests", dependencies: ["RegentStore"], swiftSettings: strictSettings),
-        .testTarget(name: "RegentConnectorsTests", dependencies: ["RegentConnectors"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "RegentConnectorsTests",
+            dependencies: ["RegentConnectors", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings),
         .testTarget(
             name: "RegentEngineTests",
             dependencies: [

@@ -64,6 +64,8 @@ public struct EngineConfiguration: Sendable {
     public var failingRevocationRetry: TimeInterval
     /// The reconciler compares every target with the assignments this often.
     public var reconcileInterval: TimeInterval
+    /// An SSH certificate lasts until its activation ends, and never longer than this.
+    public var sshCertificateLifetime: TimeInterval
 
     public init(
         safeguards: Safeguards = Safeguards(), checkpointEvery: Int64 = 1000, checkpointInterval: TimeInterval = 300,
@@ -71,7 +73,8 @@ public struct EngineConfiguration: Sendable {
         sessionIdleTimeout: TimeInterval = 1800, sessionLifetime: TimeInterval = 12 * 3600, loginFailureLimit: Int = 5,
         lockoutWindow: TimeInterval = 900, lockoutDuration: TimeInterval = 900,
         tokenKeyRotation: TimeInterval = 30 * 86_400, sessionCacheLifetime: TimeInterval = 5,
-        jobConcurrency: Int = 8, failingRevocationRetry: TimeInterval = 60, reconcileInterval: TimeInterval = 30
+        jobConcurrency: Int = 8, failingRevocationRetry: TimeInterval = 60, reconcileInterval: TimeInterval = 30,
+        sshCertificateLifetime: TimeInterval = 8 * 3600
     ) {
         self.safeguards = safeguards
         self.checkpointEvery = checkpointEvery
@@ -89,6 +92,7 @@ public struct EngineConfiguration: Sendable {
         self.jobConcurrency = max(1, jobConcurrency)
         self.failingRevocationRetry = failingRevocationRetry
         self.reconcileInterval = reconcileInterval
+        self.sshCertificateLifetime = sshCertificateLifetime
     }
 }
 

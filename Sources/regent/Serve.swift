@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import Logging
 import RegentAudit
@@ -56,16 +57,18 @@ struct Serve: AsyncParsableCommand {
         let store: SQLStore
         let signer: AuditSigner
         let secrets: SecretBox
+        let sshAuthority: SSHCertificateAuthority
         do {
             signer = try AuditSigner.loadOrCreate(in: dataDirectory)
             secrets = try SecretBox.loadOrCreate(in: dataDirectory)
+            sshAuthority = try Self.sshAuthority(in: dataDirectory)
             store = try await database.open()
         } catch {
             throw Regent.fail("\(error)")
         }
         let engine = Engine(
             store: store, clock: SystemClock(), configuration: settings.engine, signer: signer, secrets: secrets,
-            provisioners: ProvisionerRegistry([PostgresProvisioner(logger: logger)]), logger: logger)
+            provisioners: ProvisionerRegistry([PostgresProvisioner(logger: logger), sshAuthority]), logger: logger)
         do {
             try await bootstrapIfEmpty(engine)
             try await engine.start()
@@ -87,6 +90,16 @@ struct Serve: AsyncParsableCommand {
         try await engine.checkpointIfDue(force: true)
         try await store.close()
         print("Regent stopped.")
+    }
+
+    /// The SSH user CA: its key beside the other keys, its ledger and revocation list (for
+    /// sshd's `RevokedKeys`) in `ssh/`.
+    static func sshAuthority(in dataDirectory: URL) throws -> SSHCertificateAuthority {
+        let key = try Curve25519.Signing.PrivateKey(
+            rawRepresentation: KeyFile.loadOrCreate(named: "ssh-ca.key", in: dataDirectory) {
+                Curve25519.Signing.PrivateKey().rawRepresentation
+            })
+        return try SSHCertificateAuthority(key: key, directory: dataDirectory.appendingPathComponent("ssh"))
     }
 
     struct Settings {

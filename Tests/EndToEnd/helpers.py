@@ -111,3 +111,58 @@ class PostgreSQL:
         subprocess.run(self.as_owner + [str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate",
                                         "stop"], capture_output=True, timeout=60)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class SSHServer:
+    """OpenSSH's sshd on 127.0.0.1 trusting only Regent's user CA and reading Regent's revocation
+    list; no passwords, no authorized_keys: a certificate is the only way in."""
+
+    def __init__(self, ca_public_key: str, revoked_keys: Path):
+        self.dir = Path(tempfile.mkdtemp(prefix="regent-sshd-"))
+        self.port = free_port()
+        self.user = pwd.getpwuid(os.geteuid()).pw_name
+        (self.dir / "ca.pub").write_text(ca_public_key)
+        self.config = self.dir / "sshd_config"
+        self.config.write_text("\n".join([
+            f"Port {self.port}", "ListenAddress 127.0.0.1", f"HostKey {self.dir / 'host_key'}",
+            f"PidFile {self.dir / 'sshd.pid'}", "AuthorizedKeysFile none", f"TrustedUserCAKeys {self.dir / 'ca.pub'}",
+            f"RevokedKeys {revoked_keys}", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
+            "PubkeyAuthentication yes", "UsePAM no", "StrictModes no", "PermitRootLogin prohibit-password",
+            "LogLevel VERBOSE", ""]))
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "SSHServer":
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.dir / "host_key")], check=True)
+        if os.geteuid() == 0:
+            os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+        self.process = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(self.config)],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.process.stdout.read()
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.05)
+        raise AssertionError("sshd did not listen within 20 s")
+
+    def login(self, identity: Path, certificate: Path) -> subprocess.CompletedProcess:
+        """`ssh user@127.0.0.1 true` with exactly this key and certificate."""
+        return subprocess.run(
+            ["ssh", "-p", str(self.port), "-i", str(identity), "-o", f"CertificateFile={certificate}",
+             "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "BatchMode=yes",
+             "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10",
+             f"{self.user}@127.0.0.1", "true"],
+            capture_output=True, text=True, timeout=30)
+
+    def stop(self) -> str:
+        output = ""
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                output, _ = self.process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                output, _ = self.process.communicate()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return output

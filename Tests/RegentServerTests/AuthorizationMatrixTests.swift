@@ -184,6 +184,16 @@ struct AuthorizationMatrixTests {
                 operationId: "issueToken", method: .post, path: { _, _ in "/v1/tokens" },
                 expected: signedIn(.ok, forChecks: true)),
             Case(
+                // The harness has no SSH CA: signed-in callers are let through and told so.
+                operationId: "issueSshCertificates", method: .post, path: { _, _ in "/v1/ssh/certificates" },
+                body: { ["publicKey": "ssh-ed25519 AAAA"] }, expected: signedIn(.serviceUnavailable)),
+            Case(
+                operationId: "getSshCaKey", method: .get, path: { _, _ in "/v1/ssh/ca.pub" },
+                expected: { _ in .notFound }),
+            Case(
+                operationId: "listFailingRevocations", method: .get, path: { _, _ in "/v1/revocations/failing" },
+                expected: only(readers, .ok)),
+            Case(
                 operationId: "getJwks", method: .get, path: { _, _ in "/.well-known/jwks.json" }, expected: { _ in .ok }
             ),
             Case(

@@ -1,0 +1,50 @@
+import Foundation
+import OpenAPIRuntime
+import RegentAPI
+import RegentConnectors
+import RegentCore
+import RegentEngine
+import RegentStore
+
+/// SSH certificates and the revocations that keep failing.
+extension APIHandler {
+    func issueSshCertificates(_ input: Operations.IssueSshCertificates.Input) async throws
+        -> Operations.IssueSshCertificates.Output
+    {
+        let (_, actor) = try Caller.required()
+        guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
+        let role = try await body.role.asyncMap { try await engine.roleID(named: $0) }
+        let issued = try await engine.issueSSHCertificates(publicKey: body.publicKey, role: role, by: actor)
+        return .created(
+            .init(
+                body: .json(
+                    .init(
+                        items: issued.map {
+                            .init(
+                                certificate: $0.certificate.line, serial: String($0.certificate.serial),
+                                principals: $0.certificate.principals, validBefore: $0.certificate.validBefore,
+                                role: $0.roleName)
+                        }))))
+    }
+
+    func getSshCaKey(_ input: Operations.GetSshCaKey.Input) async throws -> Operations.GetSshCaKey.Output {
+        guard let authority = engine.sshAuthority else {
+            throw RegentError(.notFound, "this server has no SSH certificate authority", field: "ssh")
+        }
+        return .ok(.init(body: .plainText(HTTPBody(authority.publicKeyLine + "\n"))))
+    }
+
+    func listFailingRevocations(_ input: Operations.ListFailingRevocations.Input) async throws
+        -> Operations.ListFailingRevocations.Output
+    {
+        let (_, actor) = try Caller.required()
+        try await engine.authorize(actor, .readEverything)
+        let items = try await engine.failingRevocations().compactMap { job -> Components.Schemas.FailingRevocation? in
+            guard case .revoke(let id) = job.kind else { return nil }
+            return .init(
+                assignmentId: id.description, attempts: job.attempts, nextAttempt: job.dueAt,
+                lastError: job.lastError.map { String($0.prefix(1000)) })
+        }
+        return .ok(.init(body: .json(.init(items: items))))
+    }
+}

@@ -1,0 +1,95 @@
+"""Regent as an OpenSSH user CA against a real sshd on loopback: `ssh` with the issued certificate
+gets in during the activation, not after its end, and not after an early deactivation (the serial
+is in the revocation list sshd reads)."""
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from helpers import SSHServer, call, sign_in, wait_until
+
+ADMIN_PASSWORD = "admin password 123"
+
+
+@pytest.fixture
+def sshd_binary():
+    if not (os.path.exists("/usr/sbin/sshd") and shutil.which("ssh") and shutil.which("ssh-keygen")):
+        pytest.skip("OpenSSH is not installed (apt-get install openssh-server openssh-client)")
+
+
+def activate(server, token: str, seconds: int) -> dict:
+    status, request = call(server.url + "/v1/requests", "POST", {
+        "action": "selfActivate", "roleId": "ops", "scope": "/", "duration": f"PT{seconds}S",
+        "justification": "deploy hotfix"}, token)
+    assert status == 201, request
+    return request
+
+
+def certificate_for(server, token: str, key: Path) -> Path:
+    status, answer = call(server.url + "/v1/ssh/certificates", "POST",
+                          {"publicKey": key.with_suffix(".pub").read_text().strip()}, token)
+    assert status == 201, answer
+    path = key.parent / (key.name + "-cert.pub")
+    path.write_text(answer["items"][0]["certificate"] + "\n")
+    return path
+
+
+def test_ssh_certificate_lifecycle(server_factory, sshd_binary, tmp_path):
+    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": ADMIN_PASSWORD}).start(
+        "--minimum-duration", "PT2S", "--self-deactivation-delay", "PT0S")
+    with urllib.request.urlopen(server.url + "/v1/ssh/ca.pub", timeout=10) as response:
+        ca_line = response.read().decode()
+    sshd = SSHServer(ca_line, tmp_path / "ssh" / "revoked.krl").start()
+    try:
+        admin = sign_in(server, "admin", ADMIN_PASSWORD)
+        status, target = call(server.url + "/v1/targets", "POST",
+                              {"kind": "ssh", "name": "web-hosts", "scope": "/"}, admin)
+        assert status == 201, target
+        assert call(server.url + "/v1/roles", "POST", {"name": "ops", "entitlements": [
+            {"targetId": target["id"], "value": sshd.user}]}, admin)[0] == 201
+        assert call(server.url + "/v1/roles/ops/policy", "PUT", {"activation": {"requireMfa": False}}, admin)[0] == 200
+        assert call(server.url + "/v1/principals", "POST",
+                    {"kind": "user", "name": "alice", "password": "alice password 123"}, admin)[0] == 201
+        assert call(server.url + "/v1/requests", "POST", {"action": "adminAssign", "principalId": "alice",
+                                                          "roleId": "ops", "scope": "/", "kind": "eligible"},
+                    admin)[0] == 201
+        alice = sign_in(server, "alice", "alice password 123")
+        key = tmp_path / "alice_ed25519"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+
+        # No activation, no certificate.
+        status, problem = call(server.url + "/v1/ssh/certificates", "POST",
+                               {"publicKey": key.with_suffix(".pub").read_text().strip()}, alice)
+        assert status == 409, problem
+
+        # During the activation ssh gets in; after its end the certificate has expired.
+        activate(server, alice, 6)
+        certificate = certificate_for(server, alice, key)
+        listing = subprocess.run(["ssh-keygen", "-L", "-f", str(certificate)], capture_output=True, text=True).stdout
+        assert sshd.user in listing
+        result = sshd.login(key, certificate)
+        assert result.returncode == 0, result.stderr
+        time.sleep(7)
+        assert sshd.login(key, certificate).returncode != 0
+
+        # A second activation, ended early: the serial goes into the revocation list at once.
+        second = activate(server, alice, 300)
+        certificate = certificate_for(server, alice, key)
+        assert sshd.login(key, certificate).returncode == 0
+        status, ended = call(server.url + "/v1/requests", "POST", {
+            "action": "selfDeactivate", "principalId": "alice", "roleId": "ops", "scope": "/", "kind": "active",
+            "assignmentId": second["assignmentId"]}, alice)
+        assert status == 201, ended
+        krl = str(tmp_path / "ssh" / "revoked.krl")
+        wait_until(lambda: subprocess.run(["ssh-keygen", "-Q", "-f", krl, str(certificate)],
+                                          capture_output=True).returncode != 0, timeout=5)
+        result = sshd.login(key, certificate)
+        assert result.returncode != 0
+    finally:
+        log = sshd.stop()
+    assert "revoked" in log.lower(), log[-2000:]
+    assert server.stop() == 0
