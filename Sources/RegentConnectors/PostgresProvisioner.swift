@@ -39,7 +39,7 @@ public struct PostgresProvisioner: Provisioner {
     }
 
     public func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ProvisionError)
-        -> [ObservedGrant]
+        -> [ObservedGrant]?
     {
         guard !values.isEmpty else { return [] }
         let roles = values.sorted()

@@ -83,9 +83,10 @@ public protocol Provisioner: Sendable {
     func grant(_ spec: GrantSpec) async throws(ProvisionError)
     func revoke(_ spec: GrantSpec) async throws(ProvisionError)
     /// What the target has now among `values` (the entitlement values Regent manages on it), so
-    /// the reconciler can revoke what no assignment explains and grant again what is missing.
+    /// the reconciler can revoke what no assignment explains and grant again what is missing; nil
+    /// when the target cannot be asked (a webhook, certificates that expire by themselves).
     func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ProvisionError)
-        -> [ObservedGrant]
+        -> [ObservedGrant]?
 }
 
 /// The connectors this deployment has, by target kind.

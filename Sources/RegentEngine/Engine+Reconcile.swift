@@ -49,10 +49,8 @@ extension Engine {
         _ target: Target, values: Set<String>, with connector: any Provisioner, into report: inout ReconcileReport
     ) async throws {
         let secrets = try await store.transaction { try await self.targetSecrets(target.id, in: $0) }
-        let observed = Set(
-            try await connector.observe(target, secrets: secrets, values: values).map {
-                EntitlementKey(target: target.id, $0)
-            })
+        guard let seen = try await connector.observe(target, secrets: secrets, values: values) else { return }
+        let observed = Set(seen.map { EntitlementKey(target: target.id, $0) })
         // Read after observing: a grant the target shows was committed before its job ran, so an
         // assignment behind it is seen here.
         let now = clock.now()

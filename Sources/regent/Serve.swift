@@ -68,7 +68,9 @@ struct Serve: AsyncParsableCommand {
         }
         let engine = Engine(
             store: store, clock: SystemClock(), configuration: settings.engine, signer: signer, secrets: secrets,
-            provisioners: ProvisionerRegistry([PostgresProvisioner(logger: logger), sshAuthority]), logger: logger)
+            provisioners: ProvisionerRegistry([
+                PostgresProvisioner(logger: logger), sshAuthority, SudoProvisioner(), WebhookProvisioner(),
+            ]), logger: logger)
         do {
             try await bootstrapIfEmpty(engine)
             try await engine.start()

@@ -29,7 +29,7 @@ final class MemoryTarget: Provisioner, Sendable {
     }
 
     func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ProvisionError)
-        -> [ObservedGrant]
+        -> [ObservedGrant]?
     {
         held.withLock { held in
             held.compactMap { entry -> ObservedGrant? in

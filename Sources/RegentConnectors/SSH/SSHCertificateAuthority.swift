@@ -140,7 +140,7 @@ public final class SSHCertificateAuthority: Provisioner, Sendable {
     }
 
     public func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ProvisionError)
-        -> [ObservedGrant]
+        -> [ObservedGrant]?
     { [] }
 
     /// Writes the ledger and the revocation list, each atomically. Certificates past their end
