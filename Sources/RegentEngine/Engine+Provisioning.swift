@@ -43,18 +43,22 @@ extension Engine {
         let applied = try await store.transaction { tx -> Applied in
             var applied = Applied()
             let context = self.systemContext(assignment)
-            let recovered = !granting && job.attempts > self.configuration.maximumJobAttempts
+            let request: Request? =
+                if let requestId = assignment.requestId { try await tx.request(id: requestId) } else { nil }
             if !stale {
                 let verb = granting ? "grant" : "revoke"
+                // A grant after the first (the reconciler found it missing) restores; a revocation
+                // past the attempt limit that finally went through recovers.
+                let success =
+                    granting
+                    ? (request.map { $0.status == .provisioning } ?? true ? "grant.applied" : "grant.restored")
+                    : (job.attempts > self.configuration.maximumJobAttempts ? "revocation.recovered" : "grant.revoked")
                 let note =
                     outcome.map { AuditNote("grant.\(verb)_failed", .failed, reason: $0.reason) }
-                    ?? AuditNote(
-                        granting ? "grant.applied" : (recovered ? "revocation.recovered" : "grant.revoked"),
-                        details: ["entitlements": String(specs.count)])
+                    ?? AuditNote(success, details: ["entitlements": String(specs.count)])
                 try await self.audit(note, in: tx, context: context, now: clock.now())
             }
-            if granting, !stale, let requestId = assignment.requestId, var request = try await tx.request(id: requestId)
-            {
+            if granting, !stale, var request {
                 let effects =
                     outcome.map { request.provisioningFailed(reason: $0.reason, now: now) }
                     ?? request.provisioned(now: now)

@@ -48,22 +48,15 @@ extension Engine {
     private func reconcile(
         _ target: Target, values: Set<String>, with connector: any Provisioner, into report: inout ReconcileReport
     ) async throws {
+        // Before observing: what should be there and whose grant job has finished, so a grant still
+        // on its way is never taken for a missing one.
+        let settled = try await expected(on: target, settledOnly: true)
         let secrets = try await store.transaction { try await self.targetSecrets(target.id, in: $0) }
         guard let seen = try await connector.observe(target, secrets: secrets, values: values) else { return }
         let observed = Set(seen.map { EntitlementKey(target: target.id, $0) })
-        // Read after observing: a grant the target shows was committed before its job ran, so an
+        // After observing: a grant the target shows was committed before its job ran, so the
         // assignment behind it is seen here.
-        let now = clock.now()
-        let expected = try await store.transaction { tx -> [EntitlementKey: Assignment] in
-            var expected: [EntitlementKey: Assignment] = [:]
-            for assignment in try await tx.liveAssignments()
-            where assignment.kind == .active && assignment.state == .active && assignment.isInForce(at: now) {
-                for spec in try await self.grantSpecs(for: assignment, in: tx) where spec.target.id == target.id {
-                    expected[EntitlementKey(spec)] = assignment
-                }
-            }
-            return expected
-        }
+        let expected = try await expected(on: target, settledOnly: false)
         for key in observed.subtracting(expected.keys).sorted(by: { ($0.account, $0.value) < ($1.account, $1.value) }) {
             let spec = GrantSpec(
                 target: target, value: key.value, account: key.account, assignmentId: nil, requestId: nil, until: nil,
@@ -84,7 +77,7 @@ extension Engine {
             if let failure { throw failure }
             report.revoked += 1
         }
-        for key in Set(expected.keys).subtracting(observed) {
+        for key in Set(expected.keys).intersection(settled.keys).subtracting(observed) {
             guard let assignment = expected[key] else { continue }
             let queued = try await store.transaction { tx -> Bool in
                 guard try await !tx.hasPendingJob(.grant(assignment.id)) else { return false }
@@ -100,5 +93,22 @@ extension Engine {
             if queued { report.regranted += 1 }
         }
         if report.regranted > 0 { wakeup.signal() }
+    }
+
+    /// The entitlements the active assignments in force now give on `target`; with `settledOnly`,
+    /// only those of assignments with no grant job waiting.
+    private func expected(on target: Target, settledOnly: Bool) async throws -> [EntitlementKey: Assignment] {
+        let now = clock.now()
+        return try await store.transaction { tx in
+            var expected: [EntitlementKey: Assignment] = [:]
+            for assignment in try await tx.liveAssignments()
+            where assignment.kind == .active && assignment.state == .active && assignment.isInForce(at: now) {
+                if settledOnly, try await tx.hasPendingJob(.grant(assignment.id)) { continue }
+                for spec in try await self.grantSpecs(for: assignment, in: tx) where spec.target.id == target.id {
+                    expected[EntitlementKey(spec)] = assignment
+                }
+            }
+            return expected
+        }
     }
 }

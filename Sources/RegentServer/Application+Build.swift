@@ -40,7 +40,7 @@ public func buildApplication(
     router.middlewares.add(BodyLimitMiddleware())
     router.middlewares.add(AuthenticationMiddleware(engine: engine, trustedProxies: configuration.trustedProxies))
     try APIHandler(engine: engine, verifier: BcryptVerifier(), issuer: configuration.issuer).registerHandlers(
-        on: RecordingTransport(router: router, allowed: allowed))
+        on: RecordingTransport(router: router, allowed: allowed), configuration: .regent)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Regent"),

@@ -27,7 +27,8 @@ struct ClientOptions: ParsableArguments {
             token = stored.token
         }
         return Client(
-            serverURL: url, transport: URLSessionTransport(), middlewares: [HeadersMiddleware(token: token, otp: otp)])
+            serverURL: url, configuration: .regent, transport: URLSessionTransport(),
+            middlewares: [HeadersMiddleware(token: token, otp: otp)])
     }
 
     var serverURL: String {
