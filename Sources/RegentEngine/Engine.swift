@@ -134,7 +134,8 @@ public final class Engine: Sendable {
     /// "no" for every ended assignment already.
     public func start() async throws {
         let (assignments, graph, disabled) = try await store.transaction { tx in
-            (try await tx.liveAssignments(), try await tx.membershipGraph(), try await tx.disabledPrincipals())
+            try await tx.releaseAllLeases()
+            return (try await tx.liveAssignments(), try await tx.membershipGraph(), try await tx.disabledPrincipals())
         }
         index.load(assignments, graph: graph, disabled: disabled)
         _ = try await runDueJobs(timersOnly: true)

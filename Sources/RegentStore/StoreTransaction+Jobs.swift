@@ -51,6 +51,12 @@ extension StoreTransaction {
         return jobs
     }
 
+    /// Frees every lease: at start, the leases in the file were taken by a process that is gone (a
+    /// SQLite database has one server), and its jobs must run now, not when the lease runs out.
+    public func releaseAllLeases() async throws {
+        try await db.raw("UPDATE jobs SET lease_until = NULL WHERE lease_until IS NOT NULL").run()
+    }
+
     /// The job ran: it leaves the queue (its outcome is in the audit log).
     public func completeJob(_ id: UUID) async throws {
         try await db.raw("DELETE FROM jobs WHERE id = \(bind: id.uuidString.lowercased())").run()

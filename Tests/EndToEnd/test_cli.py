@@ -116,3 +116,40 @@ def test_cli_scenario(server_factory, tmp_path):
     assert alice("logout").returncode == 0
     assert alice("whoami").returncode != 0
     assert server.stop() == 0
+
+
+def test_cli_targets_and_ssh_certificate(server_factory, tmp_path):
+    """Targets are added and changed from the CLI with secrets that are never printed back; an
+    SSH certificate lands beside the key, where OpenSSH looks for it."""
+    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": "admin password 123"}).start()
+    admin = CLI(server, tmp_path / "admin")
+    admin.login("admin", "admin password 123")
+    added = admin("targets", "add", "webhook", "bridge", "--config", "url=http://127.0.0.1:9/hook",
+                  "--secret", "hmacKey", "--json", stdin="very secret key\n")
+    assert added.returncode == 0, added.stderr
+    target = json.loads(added.stdout)
+    assert target["secretNames"] == ["hmacKey"] and "very secret key" not in added.stdout
+    listed = admin("targets")
+    assert "bridge" in listed.stdout and "hmacKey" in listed.stdout and "very secret" not in listed.stdout
+    updated = admin("targets", "update", target["id"], "--config", "url=http://127.0.0.1:9/other")
+    assert updated.returncode == 0, updated.stderr
+    bad = admin("targets", "add", "ftp", "x")
+    assert bad.returncode != 0 and bad.stderr.count("\n") == 1 and "unknown kind" in bad.stderr
+
+    status = subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "id")])
+    assert status.returncode == 0
+    ssh_target = api(server.url + "/v1/targets", "POST", {"kind": "ssh", "name": "hosts", "scope": "/"}, admin.token)
+    api(server.url + "/v1/roles", "POST", {"name": "ops", "entitlements": [
+        {"targetId": ssh_target["id"], "value": "deploy;permit-pty"}]}, admin.token)
+    api(server.url + "/v1/principals", "POST", {"kind": "user", "name": "carol", "password": "carol password 123"},
+        admin.token)
+    api(server.url + "/v1/requests", "POST", {"action": "adminAssign", "principalId": "carol", "roleId": "ops",
+                                              "scope": "/", "kind": "active", "duration": "PT1H",
+                                              "justification": "cli"}, admin.token)
+    carol = CLI(server, tmp_path / "carol")
+    carol.login("carol", "carol password 123")
+    issued = carol("ssh-cert", "--key", str(tmp_path / "id.pub"))
+    assert issued.returncode == 0, issued.stderr
+    listing = subprocess.run(["ssh-keygen", "-L", "-f", str(tmp_path / "id-cert.pub")], capture_output=True, text=True)
+    assert "deploy" in listing.stdout and "permit-pty" in listing.stdout
+    assert server.stop() == 0

@@ -161,6 +161,28 @@ struct ProvisioningTests {
         }
     }
 
+    /// Jobs a killed server had claimed run as soon as the next one starts, not when the lease ends.
+    @Test func leasesOfAKilledServerAreFreed() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("regent-\(UUID()).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let db = MemoryTarget()
+        let h = try await Harness.make(path: path, provisioners: ProvisionerRegistry([db]))
+        let alice = try await h.user("alice")
+        let (dba, _) = try await role(h, "dba", value: "pg_dba")
+        try await h.assign(alice.principalId, dba, kind: .active, duration: .hours(1))
+        let claimed = try await h.store.transaction {
+            try await $0.claimDueJobs(now: h.clock.now(), lease: 60, limit: 10)
+        }
+        #expect(claimed.count == 1)
+        try await h.store.close()
+        let restarted = try await Harness.make(
+            path: path, at: h.clock.now().addingTimeInterval(1), signer: h.signer, secrets: h.secrets,
+            provisioners: ProvisionerRegistry([db]), runJobs: false)
+        #expect(try await restarted.engine.runDueJobs() == 1)
+        #expect(db.holdings == ["pg_dba alice"])
+        await restarted.close()
+    }
+
     /// After downtime, start catches up on the timers only; the check index says "no" for every
     /// ended assignment at once, and the revocations run afterwards, all of them.
     @Test func backlogAfterDowntime() async throws {
