@@ -188,22 +188,15 @@ struct APIHandler: APIProtocol {
         return .ok(.init(body: .json(.init(request))))
     }
 
-    /// Answers for the caller themself; about anyone else only for administrators and security readers.
     func check(_ input: Operations.Check.Input) async throws -> Operations.Check.Output {
-        let (_, actor) = try Caller.required(forChecks: true)
-        let principal = try await engine.principalID(named: input.query.principal)
-        if principal != actor.principalId, try await !engine.permits(actor, .readEverything) {
-            throw APIProblem(
-                status: .forbidden, slug: "access-denied", title: "Not allowed", detail: "you may check only yourself")
-        }
-        let role = try await engine.roleID(named: input.query.role)
-        let match = engine.check(principal: principal, role: role, scope: try Scope(parsing: input.query.scope))
+        let answer = try await CheckAnswer.answer(
+            engine: engine, principal: input.query.principal, role: input.query.role, scope: input.query.scope)
         return .ok(
             .init(
                 body: .json(
                     .init(
-                        active: match != nil, assignmentId: match.map { $0.assignmentId.description },
-                        until: match?.until))
+                        active: answer.match != nil, assignmentId: answer.match.map { $0.assignmentId.description },
+                        until: answer.match?.until))
             ))
     }
 

@@ -39,6 +39,7 @@ public func buildApplication(
     router.middlewares.add(MethodNotAllowedMiddleware(allowed: allowed))
     router.middlewares.add(BodyLimitMiddleware())
     router.middlewares.add(AuthenticationMiddleware(engine: engine, trustedProxies: configuration.trustedProxies))
+    router.middlewares.add(CheckFastPathMiddleware(engine: engine))
     try APIHandler(engine: engine, verifier: BcryptVerifier(), issuer: configuration.issuer).registerHandlers(
         on: RecordingTransport(router: router, allowed: allowed), configuration: .regent)
     return Application(
