@@ -63,6 +63,22 @@ public struct ObservedGrant: Hashable, Sendable {
     }
 }
 
+/// A credential a grant made for the requester (a short-lived database login): shown to them
+/// once, then only its existence is kept.
+public struct IssuedCredential: Sendable, Equatable, CustomStringConvertible {
+    public var login: String
+    public var secret: String
+    public var validUntil: Date?
+
+    public init(login: String, secret: String, validUntil: Date?) {
+        self.login = login
+        self.secret = secret
+        self.validUntil = validUntil
+    }
+
+    public var description: String { "credential(\(login))" }
+}
+
 /// A connector failure. Transient ones are retried with backoff; permanent ones raise an alert.
 public struct ProvisionError: Error, Equatable, Sendable, CustomStringConvertible {
     public var isTransient: Bool
@@ -80,13 +96,21 @@ public struct ProvisionError: Error, Equatable, Sendable, CustomStringConvertibl
 /// idempotent (keyed by assignment): a job that runs twice after a crash changes nothing twice.
 public protocol Provisioner: Sendable {
     var kind: Target.Kind { get }
-    func grant(_ spec: GrantSpec) async throws(ProvisionError)
+    /// Returns a credential when the grant made one for the requester (nil otherwise).
+    func grant(_ spec: GrantSpec) async throws(ProvisionError) -> IssuedCredential?
     func revoke(_ spec: GrantSpec) async throws(ProvisionError)
+    /// Whether one account's grant of a value is shared by all its assignments (so an end revokes
+    /// only what no other assignment still covers), or each assignment has its own.
+    func sharesGrants(on target: Target) -> Bool
     /// What the target has now among `values` (the entitlement values Regent manages on it), so
     /// the reconciler can revoke what no assignment explains and grant again what is missing; nil
     /// when the target cannot be asked (a webhook, certificates that expire by themselves).
     func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ProvisionError)
         -> [ObservedGrant]?
+}
+
+extension Provisioner {
+    public func sharesGrants(on target: Target) -> Bool { true }
 }
 
 /// The connectors this deployment has, by target kind.

@@ -13,7 +13,7 @@ public struct SudoProvisioner: Provisioner {
 
     public init() {}
 
-    public func grant(_ spec: GrantSpec) async throws(ProvisionError) {
+    public func grant(_ spec: GrantSpec) async throws(ProvisionError) -> IssuedCredential? {
         let directory = try Self.directory(of: spec.target)
         try Self.requireOneLine(spec.account, spec.value)
         let final = directory.appendingPathComponent(Self.fileName(account: spec.account, value: spec.value))
@@ -39,6 +39,7 @@ public struct SudoProvisioner: Provisioner {
         guard rename(temporary.path, final.path) == 0 else {
             throw ProvisionError(transient: true, "cannot move the drop-in into \(directory.path) (errno \(errno))")
         }
+        return nil
     }
 
     public func revoke(_ spec: GrantSpec) async throws(ProvisionError) {

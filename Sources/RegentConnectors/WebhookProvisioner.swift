@@ -16,7 +16,10 @@ public struct WebhookProvisioner: Provisioner {
     public let kind = Target.Kind.webhook
     public init() {}
 
-    public func grant(_ spec: GrantSpec) async throws(ProvisionError) { try await send("grant", spec) }
+    public func grant(_ spec: GrantSpec) async throws(ProvisionError) -> IssuedCredential? {
+        try await send("grant", spec)
+        return nil
+    }
 
     public func revoke(_ spec: GrantSpec) async throws(ProvisionError) { try await send("revoke", spec) }
 

@@ -16,7 +16,10 @@ extension Engine {
             var specs = try await self.grantSpecs(for: assignment, in: tx)
             if !granting {
                 let covered = try await self.stillCovered(by: assignment, in: tx, now: now)
-                specs.removeAll { covered.contains(EntitlementKey($0)) }
+                specs.removeAll {
+                    covered.contains(EntitlementKey($0))
+                        && self.provisioners.provisioner(for: $0.target.kind)?.sharesGrants(on: $0.target) != false
+                }
             }
             return (assignment, specs)
         }
@@ -27,11 +30,18 @@ extension Engine {
         // A grant for an assignment that is no longer in force is skipped; its revoke job follows.
         let stale = granting && !(assignment.state == .active && assignment.isInForce(at: now))
         var failure: ProvisionError?
+        var credentials: [(Target.ID, IssuedCredential)] = []
         if !stale {
             for spec in specs {
                 do {
                     let connector = try provisioner(for: spec.target)
-                    if granting { try await connector.grant(spec) } else { try await connector.revoke(spec) }
+                    if granting {
+                        if let credential = try await connector.grant(spec) {
+                            credentials.append((spec.target.id, credential))
+                        }
+                    } else {
+                        try await connector.revoke(spec)
+                    }
                 } catch {
                     failure = error
                     break
@@ -40,9 +50,16 @@ extension Engine {
         }
         if let failure, failure.isTransient || !granting { throw failure }
         let outcome = failure
+        let sealed = try credentials.map { ($0.0, $0.1, try secrets.seal(Data($0.1.secret.utf8))) }
         let applied = try await store.transaction { tx -> Applied in
             var applied = Applied()
             let context = self.systemContext(assignment)
+            for (target, credential, secret) in sealed {
+                try await tx.saveIssuedCredential(
+                    StoredCredential(
+                        assignmentId: assignment.id, targetId: target, login: credential.login, sealedSecret: secret,
+                        validUntil: credential.validUntil, createdAt: now, retrievedAt: nil))
+            }
             let request: Request? =
                 if let requestId = assignment.requestId { try await tx.request(id: requestId) } else { nil }
             if !stale {

@@ -122,5 +122,14 @@ enum Migrations {
         [
             "ALTER TABLE targets ADD COLUMN sealed_secrets TEXT"
         ],
+        // 8: credentials a grant made for the requester (a short-lived login), sealed, shown once
+        [
+            """
+            CREATE TABLE issued_credentials (
+                assignment_id TEXT NOT NULL, target_id TEXT NOT NULL, login TEXT NOT NULL, sealed_secret TEXT,
+                valid_until BIGINT, created_at BIGINT NOT NULL, retrieved_at BIGINT,
+                PRIMARY KEY (assignment_id, target_id))
+            """
+        ],
     ]
 }

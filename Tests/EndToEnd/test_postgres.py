@@ -86,3 +86,35 @@ def test_reconciler_revokes_grants_made_outside_regent(server_factory, postgres)
     wait_until(lambda: "bob" not in postgres.members("app_dba"), timeout=10)
     assert "grant.outside_regent" in actions(server, admin, "grant.")
     assert server.stop() == 0
+
+
+def test_short_lived_login(server_factory, postgres):
+    """With mode=ephemeralLogin the activation gets a login of its own, VALID UNTIL its end, whose
+    password the requester sees exactly once; it works during the activation and is gone after."""
+    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": ADMIN_PASSWORD}).start("--minimum-duration", "PT2S")
+    admin, alice = prepare(server, postgres)
+    status, targets = call(server.url + "/v1/targets", "GET", None, admin)
+    target = targets["items"][0]
+    assert call(server.url + f"/v1/targets/{target['id']}", "PATCH",
+                {"config": {**target["config"], "mode": "ephemeralLogin"}}, admin)[0] == 200
+    status, request = call(server.url + "/v1/requests", "POST", {
+        "action": "selfActivate", "roleId": "dba", "scope": "/", "duration": "PT5S", "justification": "INC-9"}, alice)
+    assert status == 201, request
+    credentials, _ = wait_until(lambda: (lambda answer: answer[1] if answer[0] == 200 else None)(
+        call(server.url + f"/v1/requests/{request['id']}/credentials", "POST", None, alice)), timeout=5)
+    [credential] = credentials["items"]
+    assert credential["login"].startswith("alice_") and len(credential["password"]) >= 24
+    assert "validUntil" in credential
+    # Shown once: a second ask is refused, and nobody else may ask at all.
+    assert call(server.url + f"/v1/requests/{request['id']}/credentials", "POST", None, alice)[0] == 409
+    assert call(server.url + f"/v1/requests/{request['id']}/credentials", "POST", None, admin)[0] == 404
+    valid_until = postgres.admin(f"SELECT rolvaliduntil IS NOT NULL FROM pg_roles WHERE rolname = '{credential['login']}'")
+    assert valid_until == "t"
+    login = postgres.as_login(credential["login"], credential["password"], "SET ROLE app_dba; SELECT amount FROM payroll")
+    assert login.returncode == 0 and login.stdout.split()[-1] == "42", login.stderr
+    # After the end the login is gone.
+    wait_until(lambda: postgres.admin(f"SELECT count(*) FROM pg_roles WHERE rolname = '{credential['login']}'") == "0",
+               timeout=8)
+    assert postgres.as_login(credential["login"], credential["password"], "SELECT 1").returncode != 0
+    assert "alice" not in postgres.members("app_dba") and not postgres.members("app_dba")
+    assert server.stop() == 0

@@ -16,10 +16,11 @@ final class MemoryTarget: Provisioner, Sendable {
     let failRevocations = Mutex(false)
     let lastSecret = Mutex<String?>(nil)
 
-    func grant(_ spec: GrantSpec) async throws(ProvisionError) {
+    func grant(_ spec: GrantSpec) async throws(ProvisionError) -> IssuedCredential? {
         lastSecret.withLock { $0 = spec.secrets["password"] }
         calls.withLock { $0.append("grant \(spec.value) \(spec.account)") }
         _ = held.withLock { $0.insert("\(spec.value) \(spec.account)") }
+        return nil
     }
 
     func revoke(_ spec: GrantSpec) async throws(ProvisionError) {

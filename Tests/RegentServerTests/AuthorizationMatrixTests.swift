@@ -172,6 +172,10 @@ struct AuthorizationMatrixTests {
                 operationId: "denyRequest", method: .post, path: { _, r in "/v1/requests/\(r)/deny" },
                 expected: only([.approver], .ok)),
             Case(
+                // The request is zed's: nobody else may see its credentials, or learn that it exists.
+                operationId: "retrieveCredentials", method: .post, path: { _, r in "/v1/requests/\(r)/credentials" },
+                expected: signedIn(.notFound)),
+            Case(
                 operationId: "cancelRequest", method: .post, path: { _, r in "/v1/requests/\(r)/cancel" },
                 expected: only([], .ok)),
             Case(

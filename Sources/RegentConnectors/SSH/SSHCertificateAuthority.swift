@@ -118,7 +118,7 @@ public final class SSHCertificateAuthority: Provisioner, Sendable {
             serial: serial, principals: principals, validBefore: validBefore)
     }
 
-    public func grant(_ spec: GrantSpec) async throws(ProvisionError) {}
+    public func grant(_ spec: GrantSpec) async throws(ProvisionError) -> IssuedCredential? { nil }
 
     /// Revokes every certificate of the assignment (those already expired leave the list at the
     /// next write).

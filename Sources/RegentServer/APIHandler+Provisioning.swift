@@ -6,7 +6,8 @@ import RegentCore
 import RegentEngine
 import RegentStore
 
-/// SSH certificates and the revocations that keep failing.
+/// What provisioning hands to people: SSH certificates, credentials shown once, and the
+/// revocations that keep failing.
 extension APIHandler {
     func issueSshCertificates(_ input: Operations.IssueSshCertificates.Input) async throws
         -> Operations.IssueSshCertificates.Output
@@ -46,5 +47,23 @@ extension APIHandler {
                 lastError: job.lastError.map { String($0.prefix(1000)) })
         }
         return .ok(.init(body: .json(.init(items: items))))
+    }
+}
+
+extension APIHandler {
+    func retrieveCredentials(_ input: Operations.RetrieveCredentials.Input) async throws
+        -> Operations.RetrieveCredentials.Output
+    {
+        let (_, actor) = try Caller.required()
+        let credentials = try await engine.retrieveCredentials(
+            of: try Self.id(input.path.requestId, "requestId"), by: actor)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: credentials.map {
+                            .init(
+                                target: $0.targetName, login: $0.login, password: $0.secret, validUntil: $0.validUntil)
+                        }))))
     }
 }

@@ -38,3 +38,24 @@ struct SSHCert: AsyncParsableCommand {
         }
     }
 }
+
+/// `regent credentials REQUEST`: the short-lived login an activation made for you, shown once.
+struct ShowCredentials: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "credentials",
+        abstract: "Show, once, the login an activation made for you (a short-lived database login).")
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The activation's request id.") var request: String
+
+    func run() async throws {
+        let output = try await options.client().retrieveCredentials(path: .init(requestId: request))
+        guard case .ok(let ok) = output, case .json(let answer) = ok.body else { throw refusal(output) }
+        if options.json { return try printJSON(answer.items) }
+        printTable(
+            ["TARGET", "LOGIN", "PASSWORD", "VALID UNTIL"],
+            answer.items.map {
+                [$0.target, $0.login, $0.password, $0.validUntil.map { $0.formatted(.iso8601) } ?? "permanent"]
+            })
+        print("This is the only time the password is shown.")
+    }
+}
