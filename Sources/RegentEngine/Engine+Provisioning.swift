@@ -156,7 +156,11 @@ struct EntitlementKey: Hashable {
 
 extension Engine {
     /// Revocations past the attempt limit, still retried: each one is access that should be gone.
-    public func failingRevocations() async throws -> [Job] {
-        try await store.transaction { try await $0.failingRevocations(attempts: self.configuration.maximumJobAttempts) }
+    public func failingRevocations(offset: Int = 0, limit: Int = 1000) async throws -> Page<Job> {
+        let items = try await store.transaction {
+            try await $0.failingRevocations(
+                attempts: self.configuration.maximumJobAttempts, limit: limit + 1, offset: offset)
+        }
+        return Page(items: Array(items.prefix(limit)), nextOffset: items.count > limit ? offset + limit : nil)
     }
 }

@@ -39,14 +39,16 @@ extension APIHandler {
         -> Operations.ListFailingRevocations.Output
     {
         let (_, actor) = try Caller.required()
+        let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
         try await engine.authorize(actor, .readEverything)
-        let items = try await engine.failingRevocations().compactMap { job -> Components.Schemas.FailingRevocation? in
+        let page = try await engine.failingRevocations(offset: offset, limit: limit)
+        let items = page.items.compactMap { job -> Components.Schemas.FailingRevocation? in
             guard case .revoke(let id) = job.kind else { return nil }
             return .init(
                 assignmentId: id.description, attempts: job.attempts, nextAttempt: job.dueAt,
                 lastError: job.lastError.map { String($0.prefix(1000)) })
         }
-        return .ok(.init(body: .json(.init(items: items))))
+        return .ok(.init(body: .json(.init(items: items, cursor: Cursor.encode(page.nextOffset)))))
     }
 }
 

@@ -98,10 +98,11 @@ extension StoreTransaction {
     }
 
     /// Revocations that failed at least `attempts` times and are still being retried.
-    public func failingRevocations(attempts: Int) async throws -> [Job] {
+    public func failingRevocations(attempts: Int, limit: Int = 1000, offset: Int = 0) async throws -> [Job] {
         try await db.raw(
             """
-            SELECT * FROM jobs WHERE dead = 0 AND kind = 'revoke' AND attempts >= \(bind: attempts) ORDER BY created_at
+            SELECT * FROM jobs WHERE dead = 0 AND kind = 'revoke' AND attempts >= \(bind: attempts)
+            ORDER BY created_at, id LIMIT \(bind: limit) OFFSET \(bind: offset)
             """
         ).all().map(job)
     }

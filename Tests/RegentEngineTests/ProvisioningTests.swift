@@ -119,7 +119,7 @@ struct ProvisioningTests {
                 h.clock.advance(by: 301)
             }
             let failing = try await h.engine.failingRevocations()
-            #expect(failing.count == 1)
+            #expect(failing.items.count == 1)
             let alerts = try await h.auditEvents().filter { $0.action == "alert.revocation_failing" }
             #expect(alerts.count == 1)
             #expect(db.holdings == ["pg_dba alice"])
@@ -127,7 +127,7 @@ struct ProvisioningTests {
             h.clock.advance(by: 61)
             try await h.engine.runDueJobs()
             #expect(db.holdings.isEmpty)
-            #expect(try await h.engine.failingRevocations().isEmpty)
+            #expect(try await h.engine.failingRevocations().items.isEmpty)
             #expect(try await h.auditEvents().contains { $0.action == "revocation.recovered" })
             #expect(try await h.store.transaction { try await $0.deadJobs() }.isEmpty)
         }
