@@ -75,12 +75,14 @@ public final class SQLStore: Store {
         try await gate.withLock {
             let database = self.database
             try await database.raw("BEGIN IMMEDIATE").run()
+            // COMMIT and ROLLBACK run in tasks of their own: a cancelled caller (a client gone, a
+            // shutdown) must never leave the one connection inside an open transaction.
             do {
                 let result = try await body(StoreTransaction(db: database))
-                try await database.raw("COMMIT").run()
+                try await Task { try await database.raw("COMMIT").run() }.value
                 return result
             } catch {
-                try? await database.raw("ROLLBACK").run()
+                try? await Task { try await database.raw("ROLLBACK").run() }.value
                 throw error
             }
         }

@@ -88,9 +88,16 @@ struct Serve: AsyncParsableCommand {
                     .init(service: Reconciler(engine: engine)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
-        try await engine.checkpointIfDue(force: true)
+        // The store is closed whatever happened, so nothing is left half-written.
+        var failure: (any Error)?
+        do {
+            try await group.run()
+            try await engine.checkpointIfDue(force: true)
+        } catch {
+            failure = error
+        }
         try await store.close()
+        if let failure { throw Regent.fail("stopped on an error: \(failure)") }
         print("Regent stopped.")
     }
 

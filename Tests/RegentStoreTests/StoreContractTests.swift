@@ -59,6 +59,33 @@ struct StoreContractTests {
         }
     }
 
+    /// A caller cancelled in the middle of a transaction (a client gone, a shutdown) leaves nothing
+    /// behind: the transaction is rolled back and the next one starts cleanly. Without that, the
+    /// one connection stayed inside the open transaction and every later write failed.
+    @Test(arguments: Backend.allCases)
+    func cancelledTransaction(backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
+            let started = AsyncStream<Void>.makeStream()
+            let never = AsyncStream<Void>.makeStream()
+            let cancelled = Task {
+                try await store.transaction { tx in
+                    try await tx.insertPrincipal(try user("half"), passwordHash: nil)
+                    started.continuation.yield()
+                    for await _ in never.stream {}  // ends when the task is cancelled
+                    try Task.checkCancellation()
+                }
+            }
+            for await _ in started.stream { break }
+            cancelled.cancel()
+            await #expect(throws: CancellationError.self) { try await cancelled.value }
+            try await store.transaction { tx in try await tx.insertPrincipal(try user("whole"), passwordHash: nil) }
+            try await store.transaction { (tx) async throws in
+                #expect(try await tx.principal(named: "half") == nil)
+                #expect(try await tx.principal(named: "whole") != nil)
+            }
+        }
+    }
+
     /// Assignments and requests keep every field, including the approval progress.
     @Test(arguments: Backend.allCases)
     func assignmentsAndRequests(backend: Backend) async throws {
