@@ -42,6 +42,9 @@ public func buildApplication(
     router.middlewares.add(CheckFastPathMiddleware(engine: engine))
     try APIHandler(engine: engine, verifier: BcryptVerifier(), issuer: configuration.issuer).registerHandlers(
         on: RecordingTransport(router: router, allowed: allowed), configuration: .regent)
+    try Portal.load(
+        engine: engine, verifier: BcryptVerifier(), secureCookies: configuration.issuer.hasPrefix("https://")
+    ).register(on: router)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Regent"),

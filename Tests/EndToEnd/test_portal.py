@@ -1,0 +1,197 @@
+"""The web portal in a real headless Chromium: sign-in with TOTP, an activation that needs approval
+approved in another browser, the countdown and deactivation, an administrator editing a policy and
+assigning a role, hostile text rendered as text, and a form without its CSRF token refused. Every
+main page is saved as a PNG under artifacts/portal/, and any JavaScript console error fails."""
+import os
+import shutil
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from helpers import call, sign_in, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("REGENT_ARTIFACTS", ROOT / "artifacts")) / "portal"
+ADMIN_PASSWORD = "admin password 123"
+HOSTILE = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def browsers():
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("Chromium is not installed (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opened = []
+
+    def open_browser():
+        options = webdriver.ChromeOptions()
+        options.binary_location = shutil.which("chromium")
+        for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
+                         "--disable-gpu"):
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+        opened.append(driver)
+        return driver
+
+    yield open_browser
+    errors = []
+    for driver in opened:
+        errors += [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+        driver.quit()
+    assert not errors, f"JavaScript console errors: {errors}"
+
+
+def screenshot(driver, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    assert driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+def fill(driver, field_id: str, text: str) -> None:
+    from selenium.webdriver.common.by import By
+    element = driver.find_element(By.ID, field_id)
+    element.clear()
+    element.send_keys(text)
+
+
+def submit(driver, button) -> None:
+    """Clicks a button that posts its form and waits for the next page to be there."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+    page = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+
+
+def sign_in_browser(driver, server, username: str, password: str, totp: pyotp.TOTP | None = None) -> None:
+    from selenium.webdriver.common.by import By
+    driver.get(server.url + "/login")
+    fill(driver, "username", username)
+    fill(driver, "password", password)
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    if totp:
+        assert "Second factor" in driver.title
+        fill(driver, "code", totp.now())
+        submit(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    assert driver.current_url.endswith("/roles"), driver.current_url
+
+
+def test_portal_in_a_real_browser(server_factory, browsers):
+    from selenium.webdriver.common.by import By
+
+    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": ADMIN_PASSWORD}).start("--self-deactivation-delay", "PT0S")
+    admin_token = sign_in(server, "admin", ADMIN_PASSWORD)
+    for name in ("alice", "bob"):
+        assert call(server.url + "/v1/principals", "POST",
+                    {"kind": "user", "name": name, "password": f"{name} password 123"}, admin_token)[0] == 201
+    assert call(server.url + "/v1/principals", "POST",
+                {"kind": "user", "name": "mallory", "displayName": HOSTILE}, admin_token)[0] == 201
+    assert call(server.url + "/v1/roles", "POST", {"name": "orders-db-admin", "description": HOSTILE},
+                admin_token)[0] == 201
+    assert call(server.url + "/v1/roles/orders-db-admin/policy", "PUT", {"activation": {
+        "requireMfa": True, "maximumDuration": "PT2H",
+        "approval": {"stages": [{"approvers": ["bob"]}]}}}, admin_token)[0] == 200
+    assert call(server.url + "/v1/requests", "POST", {"action": "adminAssign", "principalId": "alice",
+                                                      "roleId": "orders-db-admin", "scope": "/",
+                                                      "kind": "eligible"}, admin_token)[0] == 201
+    # alice enrolls TOTP (with the previous step's code, so the browser's code is a fresh one).
+    alice_token = sign_in(server, "alice", "alice password 123")
+    status, enrollment = call(server.url + "/v1/me/mfa/totp", "POST", None, alice_token)
+    assert status == 201, enrollment
+    totp = pyotp.TOTP(enrollment["secret"])
+    assert call(server.url + "/v1/me/mfa/totp/confirm", "POST", {"code": totp.at(time.time() - 30)},
+                alice_token)[0] == 200
+
+    # alice signs in with her password and TOTP, and asks for the role.
+    alice = browsers()
+    sign_in_browser(alice, server, "alice", "alice password 123", totp)
+    card = alice.find_element(By.CSS_SELECTOR, "[data-role='orders-db-admin']")
+    assert "at most PT2H" in card.text
+    card.find_element(By.NAME, "duration").clear()
+    card.find_element(By.NAME, "duration").send_keys("PT1H")
+    card.find_element(By.NAME, "justification").send_keys("INC-42 failover")
+    submit(alice, card.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    assert "waits for approval" in alice.find_element(By.CSS_SELECTOR, ".notice").text
+    screenshot(alice, "roles-pending")
+    alice.get(server.url + "/requests")
+    assert "pendingApproval" in alice.find_element(By.TAG_NAME, "table").text
+    screenshot(alice, "requests")
+
+    # bob approves in his own browser.
+    bob = browsers()
+    sign_in_browser(bob, server, "bob", "bob password 123")
+    bob.get(server.url + "/approvals")
+    row = bob.find_element(By.CSS_SELECTOR, "tr[data-request]")
+    assert "INC-42 failover" in row.text and "orders-db-admin" in row.text
+    screenshot(bob, "approvals")
+    row.find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
+    fill(bob, "reason", "ok, go")
+    submit(bob, bob.find_element(By.CSS_SELECTOR, "button[value=approve]"))
+    assert bob.find_element(By.CSS_SELECTOR, ".notice").text == "Done."
+    assert "Nothing waits for you" in bob.page_source
+
+    # alice sees it active, counting down, and deactivates it.
+    def active_card():
+        alice.get(server.url + "/roles")
+        cards = alice.find_elements(By.CSS_SELECTOR, "#active-heading ~ ul [data-role='orders-db-admin']")
+        return cards[0] if cards else None
+    wait_until(active_card, timeout=10, interval=0.3)
+    countdown = alice.find_element(By.CSS_SELECTOR, "time.countdown")
+    first = countdown.text
+    time.sleep(2.2)
+    assert countdown.text != first and countdown.text.startswith(("59m", "1h")), (first, countdown.text)
+    screenshot(alice, "roles-active")
+    submit(alice, alice.find_element(By.NAME, "deactivate"))
+    assert alice.find_element(By.CSS_SELECTOR, ".notice").text == "Deactivated."
+    assert not alice.find_elements(By.CSS_SELECTOR, "#active-heading ~ ul [data-role]")
+
+    # A form posted without its CSRF token is refused, even with alice's session cookie.
+    cookie = alice.get_cookie("regent_session")
+    assert cookie and cookie["httpOnly"] and cookie.get("sameSite") == "Strict"
+    forged = urllib.request.Request(server.url + "/deactivate", method="POST", data=b"assignment=x",
+                                    headers={"Cookie": f"regent_session={cookie['value']}", "Origin": server.url,
+                                             "Content-Type": "application/x-www-form-urlencoded"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(forged, timeout=10)
+    assert refused.value.code == 403
+
+    # The administrator edits the policy and assigns a role; hostile text stays text.
+    admin = browsers()
+    sign_in_browser(admin, server, "admin", ADMIN_PASSWORD)
+    admin.get(server.url + "/admin")
+    assert HOSTILE in [cell.text for cell in admin.find_elements(By.CSS_SELECTOR, "td.description")]
+    assert HOSTILE in [cell.text for cell in admin.find_elements(By.CSS_SELECTOR, "td.display-name")]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in admin.page_source
+    screenshot(admin, "administration")
+    submit(admin, admin.find_element(By.CSS_SELECTOR, "a[href*='orders-db-admin']"))
+    from selenium.webdriver.support.ui import Select
+    Select(admin.find_element(By.ID, "rule-requireTicket")).select_by_value("true")
+    submit(admin, admin.find_element(By.CSS_SELECTOR, "form.card button[type=submit]"))
+    assert admin.find_element(By.CSS_SELECTOR, ".notice").text == "Policy saved."
+    screenshot(admin, "policy")
+    status, policy = call(server.url + "/v1/roles/orders-db-admin/policy", "GET", None, admin_token)
+    assert policy["effective"]["activation"]["requireTicket"] is True
+    assert [a for a in policy["own"]["activation"]["approval"]["stages"][0]["approvers"]]  # kept as it was
+    admin.get(server.url + "/admin")
+    fill(admin, "assign-principal", "bob")
+    Select(admin.find_element(By.ID, "assign-role")).select_by_value("orders-db-admin")
+    submit(admin, admin.find_element(By.CSS_SELECTOR, "form[action='/admin/assign'] button"))
+    assert admin.find_element(By.CSS_SELECTOR, ".notice").text == "Assigned."
+    status, assignments = call(server.url + "/v1/assignments?principal=bob", "GET", None, admin_token)
+    assert [a for a in assignments["items"] if a["kind"] == "eligible"], assignments
+
+    admin.get(server.url + "/audit")
+    assert "intact" in admin.find_element(By.CSS_SELECTOR, ".chain").text
+    assert "request.approved" in admin.page_source or "request.approve" in admin.page_source
+    screenshot(admin, "audit")
+    admin.set_window_size(390, 844)  # a phone
+    admin.get(server.url + "/roles")
+    screenshot(admin, "roles-phone")
+    assert server.stop() == 0
