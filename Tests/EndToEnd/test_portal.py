@@ -137,6 +137,15 @@ def test_portal_in_a_real_browser(server_factory, browsers):
     assert bob.find_element(By.CSS_SELECTOR, ".notice").text == "Done."
     assert "Nothing waits for you" in bob.page_source
 
+    # bob sets up his authenticator app in the portal.
+    bob.get(server.url + "/mfa")
+    submit(bob, bob.find_element(By.CSS_SELECTOR, "form[action='/mfa/begin'] button"))
+    assert bob.find_element(By.ID, "otpauth-uri").text.startswith("otpauth://totp/Regent:bob?secret=")
+    screenshot(bob, "mfa")
+    fill(bob, "confirm-code", pyotp.TOTP(bob.find_element(By.ID, "totp-secret").text).now())
+    submit(bob, bob.find_element(By.CSS_SELECTOR, "form[action='/mfa/confirm'] button"))
+    assert bob.find_element(By.CSS_SELECTOR, ".notice").text == "Your authenticator app is set up."
+
     # alice sees it active, counting down, and deactivates it.
     def active_card():
         alice.get(server.url + "/roles")

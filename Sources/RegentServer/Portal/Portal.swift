@@ -44,6 +44,7 @@ struct Portal: Sendable {
         registerSession(on: router)
         registerSelfService(on: router)
         registerAdministration(on: router)
+        registerMFA(on: router)
     }
 
     // MARK: Rendering
