@@ -194,7 +194,12 @@ def test_portal_in_a_real_browser(server_factory, browsers):
     submit(admin, admin.find_element(By.CSS_SELECTOR, "form[action='/admin/assign'] button"))
     assert admin.find_element(By.CSS_SELECTOR, ".notice").text == "Assigned."
     status, assignments = call(server.url + "/v1/assignments?principal=bob", "GET", None, admin_token)
-    assert [a for a in assignments["items"] if a["kind"] == "eligible"], assignments
+    [bobs] = [a for a in assignments["items"] if a["kind"] == "eligible"]
+    row = admin.find_element(By.CSS_SELECTOR, f"tr[data-assignment='{bobs['id']}']")
+    submit(admin, row.find_element(By.CSS_SELECTOR, "button"))
+    assert admin.find_element(By.CSS_SELECTOR, ".notice").text == "Removed."
+    status, assignments = call(server.url + f"/v1/assignments?principal=bob&state=ended", "GET", None, admin_token)
+    assert [a["id"] for a in assignments["items"]] == [bobs["id"]]
 
     admin.get(server.url + "/audit")
     assert "intact" in admin.find_element(By.CSS_SELECTOR, ".chain").text

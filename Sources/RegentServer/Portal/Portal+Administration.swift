@@ -14,6 +14,7 @@ extension Portal {
             try await adminPage(notice: Self.notices[request.uri.queryParameters["done"].map(String.init) ?? ""])
         }
         router.post("/admin/assign") { request, _ in try await assign(request) }
+        router.post("/admin/remove") { request, _ in try await remove(request) }
         router.get("/admin/policy") { request, _ in
             let query = request.uri.queryParameters
             return try await policyPage(
@@ -25,7 +26,7 @@ extension Portal {
     }
 
     private func adminPage(notice: String? = nil, error: String? = nil) async throws -> Response {
-        guard let (_, actor) = signedIn() else { return Self.redirect("/login") }
+        guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
         guard try await engine.permits(actor, .manageAssignments) else {
             return try await page(
                 "requests", title: "Administration", ["error": "Only administrators."], status: .forbidden)
@@ -37,7 +38,35 @@ extension Portal {
             ["name": $0.name, "displayName": $0.displayName, "kind": $0.kind.rawValue, "enabled": $0.isEnabled]
                 as [String: Any]
         }
-        var values: [String: Any] = ["roles": roles, "principals": principals]
+        let names = Dictionary(
+            try await engine.listPrincipals(by: actor, offset: 0, limit: 500).items.map { ($0.id, $0.name) },
+            uniquingKeysWith: { first, _ in first })
+        let roleNames = Dictionary(
+            try await engine.listRoles(offset: 0, limit: 500).items.map { ($0.id, $0.name) },
+            uniquingKeysWith: { first, _ in first })
+        let csrf = csrfToken(for: session)
+        let assignments = try await engine.listAssignments(
+            AssignmentFilter(states: AssignmentFilter.live), by: actor, offset: 0, limit: 500
+        ).items.map { assignment -> [String: Any] in
+            [
+                "id": assignment.id.description, "principal": names[assignment.principalId] ?? "?",
+                "role": roleNames[assignment.roleId] ?? "?", "scope": assignment.scope.path,
+                "kind": assignment.kind.rawValue, "csrf": csrf,
+                "until": assignment.end.flatMap { try? Self.dates.encode($0) } ?? "permanent",
+            ]
+        }
+        var targets: [[String: Any]] = []
+        for target in try await engine.listTargets(by: actor, offset: 0, limit: 500).items {
+            targets.append([
+                "name": target.name, "kind": target.kind.rawValue, "scope": target.scope.path,
+                "config": target.config.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                    separator: " "),
+                "secrets": try await engine.secretNames(of: target.id).joined(separator: ", "),
+            ])
+        }
+        var values: [String: Any] = [
+            "roles": roles, "principals": principals, "assignments": assignments, "targets": targets,
+        ]
         if let notice { values["notice"] = notice }
         if let error { values["error"] = error }
         return try await page(
@@ -59,6 +88,28 @@ extension Portal {
                     duration: try fields.text("duration").map { try ISODuration(parsing: $0) }),
                 by: actor)
             return Self.redirect("/admin?done=assigned")
+        } catch let error as RegentError {
+            return try await adminPage(error: error.reason)
+        }
+    }
+
+    /// Removes an assignment through the normal remove request (safeguards and audit included).
+    private func remove(_ request: Request) async throws -> Response {
+        guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
+        let fields = try await form(request, session: session)
+        do {
+            guard let id = fields["assignment"].flatMap(Assignment.ID.init),
+                let assignment = try await engine.listAssignments(
+                    AssignmentFilter(states: AssignmentFilter.live), by: actor, offset: 0, limit: 500
+                ).items.first(where: { $0.id == id })
+            else { throw RegentError(.notFound, "no such assignment in force", field: "assignment") }
+            _ = try await engine.submit(
+                RequestDraft(
+                    action: .adminRemove, requesterId: actor.principalId, principalId: assignment.principalId,
+                    roleId: assignment.roleId, scope: assignment.scope, kind: assignment.kind,
+                    justification: "removed in the portal", targetAssignmentId: id),
+                by: actor)
+            return Self.redirect("/admin?done=removed")
         } catch let error as RegentError {
             return try await adminPage(error: error.reason)
         }

@@ -26,7 +26,8 @@ extension Portal {
     /// Fixed messages after a redirect, so no text of the query string reaches the page.
     static let notices = [
         "activated": "Activated.", "pending": "Requested; it waits for approval.", "deactivated": "Deactivated.",
-        "extended": "Extended.", "decided": "Done.", "assigned": "Assigned.", "policy": "Policy saved.",
+        "extended": "Extended.", "decided": "Done.", "assigned": "Assigned.", "removed": "Removed.",
+        "policy": "Policy saved.",
     ]
 
     /// - Parameter refused: the role whose activation was just refused, with the errors per field.
