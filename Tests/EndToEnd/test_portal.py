@@ -142,6 +142,13 @@ def test_portal_in_a_real_browser(server_factory, browsers):
     submit(bob, bob.find_element(By.CSS_SELECTOR, "form[action='/mfa/begin'] button"))
     assert bob.find_element(By.ID, "otpauth-uri").text.startswith("otpauth://totp/Regent:bob?secret=")
     screenshot(bob, "mfa")
+    # The QR code reads back, with an independent decoder, as exactly the link beside it.
+    import io
+    import zxingcpp
+    from PIL import Image
+    picture = Image.open(io.BytesIO(bob.find_element(By.ID, "totp-qr").screenshot_as_png))
+    decoded = zxingcpp.read_barcodes(picture)
+    assert [code.text for code in decoded] == [bob.find_element(By.ID, "otpauth-uri").text]
     fill(bob, "confirm-code", pyotp.TOTP(bob.find_element(By.ID, "totp-secret").text).now())
     submit(bob, bob.find_element(By.CSS_SELECTOR, "form[action='/mfa/confirm'] button"))
     assert bob.find_element(By.CSS_SELECTOR, ".notice").text == "Your authenticator app is set up."

@@ -17,7 +17,9 @@ extension Portal {
             _ = try await form(request, session: session)
             do {
                 let (secret, uri) = try await engine.beginTOTPEnrollment(by: actor)
-                return try await page("mfa", title: "Authenticator", ["secret": secret, "uri": uri])
+                // The SVG is made from bits alone, so it goes into the page unescaped.
+                return try await page(
+                    "mfa", title: "Authenticator", ["secret": secret, "uri": uri, "qr": try QRCode(uri).svg])
             } catch let error as RegentError {
                 return try await page("mfa", title: "Authenticator", ["error": error.reason], status: .conflict)
             }
