@@ -208,6 +208,16 @@ def test_portal_in_a_real_browser(server_factory, browsers):
     status, assignments = call(server.url + f"/v1/assignments?principal=bob&state=ended", "GET", None, admin_token)
     assert [a["id"] for a in assignments["items"]] == [bobs["id"]]
 
+    # Principals: a new user who can sign in, and a user disabled.
+    fill(admin, "new-name", "carol")
+    fill(admin, "new-password", "carol password 123")
+    submit(admin, admin.find_element(By.CSS_SELECTOR, "form[action='/admin/principal'] button"))
+    assert admin.find_element(By.CSS_SELECTOR, ".notice").text == "Created."
+    sign_in(server, "carol", "carol password 123")
+    submit(admin, admin.find_element(By.CSS_SELECTOR, "form[action='/admin/enable']:has(input[value='mallory']) button"))
+    assert admin.find_element(By.CSS_SELECTOR, ".notice").text == "Updated."
+    assert call(server.url + "/v1/principals/mallory", "GET", None, admin_token)[1]["enabled"] is False
+
     admin.get(server.url + "/audit")
     assert "intact" in admin.find_element(By.CSS_SELECTOR, ".chain").text
     assert "request.approved" in admin.page_source or "request.approve" in admin.page_source

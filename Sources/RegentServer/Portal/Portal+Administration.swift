@@ -15,6 +15,8 @@ extension Portal {
         }
         router.post("/admin/assign") { request, _ in try await assign(request) }
         router.post("/admin/remove") { request, _ in try await remove(request) }
+        router.post("/admin/principal") { request, _ in try await createPrincipal(request) }
+        router.post("/admin/enable") { request, _ in try await setEnabled(request) }
         router.get("/admin/policy") { request, _ in
             let query = request.uri.queryParameters
             return try await policyPage(
@@ -34,9 +36,12 @@ extension Portal {
         let roles = try await engine.listRoles(offset: 0, limit: 500).items.map {
             ["name": $0.name, "description": $0.description, "builtIn": $0.isBuiltIn] as [String: Any]
         }
+        let directoryAdmin = try await engine.permits(actor, .managePrincipals)
         let principals = try await engine.listPrincipals(by: actor, offset: 0, limit: 500).items.map {
-            ["name": $0.name, "displayName": $0.displayName, "kind": $0.kind.rawValue, "enabled": $0.isEnabled]
-                as [String: Any]
+            [
+                "name": $0.name, "displayName": $0.displayName, "kind": $0.kind.rawValue, "enabled": $0.isEnabled,
+                "directoryAdmin": directoryAdmin, "csrf": csrfToken(for: session),
+            ] as [String: Any]
         }
         let names = Dictionary(
             try await engine.listPrincipals(by: actor, offset: 0, limit: 500).items.map { ($0.id, $0.name) },
@@ -66,6 +71,7 @@ extension Portal {
         }
         var values: [String: Any] = [
             "roles": roles, "principals": principals, "assignments": assignments, "targets": targets,
+            "directoryAdmin": directoryAdmin,
         ]
         if let notice { values["notice"] = notice }
         if let error { values["error"] = error }
@@ -88,6 +94,39 @@ extension Portal {
                     duration: try fields.text("duration").map { try ISODuration(parsing: $0) }),
                 by: actor)
             return Self.redirect("/admin?done=assigned")
+        } catch let error as RegentError {
+            return try await adminPage(error: error.reason)
+        }
+    }
+
+    private func createPrincipal(_ request: Request) async throws -> Response {
+        guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
+        let fields = try await form(request, session: session)
+        do {
+            let kind = Principal.Kind(rawValue: fields["kind"] ?? "") ?? .user
+            let password = kind == .user ? fields.text("password") : nil
+            if let password, password.count < 12 {
+                throw RegentError.invalid("password", "a password has at least 12 characters")
+            }
+            let hash = try await password.asyncMap { try await PasswordHasher.hash($0) }
+            _ = try await engine.createPrincipal(
+                kind: kind, name: fields["name"] ?? "", displayName: fields.text("displayName"), email: nil,
+                passwordHash: hash, by: actor)
+            return Self.redirect("/admin?done=created")
+        } catch let error as RegentError {
+            return try await adminPage(error: error.reason)
+        }
+    }
+
+    /// Disabling ends the principal's sessions and checks at once (the engine's rule).
+    private func setEnabled(_ request: Request) async throws -> Response {
+        guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
+        let fields = try await form(request, session: session)
+        do {
+            let principal = try await engine.principal(named: fields["principal"] ?? "")
+            _ = try await engine.updatePrincipal(
+                principal.id, .init(isEnabled: fields["enabled"] == "true"), by: actor)
+            return Self.redirect("/admin?done=updated")
         } catch let error as RegentError {
             return try await adminPage(error: error.reason)
         }

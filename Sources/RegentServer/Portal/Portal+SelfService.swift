@@ -27,6 +27,7 @@ extension Portal {
     static let notices = [
         "activated": "Activated.", "pending": "Requested; it waits for approval.", "deactivated": "Deactivated.",
         "extended": "Extended.", "decided": "Done.", "assigned": "Assigned.", "removed": "Removed.",
+        "created": "Created.", "updated": "Updated.",
         "policy": "Policy saved.",
     ]
 
