@@ -79,10 +79,23 @@ extension Portal {
             "admin", title: "Administration", values, status: error == nil ? .ok : .unprocessableContent)
     }
 
-    private func assign(_ request: Request) async throws -> Response {
+    /// An administration form: signed in, CSRF checked, then `action` through the engine; a
+    /// refusal is shown on the administration page, success redirects with a fixed notice.
+    private func adminAction(
+        _ request: Request, done: String, _ action: (FormFields, ActorContext) async throws -> Void
+    ) async throws -> Response {
         guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
         let fields = try await form(request, session: session)
         do {
+            try await action(fields, actor)
+            return Self.redirect("/admin?done=\(done)")
+        } catch let error as RegentError {
+            return try await adminPage(error: error.reason)
+        }
+    }
+
+    private func assign(_ request: Request) async throws -> Response {
+        try await adminAction(request, done: "assigned") { fields, actor in
             let principal = try await engine.principal(named: fields["principal"] ?? "")
             let role = try await engine.role(named: fields["role"] ?? "")
             _ = try await engine.submit(
@@ -93,16 +106,11 @@ extension Portal {
                     justification: fields.text("justification"),
                     duration: try fields.text("duration").map { try ISODuration(parsing: $0) }),
                 by: actor)
-            return Self.redirect("/admin?done=assigned")
-        } catch let error as RegentError {
-            return try await adminPage(error: error.reason)
         }
     }
 
     private func createPrincipal(_ request: Request) async throws -> Response {
-        guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
-        let fields = try await form(request, session: session)
-        do {
+        try await adminAction(request, done: "created") { fields, actor in
             let kind = Principal.Kind(rawValue: fields["kind"] ?? "") ?? .user
             let password = kind == .user ? fields.text("password") : nil
             if let password, password.count < 12 {
@@ -112,31 +120,20 @@ extension Portal {
             _ = try await engine.createPrincipal(
                 kind: kind, name: fields["name"] ?? "", displayName: fields.text("displayName"), email: nil,
                 passwordHash: hash, by: actor)
-            return Self.redirect("/admin?done=created")
-        } catch let error as RegentError {
-            return try await adminPage(error: error.reason)
         }
     }
 
     /// Disabling ends the principal's sessions and checks at once (the engine's rule).
     private func setEnabled(_ request: Request) async throws -> Response {
-        guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
-        let fields = try await form(request, session: session)
-        do {
+        try await adminAction(request, done: "updated") { fields, actor in
             let principal = try await engine.principal(named: fields["principal"] ?? "")
-            _ = try await engine.updatePrincipal(
-                principal.id, .init(isEnabled: fields["enabled"] == "true"), by: actor)
-            return Self.redirect("/admin?done=updated")
-        } catch let error as RegentError {
-            return try await adminPage(error: error.reason)
+            _ = try await engine.updatePrincipal(principal.id, .init(isEnabled: fields["enabled"] == "true"), by: actor)
         }
     }
 
     /// Removes an assignment through the normal remove request (safeguards and audit included).
     private func remove(_ request: Request) async throws -> Response {
-        guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
-        let fields = try await form(request, session: session)
-        do {
+        try await adminAction(request, done: "removed") { fields, actor in
             guard let id = fields["assignment"].flatMap(Assignment.ID.init),
                 let assignment = try await engine.listAssignments(
                     AssignmentFilter(states: AssignmentFilter.live), by: actor, offset: 0, limit: 500
@@ -148,9 +145,6 @@ extension Portal {
                     roleId: assignment.roleId, scope: assignment.scope, kind: assignment.kind,
                     justification: "removed in the portal", targetAssignmentId: id),
                 by: actor)
-            return Self.redirect("/admin?done=removed")
-        } catch let error as RegentError {
-            return try await adminPage(error: error.reason)
         }
     }
 
