@@ -185,6 +185,8 @@ def test_portal_in_a_real_browser(server_factory, browsers):
     assert HOSTILE in [cell.text for cell in admin.find_elements(By.CSS_SELECTOR, "td.description")]
     assert HOSTILE in [cell.text for cell in admin.find_elements(By.CSS_SELECTOR, "td.display-name")]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in admin.page_source
+    own = admin.find_element(By.CSS_SELECTOR, "tr[data-builtin='regent-admin']").text
+    assert "managePrincipals" in own and "admin" in own
     screenshot(admin, "administration")
     submit(admin, admin.find_element(By.CSS_SELECTOR, "a[href*='orders-db-admin']"))
     from selenium.webdriver.support.ui import Select

@@ -69,9 +69,19 @@ extension Portal {
                 "secrets": try await engine.secretNames(of: target.id).joined(separator: ", "),
             ])
         }
+        let builtIns = Role.BuiltIn.allCases.map { builtIn -> [String: Any] in
+            let holders = assignments.filter {
+                $0["role"] as? String == builtIn.rawValue && $0["kind"] as? String == Assignment.Kind.active.rawValue
+            }
+            return [
+                "name": builtIn.rawValue,
+                "rights": builtIn.permissions.map(\.rawValue).sorted().joined(separator: ", "),
+                "holders": holders.compactMap { $0["principal"] as? String }.joined(separator: ", "),
+            ]
+        }
         var values: [String: Any] = [
             "roles": roles, "principals": principals, "assignments": assignments, "targets": targets,
-            "directoryAdmin": directoryAdmin,
+            "directoryAdmin": directoryAdmin, "builtIns": builtIns,
         ]
         if let notice { values["notice"] = notice }
         if let error { values["error"] = error }
