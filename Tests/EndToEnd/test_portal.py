@@ -60,14 +60,34 @@ def fill(driver, field_id: str, text: str) -> None:
     element.send_keys(text)
 
 
+def loaded(driver) -> None:
+    """Waits until the current document has finished loading."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def click(driver, element) -> None:
+    from selenium.common.exceptions import WebDriverException
+    try:
+        element.click()
+    except WebDriverException as error:
+        # chromedriver sometimes loses the node while scrolling it into view; the DOM click is
+        # the same user action (a button posts its form with itself as the submitter).
+        if "does not belong to the document" not in str(error):
+            raise
+        driver.execute_script("arguments[0].click()", element)
+
+
 def submit(driver, button) -> None:
-    """Clicks a button that posts its form and waits for the next page to be there."""
+    """Clicks a button that posts its form and waits for the next page to be there, fully loaded,
+    so the elements found next belong to it."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
     page = driver.find_element(By.TAG_NAME, "html")
-    button.click()
+    click(driver, button)
     WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+    loaded(driver)
 
 
 def sign_in_browser(driver, server, username: str, password: str, totp: pyotp.TOTP | None = None) -> None:
@@ -131,7 +151,7 @@ def test_portal_in_a_real_browser(server_factory, browsers):
     row = bob.find_element(By.CSS_SELECTOR, "tr[data-request]")
     assert "INC-42 failover" in row.text and "orders-db-admin" in row.text
     screenshot(bob, "approvals")
-    row.find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
+    click(bob, row.find_element(By.CSS_SELECTOR, "input[type=checkbox]"))
     fill(bob, "reason", "ok, go")
     submit(bob, bob.find_element(By.CSS_SELECTOR, "button[value=approve]"))
     assert bob.find_element(By.CSS_SELECTOR, ".notice").text == "Done."
