@@ -66,27 +66,48 @@ def loaded(driver) -> None:
     WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
+def lost_node(error) -> bool:
+    """chromedriver's way of saying an element's document was replaced (besides stale-element)."""
+    return "does not belong to the document" in str(error)
+
+
 def click(driver, element) -> None:
     from selenium.common.exceptions import WebDriverException
     try:
         element.click()
     except WebDriverException as error:
-        # chromedriver sometimes loses the node while scrolling it into view; the DOM click is
-        # the same user action (a button posts its form with itself as the submitter).
-        if "does not belong to the document" not in str(error):
+        if not lost_node(error):
             raise
-        driver.execute_script("arguments[0].click()", element)
+        # The node was lost while chromedriver scrolled it into view or right after the click
+        # navigated. Clicking through the DOM is the same user action; if the document is already
+        # the next one, the click went through. The assertions after each step tell which.
+        try:
+            driver.execute_script("arguments[0].click()", element)
+        except WebDriverException:
+            pass
 
 
 def submit(driver, button) -> None:
     """Clicks a button that posts its form and waits for the next page to be there, fully loaded,
     so the elements found next belong to it."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
     page = driver.find_element(By.TAG_NAME, "html")
     click(driver, button)
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+
+    def replaced(_) -> bool:
+        try:
+            page.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if lost_node(error):
+                return True
+            raise
+
+    WebDriverWait(driver, 10).until(replaced)
     loaded(driver)
 
 
