@@ -77,7 +77,8 @@ extension Engine {
         return (all.first { $0.scope == scope }?.policy, EffectivePolicy.resolve(all, at: scope))
     }
 
-    private func page<Item>(_ items: [Item], offset: Int, limit: Int) -> Page<Item> {
+    /// A page of `limit` items from `limit + 1` read, which tells whether another page follows.
+    func page<Item>(_ items: [Item], offset: Int, limit: Int) -> Page<Item> {
         Page(items: Array(items.prefix(limit)), nextOffset: items.count > limit ? offset + limit : nil)
     }
 }

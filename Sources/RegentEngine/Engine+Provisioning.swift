@@ -98,8 +98,11 @@ extension Engine {
         return provisioner
     }
 
-    /// One spec per entitlement of the assignment's role, with the target's secrets opened.
-    func grantSpecs(for assignment: Assignment, in tx: StoreTransaction) async throws -> [GrantSpec] {
+    /// One spec per entitlement of the assignment's role, with the target's secrets opened unless
+    /// only what is granted to whom matters (counting grants, reconciling).
+    func grantSpecs(for assignment: Assignment, in tx: StoreTransaction, openingSecrets: Bool = true) async throws
+        -> [GrantSpec]
+    {
         guard let role = try await tx.role(id: assignment.roleId),
             let principal = try await tx.principal(id: assignment.principalId)
         else { return [] }
@@ -111,7 +114,7 @@ extension Engine {
                     target: target, value: entitlement.value,
                     account: GrantSpec.account(for: principal.name, on: target), assignmentId: assignment.id,
                     requestId: assignment.requestId, until: assignment.end,
-                    secrets: try await targetSecrets(target.id, in: tx)))
+                    secrets: openingSecrets ? try await targetSecrets(target.id, in: tx) : TargetSecrets([:])))
         }
         return specs
     }
@@ -129,7 +132,9 @@ extension Engine {
         let others = try await tx.assignments(
             AssignmentFilter(principalIds: [ending.principalId], kind: .active, states: [.active]))
         for other in others where other.id != ending.id && other.isInForce(at: now) {
-            for spec in try await grantSpecs(for: other, in: tx) { covered.insert(EntitlementKey(spec)) }
+            for spec in try await grantSpecs(for: other, in: tx, openingSecrets: false) {
+                covered.insert(EntitlementKey(spec))
+            }
         }
         return covered
     }
@@ -161,6 +166,6 @@ extension Engine {
             try await $0.failingRevocations(
                 attempts: self.configuration.maximumJobAttempts, limit: limit + 1, offset: offset)
         }
-        return Page(items: Array(items.prefix(limit)), nextOffset: items.count > limit ? offset + limit : nil)
+        return page(items, offset: offset, limit: limit)
     }
 }

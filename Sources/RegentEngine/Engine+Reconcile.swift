@@ -104,7 +104,8 @@ extension Engine {
             for assignment in try await tx.liveAssignments()
             where assignment.kind == .active && assignment.state == .active && assignment.isInForce(at: now) {
                 if settledOnly, try await tx.hasPendingJob(.grant(assignment.id)) { continue }
-                for spec in try await self.grantSpecs(for: assignment, in: tx) where spec.target.id == target.id {
+                for spec in try await self.grantSpecs(for: assignment, in: tx, openingSecrets: false)
+                where spec.target.id == target.id {
                     expected[EntitlementKey(spec)] = assignment
                 }
             }

@@ -53,7 +53,8 @@ extension Engine {
             var issued: [IssuedSSHCertificate] = []
             for (assignment, held, entitlements) in candidates {
                 let parsed = entitlements.map { SSHCertificateAuthority.entitlement($0.value) }
-                let end = assignment.end ?? now.addingTimeInterval(configuration.sshCertificateLifetime)
+                let validBefore = min(
+                    assignment.end ?? .distantFuture, now.addingTimeInterval(configuration.sshCertificateLifetime))
                 let certificate: SSHCertificateAuthority.Certificate
                 do {
                     certificate = try authority.issue(
@@ -61,7 +62,7 @@ extension Engine {
                         extensions: Array(Set(parsed.flatMap(\.extensions))).sorted(),
                         keyId: (assignment.requestId ?? Request.ID(UUID())).description, assignmentId: assignment.id,
                         validAfter: now.addingTimeInterval(-60),
-                        validBefore: min(end, now.addingTimeInterval(configuration.sshCertificateLifetime)))
+                        validBefore: validBefore)
                 } catch let error as SSHCertificateAuthority.CertificateError {
                     throw RegentError.invalid("publicKey", error.description)
                 }

@@ -86,7 +86,7 @@ extension Engine {
     public func listTargets(by actor: ActorContext, offset: Int, limit: Int) async throws -> Page<Target> {
         try await authorize(actor, .readEverything)
         let items = try await store.transaction { try await $0.targets(limit: limit + 1, offset: offset) }
-        return Page(items: Array(items.prefix(limit)), nextOffset: items.count > limit ? offset + limit : nil)
+        return page(items, offset: offset, limit: limit)
     }
 
     /// The names of the secrets a target holds (their values stay sealed).

@@ -166,3 +166,32 @@ class SSHServer:
                 output, _ = self.process.communicate()
         shutil.rmtree(self.dir, ignore_errors=True)
         return output
+
+
+def role_on_target(server, admin: str, role: str, target_body: dict, value: str) -> dict:
+    """Registers a target and a role with one entitlement on it, activated without MFA; returns the target."""
+    status, target = call(server.url + "/v1/targets", "POST", target_body, admin)
+    assert status == 201, target
+    status, created = call(server.url + "/v1/roles", "POST",
+                           {"name": role, "entitlements": [{"targetId": target["id"], "value": value}]}, admin)
+    assert status == 201, created
+    assert call(server.url + f"/v1/roles/{role}/policy", "PUT", {"activation": {"requireMfa": False}}, admin)[0] == 200
+    return target
+
+
+def eligible_user(server, admin: str, name: str, role: str) -> str:
+    """Creates user `name` (password "<name> password 123"), eligible for `role` at /; returns their token."""
+    password = f"{name} password 123"
+    assert call(server.url + "/v1/principals", "POST", {"kind": "user", "name": name, "password": password},
+                admin)[0] == 201
+    assert call(server.url + "/v1/requests", "POST", {"action": "adminAssign", "principalId": name, "roleId": role,
+                                                      "scope": "/", "kind": "eligible"}, admin)[0] == 201
+    return sign_in(server, name, password)
+
+
+def activate(server, token: str, role: str, seconds: int, justification: str = "on call") -> dict:
+    status, request = call(server.url + "/v1/requests", "POST", {
+        "action": "selfActivate", "roleId": role, "scope": "/", "duration": f"PT{seconds}S",
+        "justification": justification}, token)
+    assert status == 201, request
+    return request

@@ -1,21 +1,5 @@
 """Conditional access on the source network, over real sockets: X-Forwarded-For counts only from trusted proxies."""
-import json
-import urllib.error
-import urllib.request
-
-
-def call(url: str, method: str, body: dict | None, token: str | None = None, headers: dict | None = None) -> tuple[int, dict]:
-    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    for name, value in (headers or {}).items():
-        request.add_header(name, value)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+from helpers import call
 
 
 def prepare(server) -> str:

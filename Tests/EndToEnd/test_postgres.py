@@ -4,7 +4,7 @@ a grant made by hand outside Regent is revoked by the reconciler and audited."""
 import subprocess
 import time
 
-from helpers import call, sign_in, wait_until
+from helpers import call, eligible_user, role_on_target, sign_in, wait_until
 
 ADMIN_PASSWORD = "admin password 123"
 ALICE_PG = "alice pg password"
@@ -18,20 +18,11 @@ def prepare(server, pg) -> tuple[str, str]:
     pg.admin(f"CREATE ROLE alice LOGIN PASSWORD '{ALICE_PG}'")
     pg.admin("CREATE ROLE bob LOGIN PASSWORD 'bob pg password'")
     admin = sign_in(server, "admin", ADMIN_PASSWORD)
-    status, target = call(server.url + "/v1/targets", "POST", {
+    role_on_target(server, admin, "dba", {
         "kind": "postgres", "name": "payroll-db", "scope": "/",
         "config": {"dsn": f"postgres://postgres@127.0.0.1:{pg.port}/postgres"},
-        "secrets": {"password": pg.password}}, admin)
-    assert status == 201, target
-    status, role = call(server.url + "/v1/roles", "POST",
-                        {"name": "dba", "entitlements": [{"targetId": target["id"], "value": "app_dba"}]}, admin)
-    assert status == 201, role
-    assert call(server.url + "/v1/roles/dba/policy", "PUT", {"activation": {"requireMfa": False}}, admin)[0] == 200
-    assert call(server.url + "/v1/principals", "POST",
-                {"kind": "user", "name": "alice", "password": "alice password 123"}, admin)[0] == 201
-    assert call(server.url + "/v1/requests", "POST", {"action": "adminAssign", "principalId": "alice", "roleId": "dba",
-                                                      "scope": "/", "kind": "eligible"}, admin)[0] == 201
-    return admin, sign_in(server, "alice", "alice password 123")
+        "secrets": {"password": pg.password}}, "app_dba")
+    return admin, eligible_user(server, admin, "alice", "dba")
 
 
 def can_read_payroll(pg) -> bool:

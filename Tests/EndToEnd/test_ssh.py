@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SSHServer, call, sign_in, wait_until
+from helpers import SSHServer, activate, call, eligible_user, role_on_target, sign_in, wait_until
 
 ADMIN_PASSWORD = "admin password 123"
 
@@ -19,14 +19,6 @@ ADMIN_PASSWORD = "admin password 123"
 def sshd_binary():
     if not (os.path.exists("/usr/sbin/sshd") and shutil.which("ssh") and shutil.which("ssh-keygen")):
         pytest.skip("OpenSSH is not installed (apt-get install openssh-server openssh-client)")
-
-
-def activate(server, token: str, seconds: int) -> dict:
-    status, request = call(server.url + "/v1/requests", "POST", {
-        "action": "selfActivate", "roleId": "ops", "scope": "/", "duration": f"PT{seconds}S",
-        "justification": "deploy hotfix"}, token)
-    assert status == 201, request
-    return request
 
 
 def certificate_for(server, token: str, key: Path) -> Path:
@@ -46,18 +38,8 @@ def test_ssh_certificate_lifecycle(server_factory, sshd_binary, tmp_path):
     sshd = SSHServer(ca_line, tmp_path / "ssh" / "revoked.krl").start()
     try:
         admin = sign_in(server, "admin", ADMIN_PASSWORD)
-        status, target = call(server.url + "/v1/targets", "POST",
-                              {"kind": "ssh", "name": "web-hosts", "scope": "/"}, admin)
-        assert status == 201, target
-        assert call(server.url + "/v1/roles", "POST", {"name": "ops", "entitlements": [
-            {"targetId": target["id"], "value": sshd.user}]}, admin)[0] == 201
-        assert call(server.url + "/v1/roles/ops/policy", "PUT", {"activation": {"requireMfa": False}}, admin)[0] == 200
-        assert call(server.url + "/v1/principals", "POST",
-                    {"kind": "user", "name": "alice", "password": "alice password 123"}, admin)[0] == 201
-        assert call(server.url + "/v1/requests", "POST", {"action": "adminAssign", "principalId": "alice",
-                                                          "roleId": "ops", "scope": "/", "kind": "eligible"},
-                    admin)[0] == 201
-        alice = sign_in(server, "alice", "alice password 123")
+        role_on_target(server, admin, "ops", {"kind": "ssh", "name": "web-hosts", "scope": "/"}, sshd.user)
+        alice = eligible_user(server, admin, "alice", "ops")
         key = tmp_path / "alice_ed25519"
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
 
@@ -67,7 +49,7 @@ def test_ssh_certificate_lifecycle(server_factory, sshd_binary, tmp_path):
         assert status == 409, problem
 
         # During the activation ssh gets in; after its end the certificate has expired.
-        activate(server, alice, 6)
+        activate(server, alice, "ops", 6, "deploy hotfix")
         certificate = certificate_for(server, alice, key)
         listing = subprocess.run(["ssh-keygen", "-L", "-f", str(certificate)], capture_output=True, text=True).stdout
         assert sshd.user in listing
@@ -77,7 +59,7 @@ def test_ssh_certificate_lifecycle(server_factory, sshd_binary, tmp_path):
         assert sshd.login(key, certificate).returncode != 0
 
         # A second activation, ended early: the serial goes into the revocation list at once.
-        second = activate(server, alice, 300)
+        second = activate(server, alice, "ops", 300, "deploy hotfix")
         certificate = certificate_for(server, alice, key)
         assert sshd.login(key, certificate).returncode == 0
         status, ended = call(server.url + "/v1/requests", "POST", {

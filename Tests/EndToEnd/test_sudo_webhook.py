@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import call, free_port, sign_in, wait_until
+from helpers import activate, call, eligible_user, free_port, role_on_target, sign_in, wait_until
 
 ADMIN_PASSWORD = "admin password 123"
 HMAC_KEY = "webhook shared secret"
@@ -23,24 +23,8 @@ HMAC_KEY = "webhook shared secret"
 
 def prepare(server, target_body: dict, value: str) -> tuple[str, str, dict]:
     admin = sign_in(server, "admin", ADMIN_PASSWORD)
-    status, target = call(server.url + "/v1/targets", "POST", target_body, admin)
-    assert status == 201, target
-    assert call(server.url + "/v1/roles", "POST",
-                {"name": "ops", "entitlements": [{"targetId": target["id"], "value": value}]}, admin)[0] == 201
-    assert call(server.url + "/v1/roles/ops/policy", "PUT", {"activation": {"requireMfa": False}}, admin)[0] == 200
-    assert call(server.url + "/v1/principals", "POST",
-                {"kind": "user", "name": "alice", "password": "alice password 123"}, admin)[0] == 201
-    assert call(server.url + "/v1/requests", "POST", {"action": "adminAssign", "principalId": "alice", "roleId": "ops",
-                                                      "scope": "/", "kind": "eligible"}, admin)[0] == 201
-    return admin, sign_in(server, "alice", "alice password 123"), target
-
-
-def activate(server, token: str, seconds: int) -> dict:
-    status, request = call(server.url + "/v1/requests", "POST", {
-        "action": "selfActivate", "roleId": "ops", "scope": "/", "duration": f"PT{seconds}S",
-        "justification": "restart nginx"}, token)
-    assert status == 201, request
-    return request
+    target = role_on_target(server, admin, "ops", target_body, value)
+    return admin, eligible_user(server, admin, "alice", "ops"), target
 
 
 @pytest.fixture
@@ -58,7 +42,7 @@ def test_sudo_drop_in(server_factory, visudo, tmp_path):
     admin, alice, target = prepare(server, {"kind": "sudo", "name": "web-1", "scope": "/",
                                             "config": {"directory": str(drop_ins)}},
                                    "ALL=(root) NOPASSWD: /usr/bin/systemctl restart nginx")
-    activate(server, alice, 4)
+    activate(server, alice, "ops", 4, "restart nginx")
     files, _ = wait_until(lambda: [p for p in drop_ins.iterdir() if p.name.startswith("regent_")], timeout=5)
     assert len(files) == 1 and "." not in files[0].name
     assert "alice ALL=(root) NOPASSWD: /usr/bin/systemctl restart nginx" in files[0].read_text()
@@ -74,7 +58,7 @@ def test_sudo_drop_in(server_factory, visudo, tmp_path):
     status, role = call(server.url + "/v1/roles/ops", "PATCH", {"entitlements": [
         {"targetId": target["id"], "value": "ALL=(root NOPASSWD /bin/sh"}]}, admin)
     assert status == 200, role
-    request = activate(server, alice, 4)
+    request = activate(server, alice, "ops", 4, "restart nginx")
     failed, _ = wait_until(lambda: (lambda r: r if r["status"] == "failed" else None)(
         call(server.url + f"/v1/requests/{request['id']}", "GET", None, alice)[1]), timeout=5)
     assert "visudo" in failed.get("reason", ""), failed
@@ -118,7 +102,7 @@ def test_signed_webhooks(server_factory):
             "kind": "webhook", "name": "k8s-bridge", "scope": "/",
             "config": {"url": f"http://127.0.0.1:{receiver.server_port}/regent"},
             "secrets": {"hmacKey": HMAC_KEY}}, "cluster-admin")
-        request = activate(server, alice, 6)
+        request = activate(server, alice, "ops", 6, "restart nginx")
         wait_until(lambda: [e for e in Receiver.received if e["event"] == "revoke"], timeout=20)
         grants = [e for e in Receiver.received if e["event"] == "grant"]
         assert len(grants) == 2, grants  # refused once with 503, then retried

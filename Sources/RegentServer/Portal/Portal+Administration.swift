@@ -33,23 +33,21 @@ extension Portal {
             return try await page(
                 "requests", title: "Administration", ["error": "Only administrators."], status: .forbidden)
         }
-        let roles = try await engine.listRoles(offset: 0, limit: 500).items.map {
+        let allRoles = try await engine.listRoles(offset: 0, limit: 500).items
+        let allPrincipals = try await engine.listPrincipals(by: actor, offset: 0, limit: 500).items
+        let roles = allRoles.map {
             ["name": $0.name, "description": $0.description, "builtIn": $0.isBuiltIn] as [String: Any]
         }
         let directoryAdmin = try await engine.permits(actor, .managePrincipals)
-        let principals = try await engine.listPrincipals(by: actor, offset: 0, limit: 500).items.map {
+        let csrf = csrfToken(for: session)
+        let principals = allPrincipals.map {
             [
                 "name": $0.name, "displayName": $0.displayName, "kind": $0.kind.rawValue, "enabled": $0.isEnabled,
-                "directoryAdmin": directoryAdmin, "csrf": csrfToken(for: session),
+                "directoryAdmin": directoryAdmin, "csrf": csrf,
             ] as [String: Any]
         }
-        let names = Dictionary(
-            try await engine.listPrincipals(by: actor, offset: 0, limit: 500).items.map { ($0.id, $0.name) },
-            uniquingKeysWith: { first, _ in first })
-        let roleNames = Dictionary(
-            try await engine.listRoles(offset: 0, limit: 500).items.map { ($0.id, $0.name) },
-            uniquingKeysWith: { first, _ in first })
-        let csrf = csrfToken(for: session)
+        let names = Dictionary(allPrincipals.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let roleNames = Dictionary(allRoles.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         let assignments = try await engine.listAssignments(
             AssignmentFilter(states: AssignmentFilter.live), by: actor, offset: 0, limit: 500
         ).items.map { assignment -> [String: Any] in

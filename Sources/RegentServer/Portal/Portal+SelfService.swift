@@ -52,7 +52,7 @@ extension Portal {
                 let (_, policy) = try await engine.policies(role: assignment.roleId, scope: assignment.scope)
                 item["maximum"] = policy.maximumDuration.description
                 item["suggested"] =
-                    min(policy.maximumDuration.timeInterval, 3600) == 3600 ? "PT1H" : policy.maximumDuration.description
+                    policy.maximumDuration.timeInterval >= 3600 ? "PT1H" : policy.maximumDuration.description
                 item["needsMfa"] = policy.requireMfa
                 if let refused, refused.role == role.roleName {
                     item["errors"] = refused.errors
