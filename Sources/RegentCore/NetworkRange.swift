@@ -29,8 +29,24 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
             let groups =
                 (0..<4).map { String(high >> (48 - 16 * $0) & 0xffff, radix: 16) }
                 + (0..<4).map { String(low >> (48 - 16 * $0) & 0xffff, radix: 16) }
-            return groups.joined(separator: ":")
+            return Self.compressed(groups)
         }
+    }
+
+    /// RFC 5952 §4.2: the longest run of two or more zero groups (the first of equal runs) becomes `::`.
+    private static func compressed(_ groups: [String]) -> String {
+        var best = (start: 0, length: 0)
+        var index = 0
+        while index < groups.count {
+            var end = index
+            while end < groups.count && groups[end] == "0" { end += 1 }
+            if end - index > best.length { best = (index, end - index) }
+            index = end + 1
+        }
+        guard best.length >= 2 else { return groups.joined(separator: ":") }
+        let head = groups[..<best.start].joined(separator: ":")
+        let tail = groups[(best.start + best.length)...].joined(separator: ":")
+        return head + "::" + tail
     }
 
     private static func parseV4(_ text: Substring) -> UInt32? {

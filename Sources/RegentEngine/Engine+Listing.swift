@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import RegentCore
 public import RegentStore
 
@@ -93,6 +93,31 @@ extension Engine {
         public var secondsLeft: Int?
         /// The group it comes through, when not the actor's own.
         public var viaGroup: Principal.ID?
+    }
+
+    /// The actor's roles (their own or a group's) that ended at or after `since`, newest first: what
+    /// "recently ended" shows, so a user sees that an activation expired or was taken away.
+    public func myEndedRoles(_ actor: ActorContext, since: Date, limit: Int = 20) async throws -> [HeldRole] {
+        try await store.transaction { tx in
+            let identities = try await tx.membershipGraph().identities(of: actor.principalId)
+            var ended: [HeldRole] = []
+            for assignment in try await tx.assignments(
+                AssignmentFilter(principalIds: identities, states: [.ended], endedSince: since), limit: limit)
+            {
+                guard let role = try await tx.role(id: assignment.roleId) else { continue }
+                ended.append(
+                    HeldRole(
+                        assignment: assignment, roleName: role.name, secondsLeft: nil,
+                        viaGroup: assignment.principalId == actor.principalId ? nil : assignment.principalId))
+            }
+            return ended
+        }
+    }
+
+    /// Who is in which group, for administrators and security readers.
+    public func membership(by actor: ActorContext) async throws -> MembershipGraph {
+        try await authorize(actor, .readEverything)
+        return try await store.transaction { try await $0.membershipGraph() }
     }
 
     /// The actor's eligible and active roles that have not ended, newest first.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import RegentAudit
 public import RegentCore
 import SQLKit
@@ -10,16 +10,19 @@ public struct AssignmentFilter: Sendable, Hashable {
     public var kind: Assignment.Kind?
     public var states: Set<Assignment.State>?
     public var scope: Scope?
+    /// Only assignments that ended at or after this time.
+    public var endedSince: Date?
 
     public init(
         principalIds: Set<Principal.ID>? = nil, roleId: Role.ID? = nil, kind: Assignment.Kind? = nil,
-        states: Set<Assignment.State>? = nil, scope: Scope? = nil
+        states: Set<Assignment.State>? = nil, scope: Scope? = nil, endedSince: Date? = nil
     ) {
         self.principalIds = principalIds
         self.roleId = roleId
         self.kind = kind
         self.states = states
         self.scope = scope
+        self.endedSince = endedSince
     }
 
     /// Not ended: scheduled or in force.
@@ -76,6 +79,10 @@ extension StoreTransaction {
                 query.appendInterpolation(bind: state.rawValue)
             }
             query.appendInterpolation(unsafeRaw: ")")
+        }
+        if let endedSince = filter.endedSince {
+            query.appendInterpolation(unsafeRaw: " AND ended_at >= ")
+            query.appendInterpolation(bind: endedSince.milliseconds)
         }
         query.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id LIMIT ")
         query.appendInterpolation(bind: limit)

@@ -15,6 +15,14 @@ struct NetworkAndTimeTests {
         #expect(!v6.contains(IPAddress("10.0.0.1")!))
         #expect(try NetworkRange(parsing: "192.168.1.77/24").description == "192.168.1.0/24")
         #expect(try NetworkRange(parsing: "::1").contains(IPAddress("::1")!))
+        // Written back as RFC 5952 says: the longest zero run (the first of equals) as ::, lower case.
+        for (text, written) in [
+            ("2001:DB8:0:0:0:0:0:0/32", "2001:db8::/32"), ("::1", "::1/128"), ("::", "::/128"),
+            ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1/128"), ("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1/128"),
+            ("fe80:0:0:1:0:0:0:2", "fe80:0:0:1::2/128"),
+        ] {
+            #expect(try NetworkRange(parsing: text).description == written)
+        }
     }
 
     /// Malformed addresses and prefixes are refused.

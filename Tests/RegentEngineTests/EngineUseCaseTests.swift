@@ -34,6 +34,27 @@ struct EngineUseCaseTests {
         }
     }
 
+    /// "Recently ended": an expired activation is listed with its reason from the moment it ends,
+    /// a group's ended assignment says which group, and what ended before `since` is not.
+    @Test func recentlyEndedRoles() async throws {
+        try await withHarness { h in
+            let alice = try await h.user("alice")
+            let dba = try await h.role("dba")
+            try await h.assign(alice.principalId, dba)
+            _ = try await h.activate(alice, dba)
+            try await h.engine.runDueJobs()
+            #expect(try await h.engine.myEndedRoles(alice, since: t0).isEmpty)
+            h.clock.advance(by: 1800)
+            try await h.engine.runDueJobs()
+            let ended = try await h.engine.myEndedRoles(alice, since: t0)
+            #expect(ended.map(\.roleName) == ["dba"])
+            #expect(ended.first?.assignment.endReason == .expired && ended.first?.viaGroup == nil)
+            #expect(try await h.engine.myEndedRoles(alice, since: t0 + 1801).isEmpty)
+            let bob = try await h.user("bob")
+            #expect(try await h.engine.myEndedRoles(bob, since: t0).isEmpty)
+        }
+    }
+
     /// The requester cannot approve through a group that approves; the refusal is audited; another
     /// member approves and the activation is granted.
     @Test func approvalThroughGroups() async throws {

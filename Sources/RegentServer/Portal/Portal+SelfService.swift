@@ -7,6 +7,8 @@ import RegentEngine
 /// My roles (activate, deactivate, extend), my requests and the approvals waiting on me.
 extension Portal {
     static let dates = RFC3339DateTranscoder()
+    /// How far back "Recently ended" looks on My roles.
+    static let recentlyEnded: TimeInterval = 7 * 86_400
 
     func registerSelfService(on router: Router<RegentRequestContext>) {
         router.get("/roles") { request, _ in
@@ -28,7 +30,7 @@ extension Portal {
         "activated": "Activated.", "pending": "Requested; it waits for approval.", "deactivated": "Deactivated.",
         "extended": "Extended.", "decided": "Done.", "assigned": "Assigned.", "removed": "Removed.",
         "created": "Created.", "updated": "Updated.",
-        "policy": "Policy saved.",
+        "policy": "Policy saved.", "saved": "Saved.",
     ]
 
     /// - Parameter refused: the role whose activation was just refused, with the errors per field.
@@ -71,8 +73,17 @@ extension Portal {
                 active.append(item)
             }
         }
+        let ended = try await engine.myEndedRoles(actor, since: now.addingTimeInterval(-Self.recentlyEnded))
+            .map { role -> [String: Any] in
+                [
+                    "role": role.roleName, "scope": role.assignment.scope.path, "kind": role.assignment.kind.rawValue,
+                    "reason": role.assignment.endReason?.rawValue ?? "",
+                    "ended": role.assignment.endedAt.flatMap { try? Self.dates.encode($0) } ?? "",
+                ]
+            }
         var values: [String: Any] = [
             "active": active, "eligible": eligible, "scheduled": scheduled, "anyScheduled": !scheduled.isEmpty,
+            "ended": ended, "anyEnded": !ended.isEmpty,
         ]
         if let notice { values["notice"] = notice }
         if refused != nil { values["error"] = "The activation was refused; see the fields below." }

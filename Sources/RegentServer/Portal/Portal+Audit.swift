@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import RegentAPI
+import RegentAudit
+import RegentCore
+import RegentEngine
+import RegentStore
+
+/// The audit log in the browser: filters, paging by sequence number, each event's details and
+/// hash, and the chain's verification status. Readable by those the engine lets read it.
+extension Portal {
+    func auditPage(_ request: Request) async throws -> Response {
+        guard let (_, actor) = signedIn() else { return Self.redirect("/login") }
+        let query = request.uri.queryParameters
+        func value(_ name: String) -> String? {
+            query[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        do {
+            var filter = AuditFilter()
+            filter.action = value("action")
+            filter.outcome = value("outcome").flatMap(AuditOutcome.init)
+            if let actorName = value("actor") { filter.actorId = try await engine.principal(named: actorName).id }
+            if let roleName = value("role") { filter.subjectRoleId = try await engine.role(named: roleName).id }
+            filter.from = value("from").flatMap(Self.localTime)
+            filter.to = value("to").flatMap(Self.localTime)
+            let before = value("before").flatMap { Int64($0) }
+            let events = try await engine.searchAudit(filter, by: actor, before: before, limit: 50)
+            let report = try await engine.verifyAudit(by: actor)
+            var rows: [[String: Any]] = []
+            for event in events {
+                rows.append([
+                    "seq": event.seq, "time": try Self.dates.encode(event.time), "actor": event.actor.name,
+                    "action": event.action, "outcome": event.outcome.rawValue,
+                    "details": event.details.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] }
+                        + [["key": "reason", "value": event.reason ?? ""], ["key": "hash", "value": event.hash]],
+                ])
+            }
+            var next: String?
+            if events.count == 50, let last = events.last {
+                var components = URLComponents()
+                components.path = "/audit"
+                components.queryItems =
+                    ["action", "actor", "role", "outcome", "from", "to"].compactMap { name in
+                        value(name).map { URLQueryItem(name: name, value: $0) }
+                    } + [URLQueryItem(name: "before", value: String(last.seq))]
+                next = components.string
+            }
+            return try await page(
+                "audit", title: "Audit log",
+                [
+                    "events": rows, "next": next as Any, "intact": report.isIntact,
+                    "chain": report.isIntact
+                        ? "intact (\(report.verifiedEvents) events, \(report.verifiedCheckpoints) signed checkpoints)"
+                        : "BROKEN: \(report.problem.map { "\($0)" } ?? "")",
+                    "filter": [
+                        "action": value("action") ?? "", "actor": value("actor") ?? "", "role": value("role") ?? "",
+                        "from": value("from") ?? "", "to": value("to") ?? "",
+                    ],
+                ])
+        } catch let error as RegentError {
+            return try await page(
+                "audit", title: "Audit log", ["error": error.reason, "intact": true, "chain": "not checked"],
+                status: error.code == .accessDenied ? .forbidden : .badRequest)
+        }
+    }
+
+    /// `datetime-local` values are read as UTC.
+    static func localTime(_ text: String) -> Date? {
+        try? Date.ISO8601FormatStyle().parse(text.count == 16 ? text + ":00Z" : text + "Z")
+    }
+}
