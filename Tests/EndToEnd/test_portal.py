@@ -51,7 +51,14 @@ def browsers():
     assert not errors, f"JavaScript console errors: {errors}"
 
 
+UNLABELLED = """return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+  .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).map(e => e.outerHTML)"""
+
+
 def screenshot(driver, name: str) -> None:
+    """Saves the page as a PNG, after checking that every form field on it has a label."""
+    unlabelled = driver.execute_script(UNLABELLED)
+    assert not unlabelled, f"{name}: fields without a label: {unlabelled}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     assert driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
