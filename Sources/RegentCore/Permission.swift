@@ -15,6 +15,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case readEverything
     /// Search and verify the audit log.
     case readAudit
+    /// Dismiss security alerts and set their rules' thresholds.
+    case manageAlerts
 }
 
 extension Role.BuiltIn {
@@ -22,7 +24,7 @@ extension Role.BuiltIn {
     public var permissions: Set<Permission> {
         switch self {
         case .regentAdmin: Set(Permission.allCases)
-        case .privilegedRoleAdmin: [.manageRoles, .manageTargets, .manageAssignments, .readEverything]
+        case .privilegedRoleAdmin: [.manageRoles, .manageTargets, .manageAssignments, .readEverything, .manageAlerts]
         case .securityReader: [.readEverything, .readAudit]
         case .auditor: [.readAudit]
         }

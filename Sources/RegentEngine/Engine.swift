@@ -64,6 +64,8 @@ public struct EngineConfiguration: Sendable {
     public var failingRevocationRetry: TimeInterval
     /// The reconciler compares every target with the assignments this often.
     public var reconcileInterval: TimeInterval
+    /// The longest time between two alert evaluations when nothing changes.
+    public var alertInterval: TimeInterval
     /// An SSH certificate lasts until its activation ends, and never longer than this.
     public var sshCertificateLifetime: TimeInterval
 
@@ -74,6 +76,7 @@ public struct EngineConfiguration: Sendable {
         lockoutWindow: TimeInterval = 900, lockoutDuration: TimeInterval = 900,
         tokenKeyRotation: TimeInterval = 30 * 86_400, sessionCacheLifetime: TimeInterval = 5,
         jobConcurrency: Int = 8, failingRevocationRetry: TimeInterval = 60, reconcileInterval: TimeInterval = 30,
+        alertInterval: TimeInterval = 60,
         sshCertificateLifetime: TimeInterval = 8 * 3600
     ) {
         self.safeguards = safeguards
@@ -92,6 +95,7 @@ public struct EngineConfiguration: Sendable {
         self.jobConcurrency = max(1, jobConcurrency)
         self.failingRevocationRetry = failingRevocationRetry
         self.reconcileInterval = reconcileInterval
+        self.alertInterval = alertInterval
         self.sshCertificateLifetime = sshCertificateLifetime
     }
 }

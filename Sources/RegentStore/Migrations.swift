@@ -131,5 +131,15 @@ enum Migrations {
                 PRIMARY KEY (assignment_id, target_id))
             """
         ],
+        // 9: security alerts (one row per rule, its items and dismissal as JSON) and their settings
+        [
+            """
+            CREATE TABLE alerts (
+                rule TEXT PRIMARY KEY, state TEXT NOT NULL, items TEXT NOT NULL, raised_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL, dismissal TEXT)
+            """,
+            "CREATE TABLE alert_settings (rule TEXT PRIMARY KEY, settings TEXT NOT NULL)",
+            "CREATE INDEX assignments_by_activated_from ON assignments (activated_from)",
+        ],
     ]
 }

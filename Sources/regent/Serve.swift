@@ -85,7 +85,7 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(
                 services: [
                     .init(service: app), .init(service: Scheduler(engine: engine)),
-                    .init(service: Reconciler(engine: engine)),
+                    .init(service: Reconciler(engine: engine)), .init(service: AlertMonitor(engine: engine)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         // The store is closed whatever happened, so nothing is left half-written.

@@ -195,3 +195,26 @@ def activate(server, token: str, role: str, seconds: int, justification: str = "
         "justification": justification}, token)
     assert status == 201, request
     return request
+
+
+class CLI:
+    """`regent` as one user: its own config directory, so sessions never mix."""
+
+    def __init__(self, server, home):
+        self.server = server
+        self.env = {**os.environ, "XDG_CONFIG_HOME": str(home), "REGENT_SERVER": server.url}
+
+    def __call__(self, *args, stdin: str = "") -> subprocess.CompletedProcess:
+        from conftest import BINARY
+        return subprocess.run([str(BINARY), *args], input=stdin, env=self.env, capture_output=True, text=True, timeout=60)
+
+    def login(self, name: str, password: str, code: str | None = None) -> None:
+        result = self("login", "--username", name, stdin=password + "\n" + (code + "\n" if code else ""))
+        assert result.returncode == 0, result.stderr
+        credentials = os.path.join(self.env["XDG_CONFIG_HOME"], "regent", "credentials.json")
+        assert oct(os.stat(credentials).st_mode & 0o777) == "0o600"
+
+    @property
+    def token(self) -> str:
+        with open(os.path.join(self.env["XDG_CONFIG_HOME"], "regent", "credentials.json")) as handle:
+            return json.load(handle)["token"]

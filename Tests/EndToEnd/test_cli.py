@@ -1,13 +1,12 @@
 """The CLI drives a whole activation: assign, activate with approval and MFA, approve, check, deactivate."""
 import json
-import os
 import subprocess
 import time
 import urllib.request
 
 import pyotp
 
-from conftest import BINARY
+from helpers import CLI
 
 
 def api(url: str, method: str, body: dict | None, token: str) -> dict:
@@ -17,28 +16,6 @@ def api(url: str, method: str, body: dict | None, token: str) -> dict:
     with urllib.request.urlopen(request, timeout=10) as response:
         text = response.read()
         return json.loads(text) if text else {}
-
-
-class CLI:
-    """`regent` as one user: its own config directory, so sessions never mix."""
-
-    def __init__(self, server, home):
-        self.server = server
-        self.env = {**os.environ, "XDG_CONFIG_HOME": str(home), "REGENT_SERVER": server.url}
-
-    def __call__(self, *args, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run([str(BINARY), *args], input=stdin, env=self.env, capture_output=True, text=True, timeout=60)
-
-    def login(self, name: str, password: str, code: str | None = None) -> None:
-        result = self("login", "--username", name, stdin=password + "\n" + (code + "\n" if code else ""))
-        assert result.returncode == 0, result.stderr
-        credentials = os.path.join(self.env["XDG_CONFIG_HOME"], "regent", "credentials.json")
-        assert oct(os.stat(credentials).st_mode & 0o777) == "0o600"
-
-    @property
-    def token(self) -> str:
-        with open(os.path.join(self.env["XDG_CONFIG_HOME"], "regent", "credentials.json")) as handle:
-            return json.load(handle)["token"]
 
 
 def test_cli_scenario(server_factory, tmp_path):

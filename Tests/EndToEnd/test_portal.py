@@ -342,6 +342,17 @@ def test_portal_in_a_real_browser(server_factory, browsers):
     assert admin.find_element(By.CSS_SELECTOR, ".notice").text == "Updated."
     assert call(server.url + "/v1/principals/mallory", "GET", None, admin_token)[1]["enabled"] is False
 
+    # Security alerts: the bootstrap administrator's permanent assignment is raised, and its
+    # dismissal by that same administrator is refused on the page.
+    def permanent_alert():
+        admin.get(server.url + "/alerts")
+        return admin.find_elements(By.CSS_SELECTOR, "[data-alert='permanentActiveAssignment']")
+    wait_until(permanent_alert, timeout=10, interval=0.3)
+    fill(admin, "reason-permanentActiveAssignment", "that is me")
+    submit(admin, admin.find_element(By.CSS_SELECTOR, "[data-alert='permanentActiveAssignment'] button"))
+    assert "another administrator" in admin.find_element(By.ID, "page-error").text
+    screenshot(admin, "alerts")
+
     admin.get(server.url + "/audit")
     assert "intact" in admin.find_element(By.CSS_SELECTOR, ".chain").text
     assert "request.approved" in admin.page_source or "request.approve" in admin.page_source

@@ -197,6 +197,17 @@ struct AuthorizationMatrixTests {
             Case(
                 operationId: "listFailingRevocations", method: .get, path: { _, _ in "/v1/revocations/failing" },
                 expected: only(readers, .ok)),
+            Case(operationId: "listAlerts", method: .get, path: { _, _ in "/v1/alerts" }, expected: only(readers, .ok)),
+            Case(
+                // No alert is raised in the fixture: those allowed to dismiss are told so.
+                operationId: "dismissAlert", method: .post, path: { _, _ in "/v1/alerts/breakGlassUsed/dismiss" },
+                body: { ["reason": "expected"] }, expected: only(admins, .notFound)),
+            Case(
+                operationId: "listAlertRules", method: .get, path: { _, _ in "/v1/alerts/rules" },
+                expected: only(readers, .ok)),
+            Case(
+                operationId: "setAlertRule", method: .put, path: { _, _ in "/v1/alerts/rules/activationWithoutMfa" },
+                body: { ["enabled": true] }, expected: only(admins, .ok)),
             Case(
                 operationId: "getJwks", method: .get, path: { _, _ in "/.well-known/jwks.json" }, expected: { _ in .ok }
             ),

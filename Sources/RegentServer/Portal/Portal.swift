@@ -45,6 +45,7 @@ struct Portal: Sendable {
         registerSelfService(on: router)
         registerAdministration(on: router)
         registerMFA(on: router)
+        registerAlerts(on: router)
     }
 
     // MARK: Rendering
@@ -61,6 +62,7 @@ struct Portal: Sendable {
             values["name"] = session.principal.name
             values["admin"] = try await engine.permits(actor, .manageAssignments)
             values["auditor"] = try await engine.permits(actor, .readAudit)
+            values["reader"] = try await engine.permits(actor, .readEverything)
         }
         if let session = Caller.current.session { values["csrf"] = csrfToken(for: session) }
         let html = library.render(values, withTemplate: template) ?? "template \(template) is missing"

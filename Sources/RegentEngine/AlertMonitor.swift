@@ -1,0 +1,42 @@
+import Foundation
+import Logging
+import RegentStore
+public import ServiceLifecycle
+
+/// Keeps the security alerts current: every second it looks whether the audit log grew (every
+/// relevant change is audited) and evaluates the rules when it did, and at least every
+/// `alertInterval` regardless, so time-based rules (unused eligibility, windows) follow the clock.
+public struct AlertMonitor: Service {
+    let engine: Engine
+
+    public init(engine: Engine) { self.engine = engine }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var seenSeq: Int64 = -1
+            var lastFull = Date.distantPast
+            while !Task.isCancelled {
+                do {
+                    let head = try await engine.store.transaction { try await $0.auditHead().seq }
+                    let now = engine.clock.now()
+                    if head != seenSeq || now.timeIntervalSince(lastFull) >= engine.configuration.alertInterval {
+                        // When the evaluation audits a change, the next pass evaluates once more
+                        // and finds nothing new: nothing written meanwhile is missed.
+                        try await engine.evaluateAlerts()
+                        seenSeq = head
+                        lastFull = now
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    engine.logger.error("alert evaluation failed", metadata: ["error": "\(error)"])
+                }
+                do {
+                    try await engine.clock.sleep(until: engine.clock.now().addingTimeInterval(1))
+                } catch {
+                    return
+                }
+            }
+        }
+    }
+}
