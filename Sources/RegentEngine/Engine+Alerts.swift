@@ -88,6 +88,7 @@ extension Engine {
                 try await tx.saveAlert(alert)
                 if let change {
                     changes.append((rule, change))
+                    if change != .resolved { try await self.notifyAlert(alert, in: tx, now: now) }
                     try await self.audit(
                         AuditNote(
                             "alert.\(change.rawValue)",

@@ -25,10 +25,12 @@ extension Engine {
 
     func apply(_ effects: [Effect], in tx: StoreTransaction, context: AuditContext, now: Date) async throws -> Applied {
         var applied = Applied()
+        var notes: [AuditNote] = []
         for effect in effects {
             switch effect {
             case .audit(let note):
                 try await audit(note, in: tx, context: context, now: now)
+                notes.append(note)
             case .schedule(let timer, let at):
                 try await tx.enqueue(Job(id: UUID(), kind: .timer(timer), dueAt: at), now: now)
                 applied.enqueuedJobs = true
@@ -52,6 +54,8 @@ extension Engine {
                 applied.merge(try await apply(closing, in: tx, context: requestContext, now: now))
             }
         }
+        // After every effect, so the states the notifications describe are the saved ones.
+        try await enqueueNotifications(for: notes, context: context, in: tx, now: now)
         return applied
     }
 

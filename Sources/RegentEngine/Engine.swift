@@ -66,6 +66,8 @@ public struct EngineConfiguration: Sendable {
     public var reconcileInterval: TimeInterval
     /// The longest time between two alert evaluations when nothing changes.
     public var alertInterval: TimeInterval
+    /// Where notifications go; none by default.
+    public var notifications: NotificationSettings
     /// An SSH certificate lasts until its activation ends, and never longer than this.
     public var sshCertificateLifetime: TimeInterval
 
@@ -76,7 +78,7 @@ public struct EngineConfiguration: Sendable {
         lockoutWindow: TimeInterval = 900, lockoutDuration: TimeInterval = 900,
         tokenKeyRotation: TimeInterval = 30 * 86_400, sessionCacheLifetime: TimeInterval = 5,
         jobConcurrency: Int = 8, failingRevocationRetry: TimeInterval = 60, reconcileInterval: TimeInterval = 30,
-        alertInterval: TimeInterval = 60,
+        alertInterval: TimeInterval = 60, notifications: NotificationSettings = NotificationSettings(),
         sshCertificateLifetime: TimeInterval = 8 * 3600
     ) {
         self.safeguards = safeguards
@@ -96,6 +98,7 @@ public struct EngineConfiguration: Sendable {
         self.failingRevocationRetry = failingRevocationRetry
         self.reconcileInterval = reconcileInterval
         self.alertInterval = alertInterval
+        self.notifications = notifications
         self.sshCertificateLifetime = sshCertificateLifetime
     }
 }

@@ -141,5 +141,18 @@ enum Migrations {
             "CREATE TABLE alert_settings (rule TEXT PRIMARY KEY, settings TEXT NOT NULL)",
             "CREATE INDEX assignments_by_activated_from ON assignments (activated_from)",
         ],
+        // 10: the notification outbox (written with the event, sent by the notifier, deduplicated
+        // by key) and each user's opt-out of non-critical mail
+        [
+            """
+            CREATE TABLE notifications (
+                id TEXT PRIMARY KEY, dedupe_key TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, recipient TEXT NOT NULL,
+                topic TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, payload TEXT NOT NULL,
+                due_at BIGINT NOT NULL, attempts INTEGER NOT NULL, last_error TEXT, lease_until BIGINT,
+                sent_at BIGINT, abandoned_at BIGINT, created_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX notifications_due ON notifications (sent_at, due_at)",
+            "CREATE TABLE notification_preferences (principal_id TEXT PRIMARY KEY, non_critical_email INTEGER NOT NULL)",
+        ],
     ]
 }

@@ -42,6 +42,7 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("reconcile-interval"),
         help: "How often every target is compared with the assignments (REGENT_RECONCILE_INTERVAL). Default PT30S.")
     var reconcileInterval: String?
+    @OptionGroup var notifications: NotificationOptions
 
     func run() async throws {
         var logger = Logger(label: "regent")
@@ -86,6 +87,10 @@ struct Serve: AsyncParsableCommand {
                 services: [
                     .init(service: app), .init(service: Scheduler(engine: engine)),
                     .init(service: Reconciler(engine: engine)), .init(service: AlertMonitor(engine: engine)),
+                    .init(
+                        service: Notifier(
+                            engine: engine,
+                            transport: StandardNotificationTransport(settings: settings.engine.notifications))),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         // The store is closed whatever happened, so nothing is left half-written.
@@ -144,7 +149,9 @@ struct Serve: AsyncParsableCommand {
         guard reconcile.timeInterval >= 1 else { throw ValidationError("--reconcile-interval is at least PT1S") }
         return Settings(
             server: server, database: database, dataDirectory: directory,
-            engine: EngineConfiguration(safeguards: safeguards, reconcileInterval: reconcile.timeInterval))
+            engine: EngineConfiguration(
+                safeguards: safeguards, reconcileInterval: reconcile.timeInterval,
+                notifications: try notifications.resolve(portalURL: issuerURL.isEmpty ? nil : issuerURL)))
     }
 
     /// On an empty database: creates `admin` with `REGENT_BOOTSTRAP_PASSWORD` or a one-time password

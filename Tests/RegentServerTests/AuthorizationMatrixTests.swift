@@ -197,6 +197,12 @@ struct AuthorizationMatrixTests {
             Case(
                 operationId: "listFailingRevocations", method: .get, path: { _, _ in "/v1/revocations/failing" },
                 expected: only(readers, .ok)),
+            Case(
+                operationId: "getMyNotificationSettings", method: .get, path: { _, _ in "/v1/me/notifications" },
+                expected: signedIn(.ok)),
+            Case(
+                operationId: "setMyNotificationSettings", method: .put, path: { _, _ in "/v1/me/notifications" },
+                body: { ["nonCriticalEmail": false] }, expected: signedIn(.ok)),
             Case(operationId: "listAlerts", method: .get, path: { _, _ in "/v1/alerts" }, expected: only(readers, .ok)),
             Case(
                 // No alert is raised in the fixture: those allowed to dismiss are told so.

@@ -46,6 +46,7 @@ struct Portal: Sendable {
         registerAdministration(on: router)
         registerMFA(on: router)
         registerAlerts(on: router)
+        registerSettings(on: router)
     }
 
     // MARK: Rendering

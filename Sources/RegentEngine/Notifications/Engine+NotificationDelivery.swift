@@ -1,0 +1,146 @@
+import Foundation
+import RegentAudit
+public import RegentCore
+public import RegentStore
+
+/// Sends what is in the outbox through a transport, and keeps retrying: a message is given up
+/// only when the receiver refuses it for good (a 5xx reply to the recipient, a 4xx webhook
+/// answer other than 408/429); a server that is down only delays it.
+public protocol NotificationTransport: Sendable {
+    func deliver(_ message: OutboxMessage) async throws(DeliveryError)
+}
+
+public struct DeliveryError: Error, Sendable, CustomStringConvertible {
+    public var permanent: Bool
+    public var reason: String
+
+    public init(permanent: Bool, _ reason: String) {
+        self.permanent = permanent
+        self.reason = reason
+    }
+
+    public var description: String { reason }
+}
+
+extension Engine {
+    /// The longest wait between two attempts of one message.
+    static let notificationBackoffCap: TimeInterval = 300
+
+    /// Claims the due messages and sends them, a few at a time; returns how many went out.
+    @discardableResult
+    public func deliverDueNotifications(using transport: any NotificationTransport, limit: Int = 50) async throws
+        -> Int
+    {
+        let now = clock.now()
+        let due = try await store.transaction {
+            try await $0.claimDueNotifications(now: now, lease: self.configuration.jobLease, limit: limit)
+        }
+        guard !due.isEmpty else { return 0 }
+        let outcomes = await withTaskGroup(of: (OutboxMessage, DeliveryError?).self) { group in
+            var outcomes: [(OutboxMessage, DeliveryError?)] = []
+            var next = due.makeIterator()
+            for _ in 0..<min(4, due.count) {
+                guard let message = next.next() else { break }
+                group.addTask { await Self.attempt(message, transport) }
+            }
+            while let outcome = await group.next() {
+                outcomes.append(outcome)
+                if let message = next.next() { group.addTask { await Self.attempt(message, transport) } }
+            }
+            return outcomes
+        }
+        let finished = clock.now()
+        try await store.transaction { tx in
+            for (message, failure) in outcomes {
+                guard let failure else {
+                    try await tx.markNotificationSent(message.id, at: finished)
+                    continue
+                }
+                if failure.permanent {
+                    try await tx.abandonNotification(message.id, error: failure.reason, at: finished)
+                    try await self.audit(
+                        AuditNote(
+                            "notification.failed", .failed, reason: failure.reason,
+                            details: ["topic": message.topic.rawValue, "channel": message.channel.rawValue]),
+                        in: tx, context: AuditContext(actor: .system, subject: AuditSubject(), correlationId: nil),
+                        now: finished)
+                } else {
+                    let wait = min(Self.notificationBackoffCap, pow(2, Double(min(message.attempts + 1, 16))))
+                    try await tx.retryNotification(message.id, error: failure.reason, at: finished + wait)
+                }
+            }
+        }
+        return outcomes.filter { $0.1 == nil }.count
+    }
+
+    private static func attempt(_ message: OutboxMessage, _ transport: any NotificationTransport) async -> (
+        OutboxMessage, DeliveryError?
+    ) {
+        do {
+            try await transport.deliver(message)
+            return (message, nil)
+        } catch {
+            return (message, error)
+        }
+    }
+
+    /// Queues the "expires in 14 days" and "expires tomorrow" reminders of admin-made assignments
+    /// that are due now; run every minute, and each reminder is queued once (deduplicated).
+    public func queueExpiryReminders() async throws {
+        guard configuration.notifications.hasChannel else { return }
+        let now = clock.now()
+        try await store.transaction { tx in
+            for assignment in try await tx.liveAssignments() where !assignment.isActivation {
+                guard let end = assignment.end, end > now else { continue }
+                let left = end.timeIntervalSince(now)
+                guard let days = [1, 14].first(where: { left <= Double($0) * 86_400 }) else { continue }
+                let who = try await tx.principal(id: assignment.principalId)?.name ?? "?"
+                let role = try await tx.role(id: assignment.roleId)?.name ?? "?"
+                try await self.enqueue(
+                    NotificationPlan(
+                        topic: .assignmentExpiring,
+                        key: "assignmentExpiring:\(assignment.id):\(days)d:\(end.rfc3339)",
+                        principalId: assignment.principalId, roleId: assignment.roleId, scope: assignment.scope,
+                        kind: assignment.kind, isActivation: false,
+                        subject:
+                            "Expires \(days == 1 ? "within a day" : "within 14 days"): \(who) → \(role) at \(assignment.scope.path)",
+                        lines: [
+                            "Principal: \(who)", "Role: \(role)", "Scope: \(assignment.scope.path)",
+                            "Kind: \(assignment.kind.rawValue)", "Ends: \(end.rfc3339)",
+                        ], link: "/roles"),
+                    in: tx, now: now)
+            }
+        }
+    }
+
+    /// Tells Regent's administrators about an alert raised or reopened.
+    func notifyAlert(_ alert: Alert, in tx: StoreTransaction, now: Date) async throws {
+        guard configuration.notifications.hasChannel else { return }
+        try await enqueue(
+            NotificationPlan(
+                topic: .alertRaised, key: "alertRaised:\(alert.rule.rawValue):\(alert.updatedAt.rfc3339)",
+                subject: "Security alert: \(alert.rule.rawValue)",
+                lines: alert.items.prefix(20).map { "- \($0.summary)" } + ["", "Fix: \(alert.rule.fix)"],
+                link: "/alerts"),
+            in: tx, now: now)
+    }
+
+    /// Whether the actor receives non-critical mail.
+    public func wantsNonCriticalEmail(_ actor: ActorContext) async throws -> Bool {
+        try await store.transaction { try await $0.wantsNonCriticalEmail(actor.principalId) }
+    }
+
+    /// Opts the actor in or out of non-critical mail; critical mail (approvals waiting on them,
+    /// denials, removals, alerts) is always sent.
+    public func setWantsNonCriticalEmail(_ wants: Bool, by actor: ActorContext) async throws {
+        let now = clock.now()
+        try await store.transaction { tx in
+            try await tx.setWantsNonCriticalEmail(actor.principalId, wants)
+            try await self.audit(
+                AuditNote("notification.preference_changed", details: ["nonCriticalEmail": "\(wants)"]), in: tx,
+                context: AuditContext(
+                    actor: actor.auditActor, subject: AuditSubject(principalId: actor.principalId), correlationId: nil),
+                now: now)
+        }
+    }
+}
