@@ -2,6 +2,8 @@
 approved in another browser, the countdown and deactivation, an administrator editing a policy and
 assigning a role, hostile text rendered as text, and a form without its CSRF token refused. Every
 main page is saved as a PNG under artifacts/portal/, and any JavaScript console error fails."""
+import csv
+import io
 import os
 import shutil
 import time
@@ -357,6 +359,14 @@ def test_portal_in_a_real_browser(server_factory, browsers):
     assert "intact" in admin.find_element(By.CSS_SELECTOR, ".chain").text
     assert "request.approved" in admin.page_source or "request.approve" in admin.page_source
     screenshot(admin, "audit")
+    # The export buttons download the search as files (here: the CSV, read back with csv).
+    link = admin.find_element(By.CSS_SELECTOR, "a[href*='/audit/export?'][href*='format=csv']").get_attribute("href")
+    session = admin.get_cookie("regent_session")["value"]
+    with urllib.request.urlopen(urllib.request.Request(link, headers={"Cookie": f"regent_session={session}"}),
+                                timeout=10) as response:
+        assert response.headers["Content-Disposition"].startswith("attachment; filename=\"regent-audit-")
+        exported = list(csv.DictReader(io.StringIO(response.read().decode())))
+    assert exported and {"seq", "hash", "prevHash"} <= set(exported[0])
     admin.set_window_size(390, 844)  # a phone
     admin.get(server.url + "/roles")
     screenshot(admin, "roles-phone")

@@ -203,6 +203,13 @@ struct AuthorizationMatrixTests {
             Case(
                 operationId: "setMyNotificationSettings", method: .put, path: { _, _ in "/v1/me/notifications" },
                 body: { ["nonCriticalEmail": false] }, expected: signedIn(.ok)),
+            Case(
+                operationId: "exportAudit", method: .get, path: { _, _ in "/v1/audit/export?format=csv" },
+                expected: only(auditReaders, .ok)),
+            Case(
+                operationId: "reportAssignments", method: .get,
+                path: { _, _ in "/v1/reports/assignments?format=jsonl" },
+                expected: only(readers, .ok)),
             Case(operationId: "listAlerts", method: .get, path: { _, _ in "/v1/alerts" }, expected: only(readers, .ok)),
             Case(
                 // No alert is raised in the fixture: those allowed to dismiss are told so.

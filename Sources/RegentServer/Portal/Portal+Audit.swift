@@ -16,13 +16,7 @@ extension Portal {
             query[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         }
         do {
-            var filter = AuditFilter()
-            filter.action = value("action")
-            filter.outcome = value("outcome").flatMap(AuditOutcome.init)
-            if let actorName = value("actor") { filter.actorId = try await engine.principal(named: actorName).id }
-            if let roleName = value("role") { filter.subjectRoleId = try await engine.role(named: roleName).id }
-            filter.from = value("from").flatMap(Self.localTime)
-            filter.to = value("to").flatMap(Self.localTime)
+            let (filter, given) = try await auditFilter(value)
             let before = value("before").flatMap { Int64($0) }
             let events = try await engine.searchAudit(filter, by: actor, before: before, limit: 50)
             let report = try await engine.verifyAudit(by: actor)
@@ -45,10 +39,19 @@ extension Portal {
                     } + [URLQueryItem(name: "before", value: String(last.seq))]
                 next = components.string
             }
+            var exportLink = URLComponents()
+            exportLink.path = "/audit/export"
+            let exports = ExportFormat.allCases.map { format -> [String: String] in
+                exportLink.queryItems =
+                    given.map { URLQueryItem(name: $0.name, value: $0.value) } + [
+                        URLQueryItem(name: "format", value: format.rawValue)
+                    ]
+                return ["format": format.rawValue.uppercased(), "href": exportLink.string ?? "/audit/export"]
+            }
             return try await page(
                 "audit", title: "Audit log",
                 [
-                    "events": rows, "next": next as Any, "intact": report.isIntact,
+                    "events": rows, "next": next as Any, "intact": report.isIntact, "exports": exports,
                     "chain": report.isIntact
                         ? "intact (\(report.verifiedEvents) events, \(report.verifiedCheckpoints) signed checkpoints)"
                         : "BROKEN: \(report.problem.map { "\($0)" } ?? "")",
@@ -62,6 +65,21 @@ extension Portal {
                 "audit", title: "Audit log", ["error": error.reason, "intact": true, "chain": "not checked"],
                 status: error.code == .accessDenied ? .forbidden : .badRequest)
         }
+    }
+
+    /// The search the page's filter fields describe, and those fields as given.
+    func auditFilter(_ value: (String) -> String?) async throws -> (AuditFilter, [(name: String, value: String)]) {
+        var filter = AuditFilter()
+        filter.action = value("action")
+        filter.outcome = value("outcome").flatMap(AuditOutcome.init)
+        if let actorName = value("actor") { filter.actorId = try await engine.principal(named: actorName).id }
+        if let roleName = value("role") { filter.subjectRoleId = try await engine.role(named: roleName).id }
+        filter.from = value("from").flatMap(Self.localTime)
+        filter.to = value("to").flatMap(Self.localTime)
+        let given = ["action", "actor", "role", "outcome", "from", "to"].compactMap { name in
+            value(name).map { (name: name, value: $0) }
+        }
+        return (filter, given)
     }
 
     /// `datetime-local` values are read as UTC.

@@ -47,6 +47,7 @@ struct Portal: Sendable {
         registerMFA(on: router)
         registerAlerts(on: router)
         registerSettings(on: router)
+        registerExports(on: router)
     }
 
     // MARK: Rendering

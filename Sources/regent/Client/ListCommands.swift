@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OpenAPIRuntime
 import RegentAPI
 
 struct Principals: AsyncParsableCommand {
@@ -56,8 +57,15 @@ struct AuditLog: AsyncParsableCommand {
     @Option(help: "An action, or a prefix ending in a dot (request.).") var action: String?
     @Option(help: "Actor name or id.") var actor: String?
     @Option(help: "How many events.") var limit = 50
+    @Option(help: "Only events with this outcome: success, denied or failed.") var outcome: String?
+    @Option(help: "Only events about this role (name or id).") var role: String?
+    @Option(help: "Write every matching event (oldest first, with chain hashes) to this file instead.")
+    var export: String?
+    @Option(help: "The export's format: csv, jsonl, xlsx or pdf (default: from the file's extension).")
+    var format: String?
 
     func run() async throws {
+        if let export { return try await exportEvents(to: export) }
         let output = try await options.client().searchAudit(query: .init(limit: limit, actor: actor, action: action))
         guard case .ok(let ok) = output, case .json(let page) = ok.body else { throw refusal(output) }
         if options.json { return try printJSON(page.items) }
@@ -69,5 +77,27 @@ struct AuditLog: AsyncParsableCommand {
                     $0.reason ?? "",
                 ]
             })
+    }
+}
+
+extension AuditLog {
+    private func exportEvents(to path: String) async throws {
+        let format = try exportFormat(format, path: path)
+        let outcome = try outcome.map { text in
+            guard let value = Operations.ExportAudit.Input.Query.OutcomePayload(rawValue: text) else {
+                throw Regent.fail("--outcome is success, denied or failed")
+            }
+            return value
+        }
+        let output = try await options.client().exportAudit(
+            query: .init(format: format, actor: actor, action: action, outcome: outcome, role: role))
+        guard case .ok(let ok) = output else { throw refusal(output) }
+        let body: HTTPBody =
+            switch ok.body {
+            case .csv(let body), .applicationXNdjson(let body),
+                .applicationVnd_openxmlformatsOfficedocument_spreadsheetml_sheet(let body), .pdf(let body):
+                body
+            }
+        try await writeExport(body, to: path)
     }
 }
