@@ -4,7 +4,7 @@ public import RegentCore
 import RegentStore
 
 /// Security alerts: each enabled rule is evaluated over the store on every relevant change and on
-/// a schedule (``AlertMonitor``); an alert opens, may be dismissed with a reason, reopens when
+/// a schedule (``GovernanceMonitor``); an alert opens, may be dismissed with a reason, reopens when
 /// something new appears and resolves when its condition is gone. Every change is audited.
 extension Engine {
     public func alerts(by actor: ActorContext) async throws -> [Alert] {

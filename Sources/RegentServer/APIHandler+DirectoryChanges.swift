@@ -9,6 +9,10 @@ extension APIHandler {
         let (_, actor) = try Caller.required()
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
         let principal = try await engine.principal(named: input.path.principalId)
+        if let manager = body.manager {
+            let managerId = manager.isEmpty ? nil : try await engine.principal(named: manager).id
+            try await engine.setManager(of: principal.id, to: managerId, by: actor)
+        }
         let updated = try await engine.updatePrincipal(
             principal.id, .init(displayName: body.displayName, email: body.email, isEnabled: body.enabled), by: actor)
         return .ok(.init(body: .json(.init(updated))))

@@ -154,5 +154,18 @@ enum Migrations {
             "CREATE INDEX notifications_due ON notifications (sent_at, due_at)",
             "CREATE TABLE notification_preferences (principal_id TEXT PRIMARY KEY, non_critical_email INTEGER NOT NULL)",
         ],
+        // 11: access reviews (definitions, and occurrences with their items as JSON, one per
+        // definition and occurrence) and each principal's manager, for manager reviews
+        [
+            "CREATE TABLE review_definitions (id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at BIGINT NOT NULL)",
+            """
+            CREATE TABLE review_instances (
+                id TEXT PRIMARY KEY, definition_id TEXT NOT NULL REFERENCES review_definitions(id),
+                occurrence INTEGER NOT NULL, start_at BIGINT NOT NULL, end_at BIGINT NOT NULL, state TEXT NOT NULL,
+                body TEXT NOT NULL, UNIQUE (definition_id, occurrence))
+            """,
+            "CREATE INDEX review_instances_by_state ON review_instances (state, end_at)",
+            "CREATE TABLE principal_managers (principal_id TEXT PRIMARY KEY, manager_id TEXT NOT NULL)",
+        ],
     ]
 }

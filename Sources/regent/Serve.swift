@@ -86,7 +86,7 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(
                 services: [
                     .init(service: app), .init(service: Scheduler(engine: engine)),
-                    .init(service: Reconciler(engine: engine)), .init(service: AlertMonitor(engine: engine)),
+                    .init(service: Reconciler(engine: engine)), .init(service: GovernanceMonitor(engine: engine)),
                     .init(
                         service: Notifier(
                             engine: engine,

@@ -344,6 +344,25 @@ def test_portal_in_a_real_browser(server_factory, browsers):
     assert admin.find_element(By.CSS_SELECTOR, ".notice").text == "Updated."
     assert call(server.url + "/v1/principals/mallory", "GET", None, admin_token)[1]["enabled"] is False
 
+    # Access reviews: the administrator defines one in the portal; bob, its reviewer, denies
+    # alice's eligibility in his browser.
+    admin.get(server.url + "/admin/reviews")
+    fill(admin, "review-name", "orders review")
+    fill(admin, "review-roles", "orders-db-admin")
+    fill(admin, "review-reviewers", "bob")
+    submit(admin, admin.find_element(By.CSS_SELECTOR, "form[action='/admin/reviews'] button[type=submit]"))
+    assert admin.find_element(By.CSS_SELECTOR, ".notice").text == "Created."
+    assert "0 of 1 decided" in admin.find_element(By.CSS_SELECTOR, "[data-review='orders review']").text
+    screenshot(admin, "administration-reviews")
+    bob.get(server.url + "/reviews")
+    row = bob.find_element(By.CSS_SELECTOR, "[data-review-item='alice-orders-db-admin']")
+    click(bob, row.find_element(By.CSS_SELECTOR, "input[type=checkbox]"))
+    fill(bob, "review-justification", "left the team")
+    submit(bob, bob.find_element(By.CSS_SELECTOR, "button[value=deny]"))
+    assert bob.find_element(By.CSS_SELECTOR, ".notice").text == "Done."
+    assert bob.find_element(By.CSS_SELECTOR, "[data-review-item='alice-orders-db-admin'] .decided").text == "deny"
+    screenshot(bob, "reviews")
+
     # Security alerts: the bootstrap administrator's permanent assignment is raised, and its
     # dismissal by that same administrator is refused on the page.
     def permanent_alert():

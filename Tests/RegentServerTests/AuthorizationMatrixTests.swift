@@ -210,6 +210,32 @@ struct AuthorizationMatrixTests {
                 operationId: "reportAssignments", method: .get,
                 path: { _, _ in "/v1/reports/assignments?format=jsonl" },
                 expected: only(readers, .ok)),
+            Case(
+                operationId: "createReview", method: .post, path: { _, _ in "/v1/reviews" },
+                body: {
+                    ["name": "dba review", "reviewers": ["type": "self"], "recurrence": "once", "duration": "P7D"]
+                },
+                expected: only(admins, .created)),
+            Case(
+                operationId: "listReviews", method: .get, path: { _, _ in "/v1/reviews" }, expected: only(readers, .ok)),
+            Case(
+                operationId: "listReviewInstances", method: .get,
+                path: { _, _ in "/v1/reviews/00000000-0000-0000-0000-000000000000/instances" },
+                expected: only(readers, .ok)),
+            Case(
+                // No such occurrence: those allowed to apply are told so.
+                operationId: "applyReview", method: .post,
+                path: { _, _ in "/v1/review-instances/00000000-0000-0000-0000-000000000000/apply" },
+                expected: only(admins, .notFound)),
+            Case(
+                operationId: "decideReviewItem", method: .post,
+                path: { _, _ in
+                    "/v1/review-instances/00000000-0000-0000-0000-000000000000/items/00000000-0000-0000-0000-000000000000/decision"
+                },
+                body: { ["decision": "approve"] }, expected: signedIn(.notFound)),
+            Case(
+                operationId: "listMyReviewItems", method: .get, path: { _, _ in "/v1/me/reviews" },
+                expected: signedIn(.ok)),
             Case(operationId: "listAlerts", method: .get, path: { _, _ in "/v1/alerts" }, expected: only(readers, .ok)),
             Case(
                 // No alert is raised in the fixture: those allowed to dismiss are told so.

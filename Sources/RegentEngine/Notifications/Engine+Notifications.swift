@@ -30,6 +30,9 @@ extension Engine {
         var kind: Assignment.Kind = .active
         var isActivation = true
         var approvers: [Principal.ID]?
+        /// Who is told regardless of any policy (reviewers, a review's creator), and extra addresses.
+        var recipients: [Principal.ID]? = nil
+        var addresses: [String] = []
         var subject: String
         var lines: [String]
         var link: String
@@ -130,8 +133,11 @@ extension Engine {
         var principals: Set<Principal.ID> = []
         var addresses: Set<String> = []
         var sendsAtAll = plan.topic.recipients.isEmpty
-        if plan.topic.recipients.isEmpty {
-            principals = try await administrators(in: tx, now: now)
+        if let explicit = plan.recipients {
+            principals = Set(explicit)
+            addresses = Set(plan.addresses)
+        } else if plan.topic.recipients.isEmpty {
+            principals = try await holders(of: .manageAssignments, in: tx, now: now)
         } else if let roleId = plan.roleId, let scope = plan.scope,
             let event = plan.topic.policyEvent(kind: plan.kind, isActivation: plan.isActivation)
         {
@@ -145,7 +151,7 @@ extension Engine {
                 addresses.formUnion(rule.extraRecipients)
                 switch recipient {
                 case .requester: principals.formUnion(plan.principalId.map { [$0] } ?? [])
-                case .admins: principals.formUnion(try await administrators(in: tx, now: now))
+                case .admins: principals.formUnion(try await holders(of: .manageAssignments, in: tx, now: now))
                 case .approvers:
                     let approvers = plan.approvers ?? effective.approval.stages.flatMap(\.approvers)
                     principals.formUnion(approvers.filter { $0 != plan.principalId })
@@ -199,19 +205,5 @@ extension Engine {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return String(decoding: try encoder.encode(document), as: UTF8.self)
-    }
-
-    /// Enabled holders (through groups too) of regent-admin and privileged-role-admin in force.
-    private func administrators(in tx: StoreTransaction, now: Date) async throws -> Set<Principal.ID> {
-        var holders: Set<Principal.ID> = []
-        for builtIn in [Role.BuiltIn.regentAdmin, .privilegedRoleAdmin] {
-            guard let role = try await tx.role(named: builtIn.rawValue) else { continue }
-            for assignment in try await tx.assignments(
-                AssignmentFilter(roleId: role.id, kind: .active, states: AssignmentFilter.live))
-            where assignment.isInForce(at: now) {
-                holders.insert(assignment.principalId)
-            }
-        }
-        return holders
     }
 }

@@ -30,7 +30,7 @@ extension Portal {
         "activated": "Activated.", "pending": "Requested; it waits for approval.", "deactivated": "Deactivated.",
         "extended": "Extended.", "decided": "Done.", "assigned": "Assigned.", "removed": "Removed.",
         "created": "Created.", "updated": "Updated.",
-        "policy": "Policy saved.", "saved": "Saved.", "dismissed": "Dismissed.",
+        "policy": "Policy saved.", "saved": "Saved.", "dismissed": "Dismissed.", "applied": "Applied.",
     ]
 
     /// - Parameter refused: the role whose activation was just refused, with the errors per field.

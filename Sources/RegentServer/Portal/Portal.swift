@@ -48,6 +48,7 @@ struct Portal: Sendable {
         registerAlerts(on: router)
         registerSettings(on: router)
         registerExports(on: router)
+        registerReviews(on: router)
     }
 
     // MARK: Rendering

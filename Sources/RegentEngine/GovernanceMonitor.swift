@@ -3,10 +3,11 @@ import Logging
 import RegentStore
 public import ServiceLifecycle
 
-/// Keeps the security alerts current: every second it looks whether the audit log grew (every
-/// relevant change is audited) and evaluates the rules when it did, and at least every
-/// `alertInterval` regardless, so time-based rules (unused eligibility, windows) follow the clock.
-public struct AlertMonitor: Service {
+/// Keeps the security alerts and the access reviews current: every second it looks whether the
+/// audit log grew (every relevant change is audited) and evaluates the alert rules when it did,
+/// and at least every `alertInterval` regardless, so time-based rules (unused eligibility,
+/// windows) follow the clock; on that same cadence it runs the review schedule.
+public struct GovernanceMonitor: Service {
     let engine: Engine
 
     public init(engine: Engine) { self.engine = engine }
@@ -24,7 +25,10 @@ public struct AlertMonitor: Service {
                         // and finds nothing new: nothing written meanwhile is missed.
                         try await engine.evaluateAlerts()
                         seenSeq = head
-                        lastFull = now
+                        if now.timeIntervalSince(lastFull) >= engine.configuration.alertInterval {
+                            try await engine.runReviews()
+                            lastFull = now
+                        }
                     }
                 } catch is CancellationError {
                     return

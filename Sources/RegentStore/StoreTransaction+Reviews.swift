@@ -1,0 +1,100 @@
+public import Foundation
+import RegentAudit
+public import RegentCore
+import SQLKit
+
+/// Access review definitions and occurrences, and principals' managers.
+extension StoreTransaction {
+    public func insertReviewDefinition(_ definition: ReviewDefinition) async throws {
+        try await db.raw(
+            """
+            INSERT INTO review_definitions (id, body, created_at)
+            VALUES (\(bind: definition.id.description), \(bind: try json(definition)), \(bind: definition.createdAt.milliseconds))
+            """
+        ).run()
+    }
+
+    public func reviewDefinitions() async throws -> [ReviewDefinition] {
+        try await db.raw("SELECT body FROM review_definitions ORDER BY created_at, id").all().map {
+            try decodeJSON(ReviewDefinition.self, try $0.string("body"), "review definition")
+        }
+    }
+
+    public func reviewDefinition(id: ReviewDefinition.ID) async throws -> ReviewDefinition? {
+        try await db.raw("SELECT body FROM review_definitions WHERE id = \(bind: id.description)").first().map {
+            try decodeJSON(ReviewDefinition.self, try $0.string("body"), "review definition")
+        }
+    }
+
+    /// Inserts a new occurrence, or replaces the stored one with the same id.
+    public func saveReviewInstance(_ instance: ReviewInstance) async throws {
+        try await db.raw("DELETE FROM review_instances WHERE id = \(bind: instance.id.description)").run()
+        try await db.raw(
+            """
+            INSERT INTO review_instances (id, definition_id, occurrence, start_at, end_at, state, body)
+            VALUES (\(bind: instance.id.description), \(bind: instance.definitionId.description),
+                    \(bind: instance.occurrence), \(bind: instance.start.milliseconds), \(bind: instance.end.milliseconds),
+                    \(bind: instance.state.rawValue), \(bind: try json(instance)))
+            """
+        ).run()
+    }
+
+    public func reviewInstance(id: ReviewInstance.ID) async throws -> ReviewInstance? {
+        try await db.raw("SELECT body FROM review_instances WHERE id = \(bind: id.description)").first().map {
+            try decodeJSON(ReviewInstance.self, try $0.string("body"), "review instance")
+        }
+    }
+
+    /// Occurrences, newest first: of one definition, or in one state.
+    public func reviewInstances(definition: ReviewDefinition.ID? = nil, state: ReviewInstance.State? = nil)
+        async throws -> [ReviewInstance]
+    {
+        var query = SQLQueryString("SELECT body FROM review_instances WHERE 1 = 1")
+        if let definition {
+            query.appendInterpolation(unsafeRaw: " AND definition_id = ")
+            query.appendInterpolation(bind: definition.description)
+        }
+        if let state {
+            query.appendInterpolation(unsafeRaw: " AND state = ")
+            query.appendInterpolation(bind: state.rawValue)
+        }
+        query.appendInterpolation(unsafeRaw: " ORDER BY start_at DESC, id")
+        return try await db.raw(query).all().map {
+            try decodeJSON(ReviewInstance.self, try $0.string("body"), "review instance")
+        }
+    }
+
+    /// How many occurrences the definition has had.
+    public func reviewOccurrences(of definition: ReviewDefinition.ID) async throws -> Int {
+        try await db.raw(
+            "SELECT COUNT(*) AS n FROM review_instances WHERE definition_id = \(bind: definition.description)"
+        ).first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    public func manager(of principal: Principal.ID) async throws -> Principal.ID? {
+        try await db.raw(
+            "SELECT manager_id FROM principal_managers WHERE principal_id = \(bind: principal.description)"
+        ).first().map { try $0.id("manager_id") }
+    }
+
+    public func setManager(of principal: Principal.ID, to manager: Principal.ID?) async throws {
+        try await db.raw("DELETE FROM principal_managers WHERE principal_id = \(bind: principal.description)").run()
+        guard let manager else { return }
+        try await db.raw(
+            """
+            INSERT INTO principal_managers (principal_id, manager_id)
+            VALUES (\(bind: principal.description), \(bind: manager.description))
+            """
+        ).run()
+    }
+
+    /// When the principal last signed in.
+    public func lastSignIn(of principal: Principal.ID) async throws -> Date? {
+        try await db.raw(
+            """
+            SELECT MAX(time) AS last FROM audit_events
+            WHERE actor_id = \(bind: principal.description) AND action = 'auth.login.succeeded'
+            """
+        ).first()?.decode(column: "last", as: Int64?.self).map(Date.init(milliseconds:))
+    }
+}
