@@ -195,4 +195,40 @@ struct NotificationTests {
             #expect(alerts.map(\.to) == ["dave@example.com"])
         }
     }
+
+    /// A review tells its reviewers when it starts, reminds those with undecided items at
+    /// mid-period, and tells its creator and the extra recipients when it completes.
+    @Test func reviewNotifications() async throws {
+        try await withHarness(configuration: Self.configuration) { h in
+            let alice = try await user(h, "alice")
+            let bob = try await user(h, "bob")
+            let carol = try await user(h, "carol")
+            let owner = try await user(h, "owner")
+            let ops = try await h.role("ops")
+            try await h.assign(alice.principalId, ops)
+            try await h.assign(bob.principalId, ops)
+            let review = try ReviewDefinition(
+                id: ReviewDefinition.ID(UUID()), name: "ops review", roleIds: [ops.id], scope: .root,
+                kinds: [.eligible], inactiveDays: nil, reviewers: .principals([carol.principalId]),
+                recurrence: .once, start: h.clock.now(), duration: .days(4), ending: .never,
+                justificationRequired: false, defaultDecision: .noChange, autoApply: false, reminders: true,
+                completionRecipients: ["audit@example.com"], createdBy: owner.principalId, createdAt: h.clock.now())
+            let transport = RecordingTransport()
+            try await h.engine.deliverDueNotifications(using: transport)
+            transport.delivered.withLock { $0.removeAll() }
+            _ = try await h.engine.createReview(review, by: h.admin)
+            try await h.engine.deliverDueNotifications(using: transport)
+            #expect(transport.emails.map(\.to) == ["carol@example.com"])
+            #expect(transport.emails.first?.subject == "[Regent] Review started: ops review")
+            h.clock.advance(by: 2 * 86_400)
+            for _ in 0..<2 { try await h.engine.runReviews() }
+            try await h.engine.deliverDueNotifications(using: transport)
+            #expect(transport.emails.filter { $0.subject.contains("Reminder") }.map(\.to) == ["carol@example.com"])
+            h.clock.advance(by: 2 * 86_400)
+            try await h.engine.runReviews()
+            try await h.engine.deliverDueNotifications(using: transport)
+            let completed = transport.emails.filter { $0.subject == "[Regent] Review completed: ops review" }
+            #expect(Set(completed.map(\.to)) == ["owner@example.com", "audit@example.com"])
+        }
+    }
 }
