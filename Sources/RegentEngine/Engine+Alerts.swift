@@ -70,7 +70,7 @@ extension Engine {
     }
 
     /// Evaluates every rule in one transaction, saves the alerts and audits what changed.
-    /// Returns the changes, for the caller to notify about.
+    /// Raised and reopened alerts are notified to the administrators. Returns what changed.
     @discardableResult
     public func evaluateAlerts() async throws -> [(rule: AlertRule, change: Alert.Change)] {
         let now = clock.now()

@@ -15,15 +15,26 @@ extension APIHandler {
         let before = try query.cursor.map { cursor throws(APIProblem) -> Int64 in
             try Int64(Cursor.decode(cursor, limit: limit).offset)
         }
-        var filter = AuditFilter(
-            from: query.from, to: query.to, action: query.action, correlationId: query.correlationId)
-        if let outcome = query.outcome { filter.outcome = AuditOutcome(rawValue: outcome.rawValue) }
-        if let name = query.actor { filter.actorId = try await engine.principal(named: name).id }
-        if let name = query.principal { filter.subjectPrincipalId = try await engine.principal(named: name).id }
-        if let name = query.role { filter.subjectRoleId = try await engine.role(named: name).id }
+        let filter = try await auditFilter(
+            from: query.from, to: query.to, actor: query.actor, action: query.action,
+            outcome: query.outcome?.rawValue, principal: query.principal, role: query.role,
+            correlationId: query.correlationId)
         let events = try await engine.searchAudit(filter, by: actor, before: before, limit: limit)
         let next = events.count == limit ? events.last.map { Cursor.encode(Int($0.seq)) } ?? nil : nil
         return .ok(.init(body: .json(.init(items: events.map(Components.Schemas.AuditEvent.init), cursor: next))))
+    }
+
+    /// The audit search the query's filters describe, with principals and roles named or by id.
+    func auditFilter(
+        from: Date?, to: Date?, actor: String?, action: String?, outcome: String?, principal: String?, role: String?,
+        correlationId: String?
+    ) async throws -> AuditFilter {
+        var filter = AuditFilter(from: from, to: to, action: action, correlationId: correlationId)
+        filter.outcome = outcome.flatMap(AuditOutcome.init)
+        if let actor { filter.actorId = try await engine.principal(named: actor).id }
+        if let principal { filter.subjectPrincipalId = try await engine.principal(named: principal).id }
+        if let role { filter.subjectRoleId = try await engine.role(named: role).id }
+        return filter
     }
 
     func verifyAudit(_ input: Operations.VerifyAudit.Input) async throws -> Operations.VerifyAudit.Output {

@@ -11,12 +11,10 @@ extension APIHandler {
     func exportAudit(_ input: Operations.ExportAudit.Input) async throws -> Operations.ExportAudit.Output {
         let (_, actor) = try Caller.required()
         let query = input.query
-        var filter = AuditFilter(
-            from: query.from, to: query.to, action: query.action, correlationId: query.correlationId)
-        if let outcome = query.outcome { filter.outcome = AuditOutcome(rawValue: outcome.rawValue) }
-        if let name = query.actor { filter.actorId = try await engine.principal(named: name).id }
-        if let name = query.principal { filter.subjectPrincipalId = try await engine.principal(named: name).id }
-        if let name = query.role { filter.subjectRoleId = try await engine.role(named: name).id }
+        let filter = try await auditFilter(
+            from: query.from, to: query.to, actor: query.actor, action: query.action,
+            outcome: query.outcome?.rawValue, principal: query.principal, role: query.role,
+            correlationId: query.correlationId)
         let filters: [(name: String, value: String)] = [
             ("from", query.from.map { $0.formatted(.iso8601) }), ("to", query.to.map { $0.formatted(.iso8601) }),
             ("actor", query.actor), ("action", query.action), ("outcome", query.outcome?.rawValue),

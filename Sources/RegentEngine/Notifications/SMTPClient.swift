@@ -55,7 +55,7 @@ struct SMTPClient: Sendable {
         }
         _ = try await replies.next(expect: 220...220, after: "connect")
         let hello = "EHLO regent.invalid"
-        var extensions = try await command(hello, expect: 250...250)
+        let extensions = try await command(hello, expect: 250...250)
         var encrypted = false
         if settings.security == .starttls {
             guard extensions.contains(where: { $0.uppercased().hasPrefix("STARTTLS") }) else {
@@ -72,7 +72,8 @@ struct SMTPClient: Sendable {
                     try NIOSSLClientHandler(context: context, serverHostname: hostname), position: .first)
             }.get()
             encrypted = true
-            extensions = try await command(hello, expect: 250...250)
+            // After TLS the server says its extensions again (RFC 3207 §4.2); AUTH comes from there.
+            _ = try await command(hello, expect: 250...250)
         }
         if let username = settings.username {
             guard encrypted else {
@@ -81,7 +82,6 @@ struct SMTPClient: Sendable {
             let token = Data("\u{0}\(username)\u{0}\(settings.password ?? "")".utf8).base64EncodedString()
             _ = try await command("AUTH PLAIN \(token)", expect: 235...235)
         }
-        _ = extensions
         _ = try await command("MAIL FROM:<\(settings.from)>", expect: 250...250)
         _ = try await command("RCPT TO:<\(mail.to)>", expect: 250...251)
         _ = try await command("DATA", expect: 354...354)
