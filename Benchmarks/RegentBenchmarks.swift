@@ -28,6 +28,9 @@ enum RegentBenchmarks {
         if only == nil || only == "verify" {
             try await auditVerification(events: value("events", 1_000_000))
         }
+        if only == nil || only == "governance" {
+            try await governance(users: value("users", 5000))
+        }
     }
 
     static func residentMegabytes() -> Double {
@@ -192,5 +195,76 @@ enum RegentBenchmarks {
             String(
                 format: "audit verification in memory (hashing only): %.0f events per second",
                 Double(sample.count) / memoryElapsed))
+    }
+
+    /// The governance features' costs at `users` eligible users: activations with notifications
+    /// queued (email to the requester, a webhook), one evaluation of every alert rule, and the
+    /// audit log exported in each format.
+    static func governance(users count: Int) async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("regent-bench-gov-\(UUID()).db").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let store = try await SQLStore.openSQLite(path: path)
+        let configuration = EngineConfiguration(
+            notifications: NotificationSettings(
+                smtp: SMTPSettings(host: "127.0.0.1", port: 25, from: "regent@example.com"),
+                webhookURL: URL(string: "http://127.0.0.1:9/hook")))
+        let engine = Engine(
+            store: store, clock: SystemClock(), configuration: configuration, signer: .generate(), secrets: .ephemeral()
+        )
+        _ = try await engine.bootstrap(administratorPasswordHash: "x")
+        try await engine.start()
+        let admin = try await store.transaction { try await $0.principal(named: "admin") }!
+        let adminActor = ActorContext(principalId: admin.id, name: "admin", mfaVerifiedAt: Date())
+        let role = try await engine.createRole(name: "bench-role", description: "", entitlements: [], by: adminActor)
+        var users: [ActorContext] = []
+        for n in 0..<count {
+            let user = try await engine.createPrincipal(
+                kind: .user, name: "user\(n)", displayName: nil, email: "user\(n)@example.com", passwordHash: nil,
+                by: adminActor)
+            _ = try await engine.submit(
+                RequestDraft(
+                    action: .adminAssign, requesterId: admin.id, principalId: user.id, roleId: role.id, scope: .root,
+                    kind: .eligible),
+                by: adminActor)
+            users.append(ActorContext(principalId: user.id, name: user.name))
+        }
+        var start = ContinuousClock.now
+        for var user in users {
+            user.mfaVerifiedAt = Date()
+            _ = try await engine.submit(
+                RequestDraft(
+                    action: .selfActivate, requesterId: user.principalId, principalId: user.principalId,
+                    roleId: role.id, scope: .root, kind: .active, justification: "bench", duration: .hours(1)),
+                by: user)
+        }
+        var elapsed = nanoseconds(ContinuousClock.now - start) / 1e9
+        let queued = try await store.transaction { try await $0.notifications(limit: 10_000_000).count }
+        print(
+            String(
+                format:
+                    "governance: %d activations with notifications queued in %.2f s = %.0f per second (%d messages in the outbox)",
+                count, elapsed, Double(count) / elapsed, queued))
+        var evaluations: [Double] = []
+        for _ in 0..<5 {
+            start = ContinuousClock.now
+            try await engine.evaluateAlerts()
+            evaluations.append(nanoseconds(ContinuousClock.now - start) / 1e6)
+        }
+        print(
+            String(
+                format:
+                    "governance: one evaluation of all alert rules over %d users, %d live assignments: median %.0f ms",
+                count, 2 * count + 1, percentile(evaluations.sorted(), 0.5)))
+        let events = try await store.transaction { try await $0.auditHead().seq }
+        for format in ExportFormat.allCases {
+            start = ContinuousClock.now
+            let data = try await engine.exportAudit(AuditFilter(), filters: [], format: format, by: adminActor)
+            elapsed = nanoseconds(ContinuousClock.now - start) / 1e9
+            print(
+                String(
+                    format: "governance: audit export %@ of %lld events in %.2f s (%.0f events/s, %.1f MB)",
+                    format.rawValue, events, elapsed, Double(events) / elapsed, Double(data.count) / 1e6))
+        }
+        try await store.close()
     }
 }
