@@ -38,9 +38,17 @@ extension Engine {
         var link: String
     }
 
+    /// The audit actions anyone is told about; every other event costs nothing here.
+    private static let notifiedActions: Set<String> = [
+        "request.created", "request.stage_approved", "request.escalated", "request.approved", "request.denied",
+        "request.timed_out", "assignment.activated", "assignment.created", "assignment.expired",
+        "assignment.deactivated", "assignment.removed", "assignment.revoked",
+    ]
+
     private func notificationPlan(for note: AuditNote, context: AuditContext, in tx: StoreTransaction) async throws
         -> NotificationPlan?
     {
+        guard Self.notifiedActions.contains(note.action) else { return nil }
         let requestId = note.details["requestId"].flatMap(RegentCore.Request.ID.init)
         let assignmentId = note.details["assignmentId"].flatMap(Assignment.ID.init)
         if let requestId, let request = try await tx.request(id: requestId) {
