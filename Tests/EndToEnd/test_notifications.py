@@ -150,6 +150,7 @@ def test_notifications_by_mail_and_webhooks(server_factory, tmp_path, hooks):
         assert "Justification: INC-42 failover" in mail["body"] and "https://regent.example/approvals" in mail["body"]
         assert mail["tls"] and mail["authenticated"] and mail["from"] == "regent@example.com"
         assert latency < 10, latency
+        print(f"approval-needed mail delivered {latency:.2f} s after the request")
         def approval_hooks():
             return [h for h in Hooks.received if "Approval needed" in json.dumps(h["json"])]
         wait_until(lambda: len(approval_hooks()) == 2, timeout=10, interval=0.1)
