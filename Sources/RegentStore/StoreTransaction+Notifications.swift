@@ -45,13 +45,8 @@ public struct OutboxMessage: Sendable, Hashable, Identifiable {
 }
 
 extension StoreTransaction {
-    /// Queues the message unless one with the same key was queued before; says whether it was new.
-    @discardableResult
-    public func enqueueNotification(_ message: OutboxMessage, now: Date) async throws -> Bool {
-        let before = try await db.raw(
-            "SELECT 1 AS found FROM notifications WHERE dedupe_key = \(bind: message.dedupeKey)"
-        ).first()
-        guard before == nil else { return false }
+    /// Queues the message unless one with the same key was queued before.
+    public func enqueueNotification(_ message: OutboxMessage, now: Date) async throws {
         try await db.raw(
             """
             INSERT INTO notifications (id, dedupe_key, channel, recipient, topic, subject, body, payload, due_at,
@@ -60,9 +55,9 @@ extension StoreTransaction {
                     \(bind: message.recipient), \(bind: message.topic.rawValue), \(bind: message.subject),
                     \(bind: message.body), \(bind: message.payload), \(bind: message.dueAt.milliseconds), 0,
                     \(bind: now.milliseconds))
+            ON CONFLICT (dedupe_key) DO NOTHING
             """
         ).run()
-        return true
     }
 
     /// Hands out unsent messages that are due and not leased, leasing them for `lease` seconds.

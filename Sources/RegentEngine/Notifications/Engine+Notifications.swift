@@ -88,6 +88,8 @@ extension Engine {
             plan.lines.append("Decide before: \(approval.deadline.rfc3339)")
             plan.link = "/approvals"
         case "request.approved":
+            // Approved without anyone deciding: the requester already has the answer.
+            guard request.approval != nil else { return nil }
             plan.topic = .requestApproved
             plan.subject = "Approved: \(what)"
         case "request.denied" where note.details["approverId"] != nil, "request.timed_out":
