@@ -21,8 +21,8 @@ SMTP_PASSWORD = "smtp relay secret"
 HOOK_SECRET = "notification hook secret"
 
 
-def certificate(directory):
-    """A self-signed certificate for 127.0.0.1, the CA Regent is told to trust."""
+def certificate(directory, names=("127.0.0.1", "localhost")):
+    """A self-signed certificate for `names` (IP addresses or DNS names), the CA Regent is told to trust."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -33,8 +33,9 @@ def certificate(directory):
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                                        x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([
+                x509.IPAddress(ipaddress.ip_address(n)) if n[0].isdigit() else x509.DNSName(n) for n in names]),
+                critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(key, hashes.SHA256()))
     cert_path, key_path = directory / "smtp.pem", directory / "smtp.key"
@@ -177,6 +178,30 @@ def test_notifications_by_mail_and_webhooks(server_factory, tmp_path, hooks):
         # alice opts out of non-critical mail (what that suppresses is covered by the engine tests).
         assert call(server.url + "/v1/me/notifications", "PUT", {"nonCriticalEmail": False}, alice)[0] == 200
         assert call(server.url + "/v1/me/notifications", "GET", None, alice)[1] == {"nonCriticalEmail": False}
+    finally:
+        mailbox.stop()
+    assert server.stop() == 0
+
+
+def test_smtp_certificate_is_verified(server_factory, tmp_path):
+    """A certificate issued for another name is refused: nothing is sent, the mail waits."""
+    cert_path, key_path = certificate(tmp_path, names=("mail.example.org",))
+    smtp_port = free_port()
+    mailbox = Mailbox(smtp_port, cert_path, key_path).start()
+    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": ADMIN_PASSWORD, "REGENT_SMTP_PASSWORD": SMTP_PASSWORD}).start(
+        "--smtp-host", "127.0.0.1", "--smtp-port", str(smtp_port), "--smtp-from", "regent@example.com",
+        "--smtp-username", "regent", "--smtp-ca-file", str(cert_path))
+    try:
+        admin = sign_in(server, "admin", ADMIN_PASSWORD)
+        assert call(server.url + "/v1/principals", "POST", {
+            "kind": "user", "name": "alice", "email": "alice@example.com", "password": "alice password 123"},
+            admin)[0] == 201
+        assert call(server.url + "/v1/roles", "POST", {"name": "ops"}, admin)[0] == 201
+        assert call(server.url + "/v1/requests", "POST", {
+            "action": "adminAssign", "principalId": "alice", "roleId": "ops", "scope": "/", "kind": "eligible"},
+            admin)[0] == 201
+        time.sleep(4)
+        assert mailbox.messages == []
     finally:
         mailbox.stop()
     assert server.stop() == 0
