@@ -108,6 +108,21 @@ enum RegentBenchmarks {
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let store = try await SQLStore.openSQLite(path: path)
         let engine = Engine(store: store, clock: SystemClock(), signer: .generate(), secrets: .ephemeral())
+        let (_, role, users) = try await eligibleUsers(count, on: engine, store: store, withEmail: false)
+        let elapsed = try await activateEach(users, role: role, on: engine)
+        try await store.close()
+        print(
+            String(
+                format:
+                    "activation: %d auto-approved activations in %.2f s = %.0f per second (SQLite WAL, synchronous=FULL, audit included)",
+                count, elapsed, Double(count) / elapsed))
+    }
+
+    /// Bootstraps `engine` and makes `count` users eligible for one role; returns the
+    /// administrator, the role and the users.
+    static func eligibleUsers(_ count: Int, on engine: Engine, store: SQLStore, withEmail: Bool) async throws -> (
+        ActorContext, Role, [ActorContext]
+    ) {
         _ = try await engine.bootstrap(administratorPasswordHash: "x")
         try await engine.start()
         let admin = try await store.transaction { try await $0.principal(named: "admin") }!
@@ -116,7 +131,8 @@ enum RegentBenchmarks {
         var users: [ActorContext] = []
         for n in 0..<count {
             let user = try await engine.createPrincipal(
-                kind: .user, name: "user\(n)", displayName: nil, email: nil, passwordHash: nil, by: adminActor)
+                kind: .user, name: "user\(n)", displayName: nil, email: withEmail ? "user\(n)@example.com" : nil,
+                passwordHash: nil, by: adminActor)
             _ = try await engine.submit(
                 RequestDraft(
                     action: .adminAssign, requesterId: admin.id, principalId: user.id, roleId: role.id, scope: .root,
@@ -124,6 +140,11 @@ enum RegentBenchmarks {
                 by: adminActor)
             users.append(ActorContext(principalId: user.id, name: user.name))
         }
+        return (adminActor, role, users)
+    }
+
+    /// Each user activates the role once (auto-approved); returns the seconds it took.
+    static func activateEach(_ users: [ActorContext], role: Role, on engine: Engine) async throws -> Double {
         let start = ContinuousClock.now
         for var user in users {
             user.mfaVerifiedAt = Date()
@@ -133,13 +154,7 @@ enum RegentBenchmarks {
                     roleId: role.id, scope: .root, kind: .active, justification: "bench", duration: .hours(1)),
                 by: user)
         }
-        let elapsed = nanoseconds(ContinuousClock.now - start) / 1e9
-        try await store.close()
-        print(
-            String(
-                format:
-                    "activation: %d auto-approved activations in %.2f s = %.0f per second (SQLite WAL, synchronous=FULL, audit included)",
-                count, elapsed, Double(count) / elapsed))
+        return nanoseconds(ContinuousClock.now - start) / 1e9
     }
 
     /// Offline verification over a log of `events` records in SQLite, as `regent audit verify` does it.
@@ -211,33 +226,8 @@ enum RegentBenchmarks {
         let engine = Engine(
             store: store, clock: SystemClock(), configuration: configuration, signer: .generate(), secrets: .ephemeral()
         )
-        _ = try await engine.bootstrap(administratorPasswordHash: "x")
-        try await engine.start()
-        let admin = try await store.transaction { try await $0.principal(named: "admin") }!
-        let adminActor = ActorContext(principalId: admin.id, name: "admin", mfaVerifiedAt: Date())
-        let role = try await engine.createRole(name: "bench-role", description: "", entitlements: [], by: adminActor)
-        var users: [ActorContext] = []
-        for n in 0..<count {
-            let user = try await engine.createPrincipal(
-                kind: .user, name: "user\(n)", displayName: nil, email: "user\(n)@example.com", passwordHash: nil,
-                by: adminActor)
-            _ = try await engine.submit(
-                RequestDraft(
-                    action: .adminAssign, requesterId: admin.id, principalId: user.id, roleId: role.id, scope: .root,
-                    kind: .eligible),
-                by: adminActor)
-            users.append(ActorContext(principalId: user.id, name: user.name))
-        }
-        var start = ContinuousClock.now
-        for var user in users {
-            user.mfaVerifiedAt = Date()
-            _ = try await engine.submit(
-                RequestDraft(
-                    action: .selfActivate, requesterId: user.principalId, principalId: user.principalId,
-                    roleId: role.id, scope: .root, kind: .active, justification: "bench", duration: .hours(1)),
-                by: user)
-        }
-        var elapsed = nanoseconds(ContinuousClock.now - start) / 1e9
+        let (adminActor, role, users) = try await eligibleUsers(count, on: engine, store: store, withEmail: true)
+        var elapsed = try await activateEach(users, role: role, on: engine)
         let queued = try await store.transaction { try await $0.notifications(limit: 10_000_000).count }
         print(
             String(
@@ -245,6 +235,7 @@ enum RegentBenchmarks {
                     "governance: %d activations with notifications queued in %.2f s = %.0f per second (%d messages in the outbox)",
                 count, elapsed, Double(count) / elapsed, queued))
         var evaluations: [Double] = []
+        var start = ContinuousClock.now
         for _ in 0..<5 {
             start = ContinuousClock.now
             try await engine.evaluateAlerts()

@@ -53,8 +53,11 @@ extension Engine {
 
     /// Everyone who holds `permission` now, directly or through a group: the administrators whose
     /// approval the second-administrator safeguard asks for, and who may see any request.
-    func holders(of permission: Permission, in tx: StoreTransaction, now: Date) async throws -> Set<Principal.ID> {
-        let graph = try await tx.membershipGraph()
+    /// - Parameter graph: the memberships, when the caller has read them already.
+    func holders(of permission: Permission, in tx: StoreTransaction, now: Date, graph: MembershipGraph? = nil)
+        async throws -> Set<Principal.ID>
+    {
+        let graph = if let graph { graph } else { try await tx.membershipGraph() }
         var result: Set<Principal.ID> = []
         for builtIn in Role.BuiltIn.allCases where builtIn.permissions.contains(permission) {
             guard let role = try await tx.role(named: builtIn.rawValue) else { continue }

@@ -206,12 +206,13 @@ extension Engine {
         -> [ReviewItem]
     {
         let lastActivations = try await tx.lastActivations()
+        let lastSignIns = try await tx.lastSignIns()
         var items: [ReviewItem] = []
         for assignment in try await tx.liveAssignments() where definition.covers(assignment) {
             guard let principal = try await tx.principal(id: assignment.principalId) else { continue }
             let lastUse =
                 assignment.kind == .eligible
-                ? lastActivations[assignment.id] : try await tx.lastSignIn(of: assignment.principalId)
+                ? lastActivations[assignment.id] : lastSignIns[assignment.principalId]
             if let days = definition.inactiveDays, let lastUse, now.timeIntervalSince(lastUse) < Double(days) * 86_400 {
                 continue
             }
@@ -253,6 +254,10 @@ extension Engine {
         var applied = Applied()
         let live = try await tx.liveAssignments()
         let adminRole = try await tx.role(named: Role.BuiltIn.regentAdmin.rawValue)
+        // Counted once and kept current, so denying several administrators never removes them all.
+        var activeAdministrators = live.filter {
+            $0.roleId == adminRole?.id && $0.kind == .active && $0.isInForce(at: now)
+        }.count
         for index in instance.items.indices {
             let item = instance.items[index]
             guard item.decision?.verdict == .deny else {
@@ -263,11 +268,12 @@ extension Engine {
                 instance.items[index].outcome = "already ended"
                 continue
             }
-            let admins = live.filter { $0.roleId == adminRole?.id && $0.kind == .active && $0.isInForce(at: now) }
-            if assignment.roleId == adminRole?.id && assignment.kind == .active && admins.count <= 1 {
+            let isAdministrator = assignment.roleId == adminRole?.id && assignment.kind == .active
+            if isAdministrator && activeAdministrators <= 1 {
                 instance.items[index].outcome = "kept: the last active regent-admin"
                 continue
             }
+            if isAdministrator && assignment.isInForce(at: now) { activeAdministrators -= 1 }
             var effects = try assignment.finish(.revokedByReview, now: now)
             for var activation in live where activation.activatedFrom == assignment.id {
                 effects += try activation.finish(.revokedByReview, now: now)

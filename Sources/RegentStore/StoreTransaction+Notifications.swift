@@ -60,6 +60,17 @@ extension StoreTransaction {
         ).run()
     }
 
+    /// Whether any message of the notification `key` (its keys are `key:` and a channel) is queued;
+    /// a range on the unique key's index.
+    public func hasNotifications(key: String) async throws -> Bool {
+        try await db.raw(
+            """
+            SELECT 1 AS found FROM notifications
+            WHERE dedupe_key >= \(bind: key + ":") AND dedupe_key < \(bind: key + ";") LIMIT 1
+            """
+        ).first() != nil
+    }
+
     /// Hands out unsent messages that are due and not leased, leasing them for `lease` seconds.
     public func claimDueNotifications(now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxMessage] {
         let rows = try await db.raw(

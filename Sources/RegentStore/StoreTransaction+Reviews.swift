@@ -88,13 +88,17 @@ extension StoreTransaction {
         ).run()
     }
 
-    /// When the principal last signed in.
-    public func lastSignIn(of principal: Principal.ID) async throws -> Date? {
-        try await db.raw(
+    /// When each principal last signed in, in one pass over the log.
+    public func lastSignIns() async throws -> [Principal.ID: Date] {
+        var last: [Principal.ID: Date] = [:]
+        for row in try await db.raw(
             """
-            SELECT MAX(time) AS last FROM audit_events
-            WHERE actor_id = \(bind: principal.description) AND action = 'auth.login.succeeded'
+            SELECT actor_id, MAX(time) AS last FROM audit_events
+            WHERE action = 'auth.login.succeeded' AND actor_id IS NOT NULL GROUP BY actor_id
             """
-        ).first()?.decode(column: "last", as: Int64?.self).map(Date.init(milliseconds:))
+        ).all() {
+            last[try row.id("actor_id")] = try row.date("last")
+        }
+        return last
     }
 }

@@ -94,12 +94,15 @@ extension Engine {
                 guard let end = assignment.end, end > now else { continue }
                 let left = end.timeIntervalSince(now)
                 guard let days = [1, 14].first(where: { left <= Double($0) * 86_400 }) else { continue }
+                // Queued by an earlier scan: nothing to address again.
+                let key = "assignmentExpiring:\(assignment.id):\(days)d:\(end.rfc3339)"
+                guard try await !tx.hasNotifications(key: key) else { continue }
                 let who = try await tx.principal(id: assignment.principalId)?.name ?? "?"
                 let role = try await tx.role(id: assignment.roleId)?.name ?? "?"
                 try await self.enqueue(
                     NotificationPlan(
                         topic: .assignmentExpiring,
-                        key: "assignmentExpiring:\(assignment.id):\(days)d:\(end.rfc3339)",
+                        key: key,
                         principalId: assignment.principalId, roleId: assignment.roleId, scope: assignment.scope,
                         kind: assignment.kind, isActivation: false,
                         subject:

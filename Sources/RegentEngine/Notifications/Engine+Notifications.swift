@@ -66,41 +66,47 @@ extension Engine {
         guard request.action == .selfActivate || request.action == .selfExtend || request.action == .selfRenew else {
             return nil
         }
-        let who = try await tx.principal(id: request.principalId)?.name ?? "?"
-        let role = try await tx.role(id: request.roleId)?.name ?? "?"
-        let what = "\(who) → \(role) at \(request.scope.path)"
-        var details = [
-            "Requester: \(who)", "Role: \(role)", "Scope: \(request.scope.path)",
-            "Duration: \(request.duration?.description ?? "-")", "Justification: \(request.justification ?? "-")",
-        ]
-        if let ticket = request.ticket { details.append("Ticket: \(ticket.system):\(ticket.number)") }
-        var plan = NotificationPlan(
-            topic: .approvalNeeded, key: "", principalId: request.principalId, roleId: request.roleId,
-            scope: request.scope, subject: "", lines: details, link: "/roles")
+        // What the event is, decided before any read: most request events tell no one.
+        let topic: NotificationTopic
+        var extra: [String] = []
+        var approvers: [Principal.ID]?
+        var stageKey = ""
         switch note.action {
         case "request.created", "request.stage_approved", "request.escalated":
             guard request.status == .pendingApproval, let approval = request.approval else { return nil }
             let escalated = note.action == "request.escalated"
-            plan.approvers =
-                (escalated ? approval.stage.escalation?.approvers ?? [] : approval.stage.approvers)
-            plan.key = "\(request.id):stage\(approval.currentStage)\(escalated ? ":escalated" : "")"
-            plan.subject = "Approval needed: \(what)"
-            plan.lines.append("Decide before: \(approval.deadline.rfc3339)")
-            plan.link = "/approvals"
+            topic = .approvalNeeded
+            approvers = escalated ? approval.stage.escalation?.approvers ?? [] : approval.stage.approvers
+            stageKey = ":stage\(approval.currentStage)\(escalated ? ":escalated" : "")"
+            extra = ["Decide before: \(approval.deadline.rfc3339)"]
         case "request.approved":
             // Approved without anyone deciding: the requester already has the answer.
             guard request.approval != nil else { return nil }
-            plan.topic = .requestApproved
-            plan.subject = "Approved: \(what)"
+            topic = .requestApproved
         case "request.denied" where note.details["approverId"] != nil, "request.timed_out":
-            plan.topic = .requestDenied
-            plan.subject = (note.action == "request.timed_out" ? "Timed out: " : "Denied: ") + what
-            plan.lines.append("Reason: \(note.reason ?? "-")")
+            topic = .requestDenied
+            extra = ["Reason: \(note.reason ?? "-")"]
         default:
             return nil
         }
-        plan.key = "\(plan.topic.rawValue):\(request.id)" + (plan.key.isEmpty ? "" : ":\(plan.key)")
-        return plan
+        let who = try await tx.principal(id: request.principalId)?.name ?? "?"
+        let role = try await tx.role(id: request.roleId)?.name ?? "?"
+        let title: String =
+            switch topic {
+            case .approvalNeeded: "Approval needed"
+            case .requestApproved: "Approved"
+            default: note.action == "request.timed_out" ? "Timed out" : "Denied"
+            }
+        var lines = [
+            "Requester: \(who)", "Role: \(role)", "Scope: \(request.scope.path)",
+            "Duration: \(request.duration?.description ?? "-")", "Justification: \(request.justification ?? "-")",
+        ]
+        if let ticket = request.ticket { lines.append("Ticket: \(ticket.system):\(ticket.number)") }
+        return NotificationPlan(
+            topic: topic, key: "\(topic.rawValue):\(request.id)\(stageKey)", principalId: request.principalId,
+            roleId: request.roleId, scope: request.scope, approvers: approvers,
+            subject: "\(title): \(who) → \(role) at \(request.scope.path)", lines: lines + extra,
+            link: topic == .approvalNeeded ? "/approvals" : "/roles")
     }
 
     private func assignmentPlan(_ note: AuditNote, _ assignment: Assignment, in tx: StoreTransaction) async throws
@@ -140,6 +146,7 @@ extension Engine {
     /// administrators), honours opt-outs of non-critical mail, and queues one email per address
     /// and one message per configured webhook.
     func enqueue(_ plan: NotificationPlan, in tx: StoreTransaction, now: Date) async throws {
+        let graph = try await tx.membershipGraph()
         var principals: Set<Principal.ID> = []
         var addresses: Set<String> = []
         var sendsAtAll = plan.topic.recipients.isEmpty
@@ -147,7 +154,7 @@ extension Engine {
             principals = Set(explicit)
             addresses = Set(plan.addresses)
         } else if plan.topic.recipients.isEmpty {
-            principals = try await holders(of: .manageAssignments, in: tx, now: now)
+            principals = try await holders(of: .manageAssignments, in: tx, now: now, graph: graph)
         } else if let roleId = plan.roleId, let scope = plan.scope,
             let event = plan.topic.policyEvent(kind: plan.kind, isActivation: plan.isActivation)
         {
@@ -161,7 +168,8 @@ extension Engine {
                 addresses.formUnion(rule.extraRecipients)
                 switch recipient {
                 case .requester: principals.formUnion(plan.principalId.map { [$0] } ?? [])
-                case .admins: principals.formUnion(try await holders(of: .manageAssignments, in: tx, now: now))
+                case .admins:
+                    principals.formUnion(try await holders(of: .manageAssignments, in: tx, now: now, graph: graph))
                 case .approvers:
                     let approvers = plan.approvers ?? effective.approval.stages.flatMap(\.approvers)
                     principals.formUnion(approvers.filter { $0 != plan.principalId })
@@ -173,7 +181,6 @@ extension Engine {
         let link = (settings.portalURL ?? "") + plan.link
         let body = (plan.lines + ["", link]).joined(separator: "\n")
         if settings.smtp != nil {
-            let graph = try await tx.membershipGraph()
             for id in principals {
                 for user in [id] + graph.transitiveMembers(of: id) {
                     guard let principal = try await tx.principal(id: user), principal.isEnabled,

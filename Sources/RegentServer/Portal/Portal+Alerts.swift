@@ -69,16 +69,13 @@ extension Portal {
             if dismissing {
                 _ = try await engine.dismissAlert(rule, reason: fields.text("reason") ?? "", by: actor)
             } else {
+                func number(_ name: String) throws(RegentError) -> Int? {
+                    guard let text = fields.text(name) else { return nil }
+                    guard let value = Int(text) else { throw .invalid(name, "a whole number") }
+                    return value
+                }
                 let settings = AlertSettings(
-                    enabled: fields["enabled"] == "true",
-                    count: try fields.text("count").map { text throws(RegentError) in
-                        guard let value = Int(text) else { throw .invalid("count", "a whole number") }
-                        return value
-                    },
-                    percent: try fields.text("percent").map { text throws(RegentError) in
-                        guard let value = Int(text) else { throw .invalid("percent", "a whole number") }
-                        return value
-                    },
+                    enabled: fields["enabled"] == "true", count: try number("count"), percent: try number("percent"),
                     window: try fields.text("window").map { try ISODuration(parsing: $0, field: "window") },
                     names: (fields["names"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                         .filter { !$0.isEmpty })
