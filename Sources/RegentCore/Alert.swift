@@ -195,11 +195,17 @@ public struct Alert: Hashable, Sendable, Codable {
         return (alert, change)
     }
 
-    /// Dismisses an open alert. Nobody dismisses an alert about themselves.
-    public mutating func dismiss(by actor: Principal.ID, reason: String, at now: Date) throws(RegentError) {
+    /// Dismisses an open alert. Nobody dismisses an alert about themselves, or about a group
+    /// they are in.
+    ///
+    /// - Parameter selfIdentities: the actor and every group they are in (``MembershipGraph/selfIdentities(of:)``).
+    public mutating func dismiss(
+        by actor: Principal.ID, selfIdentities: Set<Principal.ID>, reason: String, at now: Date
+    ) throws(RegentError) {
         guard state == .open else { throw RegentError(.conflict, "only an open alert can be dismissed", field: "rule") }
         guard !reason.allSatisfy(\.isWhitespace) else { throw .invalid("reason", "say why the alert is dismissed") }
-        guard !items.contains(where: { $0.principalId == actor }) else {
+        let about = Set(items.compactMap(\.principalId))
+        guard about.isDisjoint(with: selfIdentities.union([actor])) else {
             throw RegentError(
                 .accessDenied, "this alert is about you; another administrator must dismiss it", field: "rule",
                 failedRules: [.separationOfDuties])

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// The approval a policy requires: 1–3 serial stages that must all approve.
 public struct Approval: Hashable, Sendable, Codable {
     public var stages: [ApprovalStage]
@@ -51,6 +53,16 @@ public struct ActivationLimit: Hashable, Sendable, Codable {
     public init(count: Int, window: ISODuration) {
         self.count = count
         self.window = window
+    }
+
+    /// Whether one more activation starting at `start` would put more than `count` activations in
+    /// some window of this length, counting `others` (earlier ones and scheduled ones alike).
+    /// Windows are `(t − window, t]`; those containing `start` have `t` in `[start, start + window)`,
+    /// and the count within them only rises where `t` reaches a start, so those are the ends to try.
+    public func isExceeded(adding start: Date, to others: [Date]) -> Bool {
+        let length = window.timeInterval
+        let ends = [start] + others.filter { $0 >= start && $0 < start + length }
+        return ends.contains { end in others.filter { $0 > end - length && $0 <= end }.count >= count }
     }
 }
 

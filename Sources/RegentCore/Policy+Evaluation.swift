@@ -24,11 +24,9 @@ extension EffectivePolicy {
             failed.append(.networks)
         }
         if !timeWindows.isEmpty && !timeWindows.contains(where: { $0.contains(start) }) { failed.append(.timeWindows) }
-        if countsTowardLimit, let limit = maxActivations {
-            let since = context.now.addingTimeInterval(-limit.window.timeInterval)
-            if context.recentActivations.filter({ $0 > since && $0 <= context.now }).count >= limit.count {
-                failed.append(.maxActivations)
-            }
+        if countsTowardLimit, let limit = maxActivations, limit.isExceeded(adding: start, to: context.recentActivations)
+        {
+            failed.append(.maxActivations)
         }
         return failed
     }

@@ -6,12 +6,17 @@ extension Request {
     /// An approver approves the current stage. The requester and the beneficiary can never approve,
     /// whatever groups they are in; other approvers must be in the stage's set now.
     ///
-    /// - Parameter identities: the approver and the groups they are in, expanded at decision time.
+    /// - Parameters:
+    ///   - identities: the approver and the groups whose rights they use, expanded at decision time.
+    ///   - selfIdentities: the approver and every group they are in, disabled or not: an approver
+    ///     who is, or is in, the request's principal is deciding about their own access.
     public mutating func approve(
-        by approverId: Principal.ID, identities: Set<Principal.ID>, justification: String?, facts: RequestFacts,
-        now: Date
+        by approverId: Principal.ID, identities: Set<Principal.ID>, selfIdentities: Set<Principal.ID>,
+        justification: String?, facts: RequestFacts, now: Date
     ) throws(RegentError) -> [Effect] {
-        var progress = try checkDecision(by: approverId, identities: identities, justification: justification, now: now)
+        var progress = try checkDecision(
+            by: approverId, identities: identities, selfIdentities: selfIdentities, justification: justification,
+            now: now)
         progress.decisions.append(
             ApprovalDecision(
                 stage: progress.currentStage, approverId: approverId, verdict: .approve, justification: justification,
@@ -42,9 +47,12 @@ extension Request {
 
     /// An approver denies: one denial decides the request.
     public mutating func deny(
-        by approverId: Principal.ID, identities: Set<Principal.ID>, justification: String?, now: Date
+        by approverId: Principal.ID, identities: Set<Principal.ID>, selfIdentities: Set<Principal.ID>,
+        justification: String?, now: Date
     ) throws(RegentError) -> [Effect] {
-        var progress = try checkDecision(by: approverId, identities: identities, justification: justification, now: now)
+        var progress = try checkDecision(
+            by: approverId, identities: identities, selfIdentities: selfIdentities, justification: justification,
+            now: now)
         progress.decisions.append(
             ApprovalDecision(
                 stage: progress.currentStage, approverId: approverId, verdict: .deny, justification: justification,
@@ -139,14 +147,17 @@ extension Request {
     }
 
     private func checkDecision(
-        by approverId: Principal.ID, identities: Set<Principal.ID>, justification: String?, now: Date
+        by approverId: Principal.ID, identities: Set<Principal.ID>, selfIdentities: Set<Principal.ID>,
+        justification: String?, now: Date
     ) throws(RegentError) -> ApprovalProgress {
         guard status == .pendingApproval, let approval else {
             throw RegentError(
                 .invalidTransition, "a request that is \(status.rawValue) takes no decision", field: "requestId")
         }
-        guard approverId != requesterId && approverId != principalId else {
-            throw RegentError(.accessDenied, "nobody approves their own request", field: "approverId")
+        guard approverId != requesterId && !selfIdentities.union([approverId]).contains(principalId) else {
+            throw RegentError(
+                .accessDenied, "nobody decides their own request or access, directly or through a group",
+                field: "approverId")
         }
         guard now < approval.deadline else {
             throw RegentError(.invalidTransition, "the approval stage has timed out", field: "requestId")
@@ -200,9 +211,13 @@ extension Request {
             guard var target = facts.target, target.id == targetAssignmentId, target.state != .ended else {
                 throw RegentError(.invalidTransition, "the assignment ended before the change", field: "assignmentId")
             }
-            let newEnd: Date? =
-                action == .adminUpdate
-                ? duration.map { target.start + $0 } : target.end.map { max($0, now) + (duration ?? .init(seconds: 0)) }
+            var newEnd = resultingEnd(facts: facts, now: now)
+            // An activation never outlasts the eligibility it came from, however it is extended.
+            if target.isActivation, let eligibility = facts.eligibility, eligibility.id == target.activatedFrom,
+                let eligibleEnd = eligibility.end
+            {
+                newEnd = min(newEnd ?? eligibleEnd, eligibleEnd)
+            }
             status = .provisioned
             return try target.changeEnd(to: newEnd, now: now)
         case .adminRemove, .selfDeactivate:

@@ -146,54 +146,79 @@ extension Request {
                     duration: duration ?? policy.maximumDuration, justification: justification, ticket: ticket,
                     start: start, context: context, safeguards: safeguards, countsTowardLimit: true)
         case .selfExtend where facts.target?.isActivation == true:
-            let extension_ = (duration ?? .init(seconds: 0))
             var failed = policy.activationFailures(
-                duration: extension_, justification: justification, ticket: ticket, start: now, context: context,
-                safeguards: safeguards, countsTowardLimit: false)
+                duration: duration ?? .init(seconds: 0), justification: justification, ticket: ticket, start: now,
+                context: context, safeguards: safeguards, countsTowardLimit: false)
             failed.removeAll { $0 == .maximumDuration }
-            if newEnd(facts: facts, now: now).map({ $0.timeIntervalSince(now) > policy.maximumDuration.timeInterval })
-                ?? true
-            {
-                failed.append(.maximumDuration)
-            }
-            return failed
+            return failed + activationEndFailures(policy: policy, facts: facts, now: now)
         case .adminAssign, .adminRenew, .selfRenew, .adminUpdate:
-            return policy.assignmentFailures(
+            let failed = policy.assignmentFailures(
                 kind: kind, lifetime: duration, justification: justification, context: context, safeguards: safeguards)
+            return failed
+                + (action == .adminUpdate ? activationEndFailures(policy: policy, facts: facts, now: now) : [])
         case .adminExtend, .selfExtend:
-            let lifetime = newEnd(facts: facts, now: now).map { ISODuration(seconds: Int64($0.timeIntervalSince(now))) }
+            let lifetime = resultingEnd(facts: facts, now: now).map {
+                ISODuration(seconds: Int64($0.timeIntervalSince(now)))
+            }
             return policy.assignmentFailures(
                 kind: kind, lifetime: lifetime, justification: justification, context: context, safeguards: safeguards
             )
-            .filter { $0 != .minimumDuration }
+            .filter { $0 != .minimumDuration } + activationEndFailures(policy: policy, facts: facts, now: now)
         case .adminRemove:
-            if facts.roleIsRegentAdmin, let target = facts.target, target.kind == .active, target.isInForce(at: now),
-                facts.activeAdministratorCount <= 1
-            {
-                return [.lastAdministrator]
-            }
-            return []
+            return lastAdministratorFailures(
+                ending: [targetAssignmentId].compactMap { $0 } + facts.derivedActivations.map(\.id), facts: facts,
+                now: now)
         case .selfDeactivate:
             guard let target = facts.target else { return [] }
-            return now.timeIntervalSince(target.start) < safeguards.selfDeactivationDelay.timeInterval
-                ? [.selfDeactivationDelay] : []
+            let tooSoon = now.timeIntervalSince(target.start) < safeguards.selfDeactivationDelay.timeInterval
+            return (tooSoon ? [.selfDeactivationDelay] : [])
+                + lastAdministratorFailures(ending: [target.id], facts: facts, now: now)
         }
     }
 
-    /// The end an extension leads to: the extra time is added to the later of the current end and now.
-    private func newEnd(facts: RequestFacts, now: Date) -> Date? {
-        guard let target = facts.target, let duration else { return nil }
+    /// A change to an activation's end, by anyone: it stays within the policy's activation maximum
+    /// from now, and within the eligibility it came from (which must still be in force).
+    private func activationEndFailures(policy: EffectivePolicy, facts: RequestFacts, now: Date) -> [PolicyRule] {
+        guard let target = facts.target, target.isActivation else { return [] }
+        var failed: [PolicyRule] = []
+        if facts.eligibility.map({ $0.id != target.activatedFrom || !$0.isInForce(at: now) }) ?? true {
+            failed.append(.eligibility)
+        }
+        let end = resultingEnd(facts: facts, now: now)
+        if end.map({ $0.timeIntervalSince(now) > policy.maximumDuration.timeInterval }) ?? true {
+            failed.append(.maximumDuration)
+        }
+        return failed
+    }
+
+    /// The last-administrator safeguard: ending these assignments must leave an enabled user
+    /// holding `regent-admin` (only asked when the request is about that role).
+    private func lastAdministratorFailures(ending: [Assignment.ID], facts: RequestFacts, now: Date) -> [PolicyRule] {
+        guard let coverage = facts.administratorCoverage else { return [] }
+        return coverage.isLost(by: coverage.ending(ending), at: now) ? [.lastAdministrator] : []
+    }
+
+    /// The end a change of end leads to, before any bound: an update counts the new duration from
+    /// the start; an extension adds to the later of the current end and now. nil: permanent.
+    func resultingEnd(facts: RequestFacts, now: Date) -> Date? {
+        guard let target = facts.target else { return nil }
+        if action == .adminUpdate { return duration.map { target.start + $0 } }
         guard let end = target.end else { return nil }
-        return max(end, now) + duration
+        return max(end, now) + (duration ?? .init(seconds: 0))
     }
 
     /// nil: no approval needed. Empty: approval needed but nobody may give it.
+    ///
+    /// An administrator's change to an assignment they would hold themselves — the principal is
+    /// them, or a group they are in (disabled or not) — needs another administrator, who must not
+    /// be among its beneficiaries either.
     private func approvalStages(policy: EffectivePolicy, facts: RequestFacts, safeguards: Safeguards)
         -> [ApprovalStage]?
     {
+        let beneficiaries = facts.beneficiaries.union([principalId])
         let byAdministrators = ApprovalStage(
-            approvers: facts.administrators.subtracting([requesterId, principalId]).sorted(), requiredApprovals: 1,
-            timeout: safeguards.administratorApprovalTimeout)
+            approvers: facts.administrators.subtracting(beneficiaries).subtracting([requesterId]).sorted(),
+            requiredApprovals: 1, timeout: safeguards.administratorApprovalTimeout)
         let adminStages = byAdministrators.approvers.isEmpty ? [] : [byAdministrators]
         switch action {
         case .selfActivate:
@@ -203,9 +228,10 @@ extension Request {
             return adminStages
         case .selfRenew:
             return adminStages
-        case .adminAssign:
-            return safeguards.requireSecondAdminForSelfAssignment && principalId == requesterId ? adminStages : nil
-        case .adminUpdate, .adminRemove, .adminExtend, .adminRenew, .selfDeactivate:
+        case .adminAssign, .adminUpdate, .adminExtend, .adminRenew:
+            return safeguards.requireSecondAdminForSelfAssignment && beneficiaries.contains(requesterId)
+                ? adminStages : nil
+        case .adminRemove, .selfDeactivate:
             return nil
         }
     }

@@ -142,29 +142,33 @@ public struct RequestFacts: Sendable {
     /// The assignment the action acts on (remove, update, extend, renew, deactivate).
     public var target: Assignment?
     /// For `selfActivate`: the eligible assignment (the principal's or a group's) that allows it.
+    /// For a change to an activation's end: the eligibility it was activated from, which bounds it.
     public var eligibility: Assignment?
     /// An assignment of the same principal, role, scope and kind that has not ended.
     public var existing: Assignment?
     /// Activations made from the target, which end with it when an eligibility is removed.
     public var derivedActivations: [Assignment]
-    /// Active `regent-admin` assignments in force, for the last-administrator safeguard.
-    public var activeAdministratorCount: Int
-    public var roleIsRegentAdmin: Bool
+    /// Who holds `regent-admin` now, when the request is about that role: the last-administrator
+    /// safeguard asks it whether the change would leave Regent without one.
+    public var administratorCoverage: AdministratorCoverage?
     /// Principals who may approve what only an administrator may approve.
     public var administrators: Set<Principal.ID>
+    /// Everyone the assignment would give access to: the principal and, for a group, every member
+    /// (nested, disabled groups included). The requester among them is assigning to themself.
+    public var beneficiaries: Set<Principal.ID>
 
     public init(
         target: Assignment? = nil, eligibility: Assignment? = nil, existing: Assignment? = nil,
-        derivedActivations: [Assignment] = [], activeAdministratorCount: Int = 0, roleIsRegentAdmin: Bool = false,
-        administrators: Set<Principal.ID> = []
+        derivedActivations: [Assignment] = [], administratorCoverage: AdministratorCoverage? = nil,
+        administrators: Set<Principal.ID> = [], beneficiaries: Set<Principal.ID> = []
     ) {
         self.target = target
         self.eligibility = eligibility
         self.existing = existing
         self.derivedActivations = derivedActivations
-        self.activeAdministratorCount = activeAdministratorCount
-        self.roleIsRegentAdmin = roleIsRegentAdmin
+        self.administratorCoverage = administratorCoverage
         self.administrators = administrators
+        self.beneficiaries = beneficiaries
     }
 }
 
@@ -173,7 +177,8 @@ public struct RequestContext: Sendable, Hashable {
     public var now: Date
     public var mfaVerifiedAt: Date?
     public var sourceAddress: IPAddress?
-    /// Start times of the principal's earlier activations of this role, for `maxActivations`.
+    /// Start times of the principal's other activations of this role from one window before the
+    /// new one's start on, scheduled ones included, for `maxActivations`.
     public var recentActivations: [Date]
 
     public init(now: Date, mfaVerifiedAt: Date? = nil, sourceAddress: IPAddress? = nil, recentActivations: [Date] = [])

@@ -30,9 +30,9 @@ public final class CheckIndex: Sendable {
     struct State {
         var entries: [Key: [Entry]] = [:]
         var locations: [Assignment.ID: Key] = [:]
+        /// Memberships and disabled principals: a disabled principal uses no assignment, its own
+        /// or its groups', and a disabled group passes nothing on.
         var graph = MembershipGraph()
-        /// Disabled principals use no assignment, their own or their groups'.
-        var disabled: Set<Principal.ID> = []
     }
 
     private let state = Mutex(State())
@@ -40,11 +40,10 @@ public final class CheckIndex: Sendable {
     public init() {}
 
     /// Replaces everything (at start).
-    public func load(_ assignments: [Assignment], graph: MembershipGraph, disabled: Set<Principal.ID> = []) {
+    public func load(_ assignments: [Assignment], graph: MembershipGraph) {
         state.withLock { state in
             state = State()
             state.graph = graph
-            state.disabled = disabled
             for assignment in assignments { Self.upsert(assignment, into: &state) }
         }
     }
@@ -56,12 +55,19 @@ public final class CheckIndex: Sendable {
         }
     }
 
-    public func updateGraph(_ graph: MembershipGraph) { state.withLock { $0.graph = graph } }
+    /// Replaces the memberships; the disabled principals stay as this index knows them.
+    public func updateGraph(_ graph: MembershipGraph) {
+        state.withLock { state in
+            var graph = graph
+            for principal in state.graph.disabled.union(graph.disabled) {
+                graph.setEnabled(principal, !state.graph.disabled.contains(principal))
+            }
+            state.graph = graph
+        }
+    }
 
     public func setEnabled(_ principal: Principal.ID, _ enabled: Bool) {
-        state.withLock { state in
-            if enabled { state.disabled.remove(principal) } else { state.disabled.insert(principal) }
-        }
+        state.withLock { $0.graph.setEnabled(principal, enabled) }
     }
 
     public var count: Int { state.withLock { $0.locations.count } }
@@ -71,9 +77,10 @@ public final class CheckIndex: Sendable {
     public func check(principal: Principal.ID, role: Role.ID, scope: Scope, at time: Date) -> Match? {
         state.withLock { state in
             var best: Match?
-            guard !state.disabled.contains(principal) else { return nil }
-            let identities = state.graph.parents[principal] == nil ? [principal] : state.graph.identities(of: principal)
-            for identity in identities where !state.disabled.contains(identity) {
+            let identities =
+                state.graph.parents[principal] == nil && state.graph.isEnabled(principal)
+                ? [principal] : state.graph.identities(of: principal)
+            for identity in identities {
                 for entry in state.entries[Key(principal: identity, role: role)] ?? []
                 where entry.start <= time && (entry.end.map { time < $0 } ?? true) && entry.scope.covers(scope) {
                     let lasts = entry.end ?? .distantFuture

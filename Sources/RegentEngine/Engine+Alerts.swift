@@ -56,7 +56,10 @@ extension Engine {
                 guard var alert = try await tx.alerts().first(where: { $0.rule == rule }) else {
                     throw RegentError(.notFound, "the alert \(rule.rawValue) is not raised", field: "rule")
                 }
-                try alert.dismiss(by: actor.principalId, reason: reason, at: now)
+                try alert.dismiss(
+                    by: actor.principalId,
+                    selfIdentities: try await tx.membershipGraph().selfIdentities(of: actor.principalId),
+                    reason: reason, at: now)
                 try await tx.saveAlert(alert)
                 try await self.audit(
                     AuditNote(

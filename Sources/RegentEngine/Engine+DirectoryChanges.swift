@@ -38,8 +38,8 @@ extension Engine {
                     displayName: change.displayName ?? existing.displayName, email: change.email ?? existing.email,
                     isEnabled: change.isEnabled ?? existing.isEnabled, createdAt: existing.createdAt)
                 if existing.isEnabled, !updated.isEnabled {
-                    try await self.requireAnotherRegentAdmin(
-                        in: tx, now: now, without: { disabled, _ in disabled.insert(id) })
+                    try await self.requireAdministratorCoverage(
+                        in: tx, now: now, after: { $0.setEnabled(id, false) })
                 }
                 try await tx.updatePrincipal(updated)
                 let revoked = updated.isEnabled ? [] : try await tx.revokeSessions(of: id, at: now)
@@ -74,8 +74,8 @@ extension Engine {
                     throw RegentError(
                         .notFound, "the principal is not a direct member of this group", field: "memberId")
                 }
-                try await self.requireAnotherRegentAdmin(
-                    in: tx, now: now, without: { _, graph in graph.remove(member: member, from: group) })
+                try await self.requireAdministratorCoverage(
+                    in: tx, now: now, after: { $0.remove(member: member, from: group) })
                 try await tx.removeMember(member, from: group)
                 graph.remove(member: member, from: group)
                 try await self.audit(
@@ -159,26 +159,5 @@ extension Engine {
         for entitlement in entitlements where try await tx.target(id: entitlement.targetId) == nil {
             throw RegentError(.notFound, "no target \(entitlement.targetId)", field: "entitlements.targetId")
         }
-    }
-
-    /// Refuses a change after which no enabled user would hold `regent-admin` in force, directly or
-    /// through enabled groups.
-    private func requireAnotherRegentAdmin(
-        in tx: StoreTransaction, now: Date,
-        without change: (inout Set<Principal.ID>, inout MembershipGraph) -> Void
-    ) async throws {
-        guard let role = try await tx.role(named: Role.BuiltIn.regentAdmin.rawValue) else { return }
-        var disabled = try await tx.disabledPrincipals()
-        var graph = try await tx.membershipGraph()
-        change(&disabled, &graph)
-        var frontier = try await tx.assignments(AssignmentFilter(roleId: role.id, kind: .active, states: [.active]))
-            .filter { $0.isInForce(at: now) }.map(\.principalId)
-        var reached: Set<Principal.ID> = []
-        while let next = frontier.popLast() {
-            guard !disabled.contains(next), reached.insert(next).inserted else { continue }
-            frontier.append(contentsOf: graph.members[next] ?? [])
-        }
-        for candidate in reached where try await tx.principal(id: candidate)?.kind == .user { return }
-        throw RegentError(.conflict, "this would leave Regent without an enabled regent-admin", field: "principalId")
     }
 }

@@ -118,7 +118,7 @@ extension Engine {
             switch timer {
             case .assignmentExpiry(let id):
                 guard var assignment = try await tx.assignment(id: id) else { break }
-                let isLast = try await self.isLastAdministrator(assignment, in: tx, now: now)
+                let isLast = try await self.administratorCoverage(in: tx)?.isLastCover(assignment, at: now) ?? false
                 let effects = assignment.expire(now: now, isLastAdministrator: isLast)
                 applied = try await self.apply(effects, in: tx, context: self.systemContext(assignment), now: now)
             case .assignmentStart(let id):
@@ -150,16 +150,6 @@ extension Engine {
             return applied
         }
         afterCommit(applied)
-    }
-
-    private func isLastAdministrator(_ assignment: Assignment, in tx: StoreTransaction, now: Date) async throws -> Bool
-    {
-        guard assignment.kind == .active, let role = try await tx.role(id: assignment.roleId),
-            role.name == Role.BuiltIn.regentAdmin.rawValue
-        else { return false }
-        let others = try await tx.assignments(AssignmentFilter(roleId: role.id, kind: .active, states: [.active]))
-            .filter { $0.id != assignment.id && $0.isInForce(at: now) }
-        return others.isEmpty
     }
 
     func systemContext(_ assignment: Assignment) -> AuditContext {

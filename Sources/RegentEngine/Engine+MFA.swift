@@ -40,6 +40,9 @@ extension Engine {
         -> Date
     {
         let now = clock.now()
+        let throttle = AttemptThrottle(
+            .secondFactor, account: actor.principalId.description, sourceAddress: actor.sourceAddress)
+        try await refuseIfLocked(throttle, actor: actor.auditActor, subject: actor.principalId, now: now)
         let outcome = try await store.transaction { tx -> RegentError? in
             guard var enrollment = try await tx.totpEnrollment(of: actor.principalId),
                 (enrollment.confirmedAt == nil) == confirming
@@ -51,11 +54,9 @@ extension Engine {
             }
             let totp = TOTP(secret: try self.secrets.open(enrollment.sealedSecret))
             guard let step = totp.matchingStep(for: code, at: now), step > enrollment.lastUsedStep else {
-                try await self.audit(
-                    AuditNote("auth.mfa.failed", .denied, reason: "wrong, expired or reused code"), in: tx,
-                    context: self.selfContext(actor), now: now)
                 return RegentError(.mfaRequired, "the code is wrong, expired or was already used", field: "code")
             }
+            try await tx.clearLoginFailures(throttle.accountKey)
             enrollment.lastUsedStep = step
             if confirming { enrollment.confirmedAt = now }
             try await tx.saveTOTPEnrollment(enrollment)
@@ -67,7 +68,15 @@ extension Engine {
             return nil
         }
         sessions.invalidate(session.tokenHash)
-        if let outcome { throw outcome }
+        if let outcome {
+            if outcome.code == .mfaRequired {
+                try await recordFailure(
+                    throttle, actor: actor.auditActor, subject: actor.principalId,
+                    reason: "wrong, expired or reused code",
+                    now: now)
+            }
+            throw outcome
+        }
         return now
     }
 

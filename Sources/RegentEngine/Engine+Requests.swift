@@ -55,15 +55,19 @@ extension Engine {
     /// Records an approval of the request's current stage; the last one carries the request out.
     public func approve(_ requestId: Request.ID, by actor: ActorContext, justification: String?) async throws -> Request
     {
-        try await decide(requestId, by: actor, action: "request.approve") { request, identities, facts, now in
+        try await decide(requestId, by: actor, action: "request.approve") { request, graph, facts, now in
             try request.approve(
-                by: actor.principalId, identities: identities, justification: justification, facts: facts, now: now)
+                by: actor.principalId, identities: graph.identities(of: actor.principalId),
+                selfIdentities: graph.selfIdentities(of: actor.principalId), justification: justification,
+                facts: facts, now: now)
         }
     }
 
     public func deny(_ requestId: Request.ID, by actor: ActorContext, justification: String?) async throws -> Request {
-        try await decide(requestId, by: actor, action: "request.deny") { request, identities, _, now in
-            try request.deny(by: actor.principalId, identities: identities, justification: justification, now: now)
+        try await decide(requestId, by: actor, action: "request.deny") { request, graph, _, now in
+            try request.deny(
+                by: actor.principalId, identities: graph.identities(of: actor.principalId),
+                selfIdentities: graph.selfIdentities(of: actor.principalId), justification: justification, now: now)
         }
     }
 
@@ -79,7 +83,7 @@ extension Engine {
 
     private func decide(
         _ requestId: Request.ID, by actor: ActorContext, action: String,
-        _ transition: @escaping @Sendable (inout Request, Set<Principal.ID>, RequestFacts, Date) throws -> [Effect]
+        _ transition: @escaping @Sendable (inout Request, MembershipGraph, RequestFacts, Date) throws -> [Effect]
     ) async throws -> Request {
         let now = clock.now()
         let subject =
@@ -94,9 +98,9 @@ extension Engine {
                 guard var request = try await tx.request(id: requestId) else {
                     throw RegentError(.notFound, "no such request", field: "requestId")
                 }
-                let identities = try await tx.membershipGraph().identities(of: actor.principalId)
+                let graph = try await tx.membershipGraph()
                 let facts = try await self.completionFacts(for: request, in: tx, now: now)
-                let effects = try transition(&request, identities, facts, now)
+                let effects = try transition(&request, graph, facts, now)
                 try await tx.saveRequest(request)
                 let applied = try await self.apply(
                     effects, in: tx,
@@ -161,6 +165,7 @@ extension Engine {
             throw RegentError(.notFound, "no such role", field: "roleId")
         }
         let policy = EffectivePolicy.resolve(try await tx.policies(role: role.id), at: draft.scope)
+        let graph = try await tx.membershipGraph()
         var facts = RequestFacts()
         if let targetId = draft.targetAssignmentId { facts.target = try await tx.assignment(id: targetId) }
         if [.adminAssign, .selfActivate, .adminRenew, .selfRenew].contains(draft.action) {
@@ -172,25 +177,28 @@ extension Engine {
         }
         if draft.action == .selfActivate {
             facts.eligibility = try await eligibility(
-                for: draft.principalId, role: draft.roleId, scope: draft.scope, in: tx, now: now)
+                for: draft.principalId, role: draft.roleId, scope: draft.scope, graph: graph, in: tx, now: now)
+        } else if let origin = facts.target?.activatedFrom {
+            facts.eligibility = try await tx.assignment(id: origin)
         }
         if let target = facts.target, target.kind == .eligible, draft.action == .adminRemove {
             facts.derivedActivations = try await tx.assignments(
                 AssignmentFilter(roleId: target.roleId, kind: .active, states: AssignmentFilter.live)
             ).filter { $0.activatedFrom == target.id }
         }
-        facts.roleIsRegentAdmin = role.name == Role.BuiltIn.regentAdmin.rawValue
-        if facts.roleIsRegentAdmin {
-            facts.activeAdministratorCount = try await tx.assignments(
-                AssignmentFilter(roleId: role.id, kind: .active, states: [.active])
-            ).filter { $0.isInForce(at: now) }.count
+        if role.name == Role.BuiltIn.regentAdmin.rawValue {
+            facts.administratorCoverage = try await administratorCoverage(in: tx, graph: graph)
         }
-        facts.administrators = try await holders(of: .manageAssignments, in: tx, now: now)
+        facts.administrators = try await holders(of: .manageAssignments, in: tx, now: now, graph: graph)
+        facts.beneficiaries = graph.everyMember(of: draft.principalId)
         var context = RequestContext(now: now, mfaVerifiedAt: actor.mfaVerifiedAt, sourceAddress: actor.sourceAddress)
         if let limit = policy.maxActivations {
+            // Scheduled activations count as much as past ones: every start from one window before
+            // this one's on.
+            let start = max(draft.start ?? now, now)
             context.recentActivations = try await tx.activationStarts(
                 principal: draft.principalId, role: draft.roleId,
-                since: now.addingTimeInterval(-limit.window.timeInterval))
+                since: start.addingTimeInterval(-limit.window.timeInterval))
         }
         return (facts, policy, context)
     }
@@ -204,7 +212,10 @@ extension Engine {
         }
         if request.action == .selfActivate {
             facts.eligibility = try await eligibility(
-                for: request.principalId, role: request.roleId, scope: request.scope, in: tx, now: now)
+                for: request.principalId, role: request.roleId, scope: request.scope,
+                graph: try await tx.membershipGraph(), in: tx, now: now)
+        } else if let origin = facts.target?.activatedFrom {
+            facts.eligibility = try await tx.assignment(id: origin)
         }
         return facts
     }
@@ -212,9 +223,10 @@ extension Engine {
     /// The eligible assignment (the principal's own or a group's) that lets the principal activate
     /// the role at the scope now; the longest-lasting one wins.
     private func eligibility(
-        for principal: Principal.ID, role: Role.ID, scope: Scope, in tx: StoreTransaction, now: Date
+        for principal: Principal.ID, role: Role.ID, scope: Scope, graph: MembershipGraph, in tx: StoreTransaction,
+        now: Date
     ) async throws -> Assignment? {
-        let identities = try await tx.membershipGraph().identities(of: principal)
+        let identities = graph.identities(of: principal)
         return try await tx.assignments(
             AssignmentFilter(principalIds: identities, roleId: role, kind: .eligible, states: [.active], scope: scope)
         ).filter { $0.isInForce(at: now) }.max { ($0.end ?? .distantFuture) < ($1.end ?? .distantFuture) }

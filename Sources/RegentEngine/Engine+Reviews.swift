@@ -91,12 +91,12 @@ extension Engine {
                     throw RegentError(.invalidTransition, "this review has ended", field: "instanceId")
                 }
                 let item = instance.items[index]
-                let identities = try await tx.membershipGraph().identities(of: actor.principalId)
-                guard !identities.isDisjoint(with: item.reviewers) else {
+                let graph = try await tx.membershipGraph()
+                guard !graph.identities(of: actor.principalId).isDisjoint(with: item.reviewers) else {
                     throw RegentError(.accessDenied, "you are not a reviewer of this item", field: "itemId")
                 }
                 if case .selfReview = definition.reviewers {
-                } else if item.principalId == actor.principalId {
+                } else if graph.selfIdentities(of: actor.principalId).contains(item.principalId) {
                     throw RegentError(
                         .accessDenied, "nobody reviews their own access here", field: "itemId",
                         failedRules: [.separationOfDuties])
@@ -207,6 +207,7 @@ extension Engine {
     {
         let lastActivations = try await tx.lastActivations()
         let lastSignIns = try await tx.lastSignIns()
+        let graph = try await tx.membershipGraph()
         var items: [ReviewItem] = []
         for assignment in try await tx.liveAssignments() where definition.covers(assignment) {
             guard let principal = try await tx.principal(id: assignment.principalId) else { continue }
@@ -225,7 +226,8 @@ extension Engine {
                 ReviewItem(
                     id: ReviewItem.ID(UUID()), assignmentId: assignment.id, principalId: assignment.principalId,
                     roleId: assignment.roleId, scope: assignment.scope, kind: assignment.kind,
-                    reviewers: try await reviewers(definition, for: principal, in: tx), recommendation: verdict,
+                    reviewers: try await reviewers(definition, for: principal, graph: graph, in: tx),
+                    recommendation: verdict,
                     recommendationReason: reason))
         }
         return items.sorted {
@@ -233,13 +235,17 @@ extension Engine {
         }
     }
 
-    private func reviewers(_ definition: ReviewDefinition, for principal: Principal, in tx: StoreTransaction)
-        async throws -> [Principal.ID]
-    {
+    /// Who reviews `principal`'s assignment. Outside self-review nobody who holds that access —
+    /// the principal, or anyone in it when it is a group — is chosen to review it.
+    private func reviewers(
+        _ definition: ReviewDefinition, for principal: Principal, graph: MembershipGraph, in tx: StoreTransaction
+    ) async throws -> [Principal.ID] {
+        let holders = graph.everyMember(of: principal.id)
         let chosen: [Principal.ID] =
             switch definition.reviewers {
-            case .principals(let ids): ids.filter { $0 != principal.id }
-            case .managers(let fallback): try await tx.manager(of: principal.id).map { [$0] } ?? fallback
+            case .principals(let ids): ids.filter { !holders.contains($0) }
+            case .managers(let fallback):
+                (try await tx.manager(of: principal.id).map { [$0] } ?? fallback).filter { !holders.contains($0) }
             case .selfReview(let fallback): principal.kind == .group ? fallback : [principal.id]
             }
         return chosen.isEmpty ? [definition.createdBy] : chosen
@@ -253,11 +259,8 @@ extension Engine {
         var instance = instance
         var applied = Applied()
         let live = try await tx.liveAssignments()
-        let adminRole = try await tx.role(named: Role.BuiltIn.regentAdmin.rawValue)
-        // Counted once and kept current, so denying several administrators never removes them all.
-        var activeAdministrators = live.filter {
-            $0.roleId == adminRole?.id && $0.kind == .active && $0.isInForce(at: now)
-        }.count
+        // Kept current as denials are applied, so denying several administrators never removes them all.
+        var coverage = try await administratorCoverage(in: tx)
         for index in instance.items.indices {
             let item = instance.items[index]
             guard item.decision?.verdict == .deny else {
@@ -268,12 +271,15 @@ extension Engine {
                 instance.items[index].outcome = "already ended"
                 continue
             }
-            let isAdministrator = assignment.roleId == adminRole?.id && assignment.kind == .active
-            if isAdministrator && activeAdministrators <= 1 {
-                instance.items[index].outcome = "kept: the last active regent-admin"
-                continue
+            let ending = [assignment.id] + live.filter { $0.activatedFrom == assignment.id }.map(\.id)
+            if let before = coverage {
+                let after = before.ending(ending)
+                if before.isLost(by: after, at: now) {
+                    instance.items[index].outcome = "kept: the last active regent-admin"
+                    continue
+                }
+                coverage = after
             }
-            if isAdministrator && assignment.isInForce(at: now) { activeAdministrators -= 1 }
             var effects = try assignment.finish(.revokedByReview, now: now)
             for var activation in live where activation.activatedFrom == assignment.id {
                 effects += try activation.finish(.revokedByReview, now: now)

@@ -46,15 +46,8 @@ extension Engine {
         let actorName = String(username.prefix(128))
         let actor = AuditActor(
             principalId: nil, name: actorName, sourceAddress: sourceAddress?.description, userAgent: userAgent)
-        let keys = ["user:\(actorName.lowercased())"] + (sourceAddress.map { ["address:\($0)"] } ?? [])
-        if let lockedUntil = try await lockedUntil(keys, now: now) {
-            try await store.transaction { tx in
-                try await self.audit(
-                    AuditNote("auth.login.locked", .denied, reason: "locked until \(lockedUntil.rfc3339)"), in: tx,
-                    context: AuditContext(actor: actor, subject: AuditSubject(), correlationId: nil), now: now)
-            }
-            throw RegentError(.tooManyAttempts, "too many failed sign-ins; try again after \(lockedUntil.rfc3339)")
-        }
+        let throttle = AttemptThrottle(.password, account: actorName.lowercased(), sourceAddress: sourceAddress)
+        try await refuseIfLocked(throttle, actor: actor, subject: nil, now: now)
         let (principal, hash) = try await store.transaction { tx -> (Principal?, String?) in
             guard let principal = try await tx.principal(named: username.lowercased()), principal.kind == .user else {
                 return (nil, nil)
@@ -65,9 +58,7 @@ extension Engine {
         guard let principal, matches, principal.isEnabled else {
             let reason =
                 principal?.isEnabled == false && matches ? "the account is disabled" : "invalid username or password"
-            let failures = try await recordFailure(keys, actor: actor, subject: principal?.id, reason: reason, now: now)
-            // Each further failure within the window waits longer before it is answered (up to 2 s).
-            try? await clock.sleep(until: now.addingTimeInterval(min(2, 0.1 * pow(2, Double(failures - 1)))))
+            try await recordFailure(throttle, actor: actor, subject: principal?.id, reason: reason, now: now)
             throw RegentError(.accessDenied, "invalid username or password", field: "credentials")
         }
         let token = Self.newToken()
@@ -76,7 +67,7 @@ extension Engine {
             principalId: principal.id, name: principal.name, sourceAddress: sourceAddress?.description,
             userAgent: userAgent)
         let mfaRequired = try await store.transaction { tx in
-            try await tx.clearLoginFailures(keys[0])
+            try await tx.clearLoginFailures(throttle.accountKey)
             try await tx.insertSession(
                 StoredSession(
                     tokenHash: Self.hash(token), principalId: principal.id, createdAt: now, lastSeenAt: now,
@@ -89,55 +80,6 @@ extension Engine {
             return try await tx.totpEnrollment(of: principal.id)?.confirmedAt != nil
         }
         return SignedIn(token: token, principal: principal, expiresAt: expiresAt, mfaRequired: mfaRequired)
-    }
-
-    private func lockedUntil(_ keys: [String], now: Date) async throws -> Date? {
-        try await store.transaction { tx in
-            var latest: Date?
-            for key in keys {
-                if let until = try await tx.loginFailures(key)?.lockedUntil, until > now {
-                    latest = max(latest ?? until, until)
-                }
-            }
-            return latest
-        }
-    }
-
-    /// Counts a failure under every key; a key reaching its limit within the window is locked.
-    /// Returns the account key's failure count.
-    private func recordFailure(
-        _ keys: [String], actor: AuditActor, subject: Principal.ID?, reason: String, now: Date
-    ) async throws -> Int {
-        let window = configuration.lockoutWindow
-        let lockout = configuration.lockoutDuration
-        let userLimit = configuration.loginFailureLimit
-        return try await store.transaction { tx in
-            let context = AuditContext(actor: actor, subject: AuditSubject(principalId: subject), correlationId: nil)
-            try await self.audit(
-                AuditNote("auth.login.failed", .denied, reason: reason), in: tx, context: context, now: now)
-            var accountFailures = 0
-            for key in keys {
-                var record =
-                    try await tx.loginFailures(key)
-                    ?? LoginFailures(key: key, failures: 0, windowStart: now, lockedUntil: nil)
-                if now.timeIntervalSince(record.windowStart) >= window {
-                    record = LoginFailures(key: key, failures: 0, windowStart: now, lockedUntil: nil)
-                }
-                record.failures += 1
-                let limit = key.hasPrefix("user:") ? userLimit : userLimit * 10
-                if record.failures >= limit {
-                    record.lockedUntil = now.addingTimeInterval(lockout)
-                    try await self.audit(
-                        AuditNote(
-                            "auth.login.locked_out", .denied, reason: "\(record.failures) failed sign-ins",
-                            details: ["key": key]),
-                        in: tx, context: context, now: now)
-                }
-                try await tx.saveLoginFailures(record)
-                if key == keys[0] { accountFailures = record.failures }
-            }
-            return accountFailures
-        }
     }
 
     /// Resolves a bearer secret to its principal, or nil when it is unknown, revoked, expired, idle

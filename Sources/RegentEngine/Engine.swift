@@ -140,11 +140,11 @@ public final class Engine: Sendable {
     /// and revocations they leave run in the ``Scheduler`` while the server answers; the index says
     /// "no" for every ended assignment already.
     public func start() async throws {
-        let (assignments, graph, disabled) = try await store.transaction { tx in
+        let (assignments, graph) = try await store.transaction { tx in
             try await tx.releaseAllLeases()
-            return (try await tx.liveAssignments(), try await tx.membershipGraph(), try await tx.disabledPrincipals())
+            return (try await tx.liveAssignments(), try await tx.membershipGraph())
         }
-        index.load(assignments, graph: graph, disabled: disabled)
+        index.load(assignments, graph: graph)
         _ = try await runDueJobs(timersOnly: true)
         try await checkpointIfDue(force: false)
     }

@@ -65,9 +65,20 @@ extension StoreTransaction {
         ).run()
     }
 
+    /// Every membership with the disabled principals: the one expansion of who is who.
     public func membershipGraph() async throws -> MembershipGraph {
         let rows = try await db.raw("SELECT group_id, member_id FROM memberships").all()
-        return MembershipGraph(edges: try rows.map { (try $0.id("group_id"), try $0.id("member_id")) })
+        return MembershipGraph(
+            edges: try rows.map { (try $0.id("group_id"), try $0.id("member_id")) },
+            disabled: try await disabledPrincipals())
+    }
+
+    /// The ids of every principal of `kind`.
+    public func principalIDs(kind: Principal.Kind) async throws -> Set<Principal.ID> {
+        Set(
+            try await db.raw("SELECT id FROM principals WHERE kind = \(bind: kind.rawValue)").all().map {
+                try $0.id("id")
+            })
     }
 
     static func principal(_ row: any SQLRow) throws -> Principal {

@@ -26,7 +26,7 @@ struct InvariantPropertyTests {
                 let stageBefore = request.approval?.currentStage ?? 0
                 let allowed = request.approval.map { $0.mayDecide(identities: [actor], at: time) } ?? false
                 if (try? request.approve(
-                    by: actor, identities: [actor], justification: nil,
+                    by: actor, identities: [actor], selfIdentities: [actor], justification: nil,
                     facts: RequestFacts(eligibility: eligibility()), now: time)) != nil
                 {
                     #expect(actor != alice)

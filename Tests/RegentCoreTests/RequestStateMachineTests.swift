@@ -33,13 +33,17 @@ struct RequestStateMachineTests {
         #expect(effects.contains(.schedule(.escalation(request.id, stage: 0), at: t0 + 3600)))
         let facts = RequestFacts(eligibility: eligibility())
         effects = try request.approve(
-            by: bob, identities: [bob, leads], justification: "ok", facts: facts, now: t0 + 600)
+            by: bob, identities: [bob, leads], selfIdentities: [bob, leads], justification: "ok", facts: facts,
+            now: t0 + 600)
         #expect(request.status == .pendingApproval)
         #expect(request.approval?.currentStage == 1)
         #expect(throws: RegentError(.accessDenied, "", field: "approverId")) {
-            try request.approve(by: bob, identities: [bob, leads], justification: nil, facts: facts, now: t0 + 700)
+            try request.approve(
+                by: bob, identities: [bob, leads], selfIdentities: [bob, leads], justification: nil, facts: facts,
+                now: t0 + 700)
         }
-        effects = try request.approve(by: carol, identities: [carol], justification: "ok", facts: facts, now: t0 + 5000)
+        effects = try request.approve(
+            by: carol, identities: [carol], selfIdentities: [carol], justification: "ok", facts: facts, now: t0 + 5000)
         #expect(request.status == .provisioning)
         let assignment = try #require(savedAssignments(effects).first)
         #expect(assignment.start == t0 + 5000)
@@ -52,7 +56,8 @@ struct RequestStateMachineTests {
         var (request, _) = try activate(selfish)
         #expect(throws: RegentError(.accessDenied, "", field: "approverId")) {
             try request.approve(
-                by: alice, identities: [alice, leads], justification: nil, facts: RequestFacts(), now: t0 + 1)
+                by: alice, identities: [alice, leads], selfIdentities: [alice, leads], justification: nil,
+                facts: RequestFacts(), now: t0 + 1)
         }
         #expect(request.status == .pendingApproval)
         #expect(request.approval?.decisions.isEmpty == true)
@@ -63,15 +68,19 @@ struct RequestStateMachineTests {
         var (request, _) = try activate(twoStages)
         let facts = RequestFacts(eligibility: eligibility())
         #expect(throws: RegentError(.accessDenied, "", field: "approverId")) {
-            try request.approve(by: carol, identities: [carol], justification: nil, facts: facts, now: t0 + 1)
+            try request.approve(
+                by: carol, identities: [carol], selfIdentities: [carol], justification: nil, facts: facts, now: t0 + 1)
         }
         #expect(throws: RegentError(.accessDenied, "", field: "approverId")) {
-            try request.approve(by: admin, identities: [admin], justification: nil, facts: facts, now: t0 + 3599)
+            try request.approve(
+                by: admin, identities: [admin], selfIdentities: [admin], justification: nil, facts: facts,
+                now: t0 + 3599)
         }
         #expect(request.escalate(stage: 0, now: t0 + 3599).isEmpty)
         #expect(auditActions(request.escalate(stage: 0, now: t0 + 3600)) == ["request.escalated"])
         #expect(request.escalate(stage: 0, now: t0 + 3601).isEmpty)
-        _ = try request.approve(by: admin, identities: [admin], justification: nil, facts: facts, now: t0 + 3600)
+        _ = try request.approve(
+            by: admin, identities: [admin], selfIdentities: [admin], justification: nil, facts: facts, now: t0 + 3600)
         #expect(request.approval?.currentStage == 1)
     }
 
@@ -79,7 +88,9 @@ struct RequestStateMachineTests {
     @Test func approvalAfterTimeout() throws {
         var (request, _) = try activate(twoStages)
         #expect(throws: RegentError(.invalidTransition, "", field: "requestId")) {
-            try request.approve(by: bob, identities: [leads], justification: nil, facts: RequestFacts(), now: t0 + 7200)
+            try request.approve(
+                by: bob, identities: [leads], selfIdentities: [leads], justification: nil, facts: RequestFacts(),
+                now: t0 + 7200)
         }
         #expect(request.stageTimedOut(stage: 0, now: t0 + 7199).isEmpty)
         #expect(request.stageTimedOut(stage: 1, now: t0 + 7200).isEmpty)
@@ -94,15 +105,19 @@ struct RequestStateMachineTests {
         }
         var (request, _) = try activate(twoOfThem)
         let facts = RequestFacts(eligibility: eligibility())
-        _ = try request.approve(by: bob, identities: [bob], justification: nil, facts: facts, now: t0 + 1)
+        _ = try request.approve(
+            by: bob, identities: [bob], selfIdentities: [bob], justification: nil, facts: facts, now: t0 + 1)
         #expect(throws: RegentError(.conflict, "", field: "approverId")) {
-            try request.approve(by: bob, identities: [bob], justification: nil, facts: facts, now: t0 + 2)
+            try request.approve(
+                by: bob, identities: [bob], selfIdentities: [bob], justification: nil, facts: facts, now: t0 + 2)
         }
         #expect(request.status == .pendingApproval)
-        _ = try request.approve(by: carol, identities: [carol], justification: nil, facts: facts, now: t0 + 3)
+        _ = try request.approve(
+            by: carol, identities: [carol], selfIdentities: [carol], justification: nil, facts: facts, now: t0 + 3)
         #expect(request.status == .provisioning)
         #expect(throws: RegentError(.invalidTransition, "", field: "requestId")) {
-            try request.approve(by: carol, identities: [carol], justification: nil, facts: facts, now: t0 + 4)
+            try request.approve(
+                by: carol, identities: [carol], selfIdentities: [carol], justification: nil, facts: facts, now: t0 + 4)
         }
     }
 
@@ -110,7 +125,9 @@ struct RequestStateMachineTests {
     @Test func denyAndCancel() throws {
         var (denied, _) = try activate(twoStages)
         #expect(
-            auditActions(try denied.deny(by: bob, identities: [leads], justification: "no", now: t0 + 1)) == [
+            auditActions(
+                try denied.deny(by: bob, identities: [leads], selfIdentities: [leads], justification: "no", now: t0 + 1)
+            ) == [
                 "request.denied"
             ])
         #expect(denied.status == .denied)
@@ -184,7 +201,8 @@ struct RequestStateMachineTests {
                     action: .selfExtend, requesterId: alice, principalId: alice, roleId: dbaRole, scope: prod,
                     kind: .active,
                     justification: "more", duration: duration, targetAssignmentId: activation.id),
-                policy: policy { $0.maximumDuration = .hours(2) }, facts: RequestFacts(target: activation),
+                policy: policy { $0.maximumDuration = .hours(2) },
+                facts: RequestFacts(target: activation, eligibility: eligibility()),
                 context: RequestContext(now: now, mfaVerifiedAt: now), safeguards: Safeguards())
         }
         let (refused, _) = try extend(by: .hours(2), at: t0 + 600)
@@ -206,7 +224,10 @@ struct RequestStateMachineTests {
                 kind: .active,
                 targetAssignmentId: adminAssignment.id),
             policy: .defaults,
-            facts: RequestFacts(target: adminAssignment, activeAdministratorCount: 1, roleIsRegentAdmin: true),
+            facts: RequestFacts(
+                target: adminAssignment,
+                administratorCoverage: AdministratorCoverage(
+                    assignments: [adminAssignment], graph: MembershipGraph(), users: [admin])),
             context: RequestContext(now: t0 + 10), safeguards: Safeguards())
         #expect(removal.failedRules == [.lastAdministrator])
         #expect(!effects.contains { if case .revoke = $0 { true } else { false } })
