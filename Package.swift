@@ -144,7 +144,10 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "RegentAuditTests", dependencies: ["RegentAudit"], swiftSettings: strictSettings),
-        .testTarget(name: "RegentStoreTests", dependencies: ["RegentStore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "RegentStoreTests",
+            dependencies: ["RegentStore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: strictSettings),
         .testTarget(
             name: "RegentConnectorsTests",
             dependencies: ["RegentConnectors", .product(name: "Crypto", package: "swift-crypto")],

@@ -20,12 +20,12 @@ extension StoreTransaction {
                                       subject_principal_id, subject_role_id, subject_scope, outcome, reason,
                                       correlation_id, details, prev_hash, hash)
             VALUES (\(bind: event.seq), \(bind: event.id.uuidString.lowercased()), \(bind: event.time.milliseconds),
-                    \(bind: event.actor.principalId?.description), \(bind: event.actor.name),
-                    \(bind: event.actor.sourceAddress), \(bind: event.actor.userAgent), \(bind: event.action),
-                    \(bind: event.subject.principalId?.description), \(bind: event.subject.roleId?.description),
-                    \(bind: event.subject.scope?.path), \(bind: event.outcome.rawValue), \(bind: event.reason),
-                    \(bind: event.correlationId), \(bind: try json(event.details)), \(bind: event.prevHash),
-                    \(bind: event.hash))
+                    \(bind: event.actor.principalId?.description), \(bind: exact(event.actor.name)),
+                    \(bind: exact(event.actor.sourceAddress)), \(bind: exact(event.actor.userAgent)),
+                    \(bind: exact(event.action)), \(bind: event.subject.principalId?.description),
+                    \(bind: event.subject.roleId?.description), \(bind: exact(event.subject.scope?.path)),
+                    \(bind: event.outcome.rawValue), \(bind: exact(event.reason)), \(bind: exact(event.correlationId)),
+                    \(bind: try json(event.details)), \(bind: event.prevHash), \(bind: event.hash))
             """
         ).run()
         try await db.raw("UPDATE audit_head SET seq = \(bind: event.seq), hash = \(bind: event.hash) WHERE id = 1")
@@ -66,22 +66,44 @@ extension StoreTransaction {
         }
     }
 
+    /// A hashed text as it is bound. SQLite hands a TEXT value back only up to its first U+0000
+    /// (the hash saw all of it), so a text holding one is stored as a BLOB of its exact UTF-8 bytes,
+    /// which comes back whole; every other text stays TEXT, so older rows and searches are
+    /// unchanged. ``exactText(_:in:)`` reads both. This pair is the one place that decides how an
+    /// audit text is stored; a PostgreSQL dialect (whose TEXT refuses U+0000) decides it here too.
+    private func exact(_ text: String?) -> any Encodable & Sendable {
+        guard let text, text.utf8.contains(0) else { return text }
+        return Data(text.utf8)
+    }
+
+    private func exactText(_ column: String, in row: any SQLRow) throws -> String? {
+        do {
+            return try row.decode(column: column, as: String?.self)
+        } catch {
+            return String(decoding: try row.decode(column: column, as: Data.self), as: UTF8.self)
+        }
+    }
+
     private func auditEvent(from row: any SQLRow) throws -> AuditEvent {
         let idText = try row.string("id")
         guard let id = UUID(uuidString: idText) else { throw StoreError.corrupt("audit id \(idText)") }
-        let scope = try row.optionalString("subject_scope")
+        func text(_ column: String) throws -> String? { try exactText(column, in: row) }
+        func required(_ column: String) throws -> String {
+            guard let value = try text(column) else { throw StoreError.corrupt("audit \(column) is missing") }
+            return value
+        }
+        let scope = try text("subject_scope")
         return AuditEvent(
             seq: try row.int64("seq"), id: id, time: try row.date("time"),
             actor: AuditActor(
-                principalId: try row.optionalID("actor_id"), name: try row.string("actor_name"),
-                sourceAddress: try row.optionalString("source_address"), userAgent: try row.optionalString("user_agent")
-            ),
-            action: try row.string("action"),
+                principalId: try row.optionalID("actor_id"), name: try required("actor_name"),
+                sourceAddress: try text("source_address"), userAgent: try text("user_agent")),
+            action: try required("action"),
             subject: AuditSubject(
                 principalId: try row.optionalID("subject_principal_id"), roleId: try row.optionalID("subject_role_id"),
                 scope: try scope.map { try Scope(parsing: $0) }),
-            outcome: try row.enumValue("outcome", as: AuditOutcome.self), reason: try row.optionalString("reason"),
-            correlationId: try row.optionalString("correlation_id"),
+            outcome: try row.enumValue("outcome", as: AuditOutcome.self), reason: try text("reason"),
+            correlationId: try text("correlation_id"),
             details: try decodeJSON([String: String].self, try row.string("details"), "audit details"),
             prevHash: try row.string("prev_hash"), hash: try row.string("hash"))
     }
