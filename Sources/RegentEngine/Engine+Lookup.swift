@@ -3,8 +3,36 @@ import RegentStore
 
 /// Reads for the API: names or ids, and who may see a request.
 extension Engine {
-    /// A principal by id or unique name.
-    public func principal(named reference: String) async throws -> Principal {
+    /// A principal by id or unique name, resolved only once `actor` may see it: those who may read
+    /// everything or the audit log may name anyone; anyone else only themselves, and is refused for
+    /// any other reference, whether it exists or not, so a name's existence never leaks.
+    public func principal(named reference: String, by actor: ActorContext) async throws -> Principal {
+        try await requireMayName(reference, by: actor)
+        return try await principal(named: reference)
+    }
+
+    /// The id of a principal by id or name, under the same rule, from memory once seen: the hot
+    /// path of `/v1/check`.
+    public func principalID(named reference: String, by actor: ActorContext) async throws -> Principal.ID {
+        try await requireMayName(reference, by: actor)
+        if let id = names.principal(reference) ?? names.principal(reference.lowercased()) { return id }
+        return try await principal(named: reference).id
+    }
+
+    /// A principal by the id the caller already holds from something it may see (a request, a
+    /// review, an alert), to show its name: an id discloses nothing a name lookup would.
+    public func principal(id: Principal.ID) async throws -> Principal? {
+        try await store.transaction { try await $0.principal(id: id) }
+    }
+
+    private func requireMayName(_ reference: String, by actor: ActorContext) async throws {
+        if reference == actor.principalId.description || reference.lowercased() == actor.name.lowercased() { return }
+        if try await permits(actor, .readEverything) { return }
+        if try await permits(actor, .readAudit) { return }
+        try await authorize(actor, .readEverything)
+    }
+
+    func principal(named reference: String) async throws -> Principal {
         let principal = try await store.transaction { tx -> Principal in
             if let id = Principal.ID(reference), let principal = try await tx.principal(id: id) { return principal }
             if let principal = try await tx.principal(named: reference.lowercased()) { return principal }
@@ -23,12 +51,6 @@ extension Engine {
         }
         names.remember(role)
         return role
-    }
-
-    /// The id of a principal by id or name, from memory once seen: the hot path of `/v1/check`.
-    public func principalID(named reference: String) async throws -> Principal.ID {
-        if let id = names.principal(reference) ?? names.principal(reference.lowercased()) { return id }
-        return try await principal(named: reference).id
     }
 
     /// The id of a role by id or name, from memory once seen.

@@ -57,7 +57,7 @@ extension APIHandler {
 
     private func view(_ alert: Alert) async throws -> Components.Schemas.AlertView {
         let dismisser = try await alert.dismissal.asyncMap {
-            try? await engine.principal(named: $0.by.description).name
+            (try? await engine.principal(id: $0.by))?.name
         }
         return .init(
             rule: .init(rawValue: alert.rule.rawValue) ?? .tooManyAdmins,

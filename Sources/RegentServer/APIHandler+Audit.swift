@@ -18,7 +18,7 @@ extension APIHandler {
         let filter = try await auditFilter(
             from: query.from, to: query.to, actor: query.actor, action: query.action,
             outcome: query.outcome?.rawValue, principal: query.principal, role: query.role,
-            correlationId: query.correlationId)
+            correlationId: query.correlationId, by: actor)
         let events = try await engine.searchAudit(filter, by: actor, before: before, limit: limit)
         let next = events.count == limit ? events.last.map { Cursor.encode(Int($0.seq)) } ?? nil : nil
         return .ok(.init(body: .json(.init(items: events.map(Components.Schemas.AuditEvent.init), cursor: next))))
@@ -27,12 +27,12 @@ extension APIHandler {
     /// The audit search the query's filters describe, with principals and roles named or by id.
     func auditFilter(
         from: Date?, to: Date?, actor: String?, action: String?, outcome: String?, principal: String?, role: String?,
-        correlationId: String?
+        correlationId: String?, by caller: ActorContext
     ) async throws -> AuditFilter {
         var filter = AuditFilter(from: from, to: to, action: action, correlationId: correlationId)
         filter.outcome = outcome.flatMap(AuditOutcome.init)
-        if let actor { filter.actorId = try await engine.principal(named: actor).id }
-        if let principal { filter.subjectPrincipalId = try await engine.principal(named: principal).id }
+        if let actor { filter.actorId = try await engine.principal(named: actor, by: caller).id }
+        if let principal { filter.subjectPrincipalId = try await engine.principal(named: principal, by: caller).id }
         if let role { filter.subjectRoleId = try await engine.role(named: role).id }
         return filter
     }

@@ -28,7 +28,7 @@ extension APIHandler {
         }
         if body.password != nil && kind != .user { throw APIProblem.invalid("password", "only users have passwords") }
         if body.members != nil && kind != .group { throw APIProblem.invalid("members", "only groups have members") }
-        let members = try await (body.members ?? []).asyncMap { try await engine.principal(named: $0).id }
+        let members = try await (body.members ?? []).asyncMap { try await engine.principal(named: $0, by: actor).id }
         let passwordHash = try await body.password.asyncMap { try await PasswordHasher.hash($0) }
         let principal = try await engine.createPrincipal(
             kind: kind, name: body.name, displayName: body.displayName, email: body.email, passwordHash: passwordHash,
@@ -40,19 +40,24 @@ extension APIHandler {
     /// Oneself, or anyone for those who may read everything; others are told it does not exist.
     func getPrincipal(_ input: Operations.GetPrincipal.Input) async throws -> Operations.GetPrincipal.Output {
         let (_, actor) = try Caller.required()
-        let principal = try await engine.principal(named: input.path.principalId)
-        let mayReadAll = try await engine.permits(actor, .readEverything)
-        guard principal.id == actor.principalId || mayReadAll else {
-            throw RegentError(.notFound, "no such principal", field: "principal")
+        let notFound = RegentError(.notFound, "no such principal", field: "principal")
+        let principal: Principal
+        do {
+            principal = try await engine.principal(named: input.path.principalId, by: actor)
+        } catch let error as RegentError where error.code == .accessDenied {
+            throw notFound
         }
+        // Naming someone (an auditor may, to search the log) is not reading their record.
+        let mayReadAll = try await engine.permits(actor, .readEverything)
+        guard principal.id == actor.principalId || mayReadAll else { throw notFound }
         return .ok(.init(body: .json(.init(principal))))
     }
 
     func addGroupMember(_ input: Operations.AddGroupMember.Input) async throws -> Operations.AddGroupMember.Output {
         let (_, actor) = try Caller.required()
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
-        let group = try await engine.principal(named: input.path.principalId)
-        let member = try await engine.principal(named: body.memberId)
+        let group = try await engine.principal(named: input.path.principalId, by: actor)
+        let member = try await engine.principal(named: body.memberId, by: actor)
         try await engine.addMember(member.id, to: group.id, by: actor)
         return .noContent(.init())
     }
@@ -96,7 +101,7 @@ extension APIHandler {
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
         let role = try await engine.role(named: input.path.roleId)
         let scope = try Scope(parsing: input.query.scope ?? "/")
-        _ = try await engine.setPolicy(try await policy(from: body), role: role.id, scope: scope, by: actor)
+        _ = try await engine.setPolicy(try await policy(from: body, by: actor), role: role.id, scope: scope, by: actor)
         return .ok(.init(body: .json(try await policyView(role: role.id, scope: scope))))
     }
 
@@ -105,7 +110,7 @@ extension APIHandler {
         let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
         var filter = AssignmentFilter()
         if let principal = input.query.principal {
-            filter.principalIds = [try await engine.principal(named: principal).id]
+            filter.principalIds = [try await engine.principal(named: principal, by: actor).id]
         }
         if let role = input.query.role { filter.roleId = try await engine.role(named: role).id }
         if let kind = input.query.kind { filter.kind = kind == .eligible ? .eligible : .active }

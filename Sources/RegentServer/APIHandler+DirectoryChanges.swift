@@ -8,9 +8,9 @@ extension APIHandler {
     func updatePrincipal(_ input: Operations.UpdatePrincipal.Input) async throws -> Operations.UpdatePrincipal.Output {
         let (_, actor) = try Caller.required()
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
-        let principal = try await engine.principal(named: input.path.principalId)
+        let principal = try await engine.principal(named: input.path.principalId, by: actor)
         if let manager = body.manager {
-            let managerId = manager.isEmpty ? nil : try await engine.principal(named: manager).id
+            let managerId = manager.isEmpty ? nil : try await engine.principal(named: manager, by: actor).id
             try await engine.setManager(of: principal.id, to: managerId, by: actor)
         }
         let updated = try await engine.updatePrincipal(
@@ -22,7 +22,7 @@ extension APIHandler {
         -> Operations.ResetPrincipalTOTP.Output
     {
         let (_, actor) = try Caller.required()
-        let principal = try await engine.principal(named: input.path.principalId)
+        let principal = try await engine.principal(named: input.path.principalId, by: actor)
         try await engine.resetTOTP(of: principal.id, by: actor)
         return .noContent(.init())
     }
@@ -31,8 +31,8 @@ extension APIHandler {
         -> Operations.RemoveGroupMember.Output
     {
         let (_, actor) = try Caller.required()
-        let group = try await engine.principal(named: input.path.principalId)
-        let member = try await engine.principal(named: input.path.memberId)
+        let group = try await engine.principal(named: input.path.principalId, by: actor)
+        let member = try await engine.principal(named: input.path.memberId, by: actor)
         try await engine.removeMember(member.id, from: group.id, by: actor)
         return .noContent(.init())
     }

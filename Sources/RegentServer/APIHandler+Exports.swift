@@ -14,7 +14,7 @@ extension APIHandler {
         let filter = try await auditFilter(
             from: query.from, to: query.to, actor: query.actor, action: query.action,
             outcome: query.outcome?.rawValue, principal: query.principal, role: query.role,
-            correlationId: query.correlationId)
+            correlationId: query.correlationId, by: actor)
         let filters: [(name: String, value: String)] = [
             ("from", query.from.map { $0.formatted(.iso8601) }), ("to", query.to.map { $0.formatted(.iso8601) }),
             ("actor", query.actor), ("action", query.action), ("outcome", query.outcome?.rawValue),
@@ -32,7 +32,7 @@ extension APIHandler {
         let query = input.query
         var filter = AssignmentFilter()
         if let name = query.role { filter.roleId = try await engine.role(named: name).id }
-        if let name = query.principal { filter.principalIds = [try await engine.principal(named: name).id] }
+        if let name = query.principal { filter.principalIds = [try await engine.principal(named: name, by: actor).id] }
         if let kind = query.kind { filter.kind = Assignment.Kind(rawValue: kind.rawValue) }
         let filters: [(name: String, value: String)] = [
             ("role", query.role), ("principal", query.principal), ("kind", query.kind?.rawValue),

@@ -6,7 +6,7 @@ import RegentEngine
 /// The policy's API shape (DESIGN.md §7: activation / conditions / approval / eligibleAssignment /
 /// activeAssignment / notifications) to and from the domain's rule-by-rule `Policy`.
 extension APIHandler {
-    func policy(from body: Components.Schemas.PolicyBody) async throws -> Policy {
+    func policy(from body: Components.Schemas.PolicyBody, by actor: ActorContext) async throws -> Policy {
         var policy = Policy()
         if let activation = body.activation {
             policy.maximumDuration = try activation.maximumDuration.map {
@@ -25,12 +25,12 @@ extension APIHandler {
                     var escalation: Escalation?
                     if let body = stage.escalation {
                         escalation = Escalation(
-                            approvers: try await principalIds(body.approvers),
+                            approvers: try await principalIds(body.approvers, by: actor),
                             after: try ISODuration(parsing: body.after, field: "\(field).escalation.after"))
                     }
                     stages.append(
                         ApprovalStage(
-                            approvers: try await principalIds(stage.approvers),
+                            approvers: try await principalIds(stage.approvers, by: actor),
                             requiredApprovals: stage.requiredApprovals ?? 1,
                             timeout: try stage.timeout.map { try ISODuration(parsing: $0, field: "\(field).timeout") }
                                 ?? ApprovalStage.defaultTimeout,
@@ -92,9 +92,9 @@ extension APIHandler {
             })
     }
 
-    private func principalIds(_ references: [String]) async throws -> [Principal.ID] {
+    private func principalIds(_ references: [String], by actor: ActorContext) async throws -> [Principal.ID] {
         var ids: [Principal.ID] = []
-        for reference in references { ids.append(try await engine.principal(named: reference).id) }
+        for reference in references { ids.append(try await engine.principal(named: reference, by: actor).id) }
         return ids
     }
 }

@@ -10,7 +10,7 @@ extension APIHandler {
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
         let now = engine.clock.now()
         let ids = { (names: [String]?) async throws -> [Principal.ID] in
-            try await (names ?? []).asyncMap { try await self.engine.principal(named: $0).id }
+            try await (names ?? []).asyncMap { try await self.engine.principal(named: $0, by: actor).id }
         }
         let reviewers: ReviewDefinition.Reviewers =
             switch body.reviewers._type {
@@ -90,7 +90,7 @@ extension APIHandler {
     }
 
     private func name(_ id: Principal.ID) async -> String {
-        (try? await engine.principal(named: id.description).name) ?? id.description
+        (try? await engine.principal(id: id))?.name ?? id.description
     }
 
     private func roleName(_ id: Role.ID) async throws -> String {

@@ -139,7 +139,7 @@ struct APIHandler: APIProtocol {
         let action = try RegentCore.Request.Action(body.action)
         let principalId =
             if let reference = body.principalId {
-                try await engine.principal(named: reference).id
+                try await engine.principal(named: reference, by: actor).id
             } else if action.isSelfService {
                 actor.principalId
             } else { throw APIProblem.invalid("principalId", "an admin action names the principal") }

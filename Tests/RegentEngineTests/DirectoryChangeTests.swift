@@ -38,7 +38,7 @@ struct DirectoryChangeTests {
             _ = try await h.engine.updatePrincipal(
                 alice.id, .init(displayName: "Alice A.", isEnabled: true), by: h.admin)
             #expect(h.engine.check(principal: alice.id, role: role.id, scope: .root) != nil)
-            #expect(try await h.engine.principal(named: "alice").displayName == "Alice A.")
+            #expect(try await h.engine.principal(named: "alice", by: h.admin).displayName == "Alice A.")
         }
     }
 

@@ -294,7 +294,7 @@ struct AuthorizationMatrixTests {
                         by: h.admin)
                 }
             }
-            let approver = try await h.engine.principal(named: "approver")
+            let approver = try await h.engine.principal(named: "approver", by: h.admin)
             _ = try await h.engine.setPolicy(
                 {
                     var p = Policy(); p.requireMfa = false;

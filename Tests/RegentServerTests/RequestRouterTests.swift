@@ -133,13 +133,48 @@ struct RequestRouterTests {
         try await ServerHarness.run { h, client in
             try await h.user("alice")
             let token = try await h.token(client, "alice")
+            let adminToken = try await h.token(client, "admin", password: "admin-password")
             for hostile in ["alice' OR '1'='1", "x\"; DROP TABLE principals; --", "%27%20OR%201=1"] {
                 let query = hostile.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                // Not alice herself, so refused before any name is looked up.
                 try await client.execute(
                     uri: "/v1/check?principal=\(query)&role=\(query)&scope=/", method: .get, headers: bearer(token)
+                ) { #expect($0.status == .forbidden) }
+                try await client.execute(
+                    uri: "/v1/check?principal=\(query)&role=\(query)&scope=/", method: .get,
+                    headers: bearer(adminToken)
                 ) { #expect($0.status == .notFound) }
             }
             try await client.execute(uri: "/v1/me", method: .get, headers: bearer(token)) { #expect($0.status == .ok) }
+        }
+    }
+
+    /// A plain user naming anyone but themselves is refused alike whether the name exists or not, so
+    /// the answer says nothing about who exists.
+    @Test func namesAreResolvedOnlyAfterAuthorization() async throws {
+        try await ServerHarness.run { h, client in
+            try await h.user("alice")
+            try await h.user("bob")
+            let token = try await h.token(client, "alice")
+            for uri in [
+                "/v1/check?principal=bob&role=regent-admin&scope=/",
+                "/v1/check?principal=nobody-at-all&role=regent-admin&scope=/",
+                "/v1/check?principal=bob&role=regent-admin&scope=/&x=1",
+                "/v1/assignments?principal=bob", "/v1/assignments?principal=nobody-at-all",
+                "/v1/audit?actor=bob", "/v1/audit?actor=nobody-at-all",
+            ] {
+                try await client.execute(uri: uri, method: .get, headers: bearer(token)) {
+                    #expect($0.status == .forbidden, "\(uri)")
+                }
+            }
+            for uri in ["/v1/principals/bob", "/v1/principals/nobody-at-all"] {
+                try await client.execute(uri: uri, method: .get, headers: bearer(token)) {
+                    #expect($0.status == .notFound, "\(uri)")
+                }
+            }
+            try await client.execute(
+                uri: "/v1/check?principal=alice&role=regent-admin&scope=/", method: .get, headers: bearer(token)
+            ) { #expect($0.status == .ok) }
         }
     }
 }

@@ -93,7 +93,7 @@ extension Portal {
 
     private func assign(_ request: Request) async throws -> Response {
         try await adminAction(request, .assignments, done: "assigned") { fields, actor in
-            let principal = try await engine.principal(named: fields["principal"] ?? "")
+            let principal = try await engine.principal(named: fields["principal"] ?? "", by: actor)
             let role = try await engine.role(named: fields["role"] ?? "")
             _ = try await engine.submit(
                 RequestDraft(

@@ -16,7 +16,7 @@ extension Portal {
             query[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         }
         do {
-            let (filter, given) = try await auditFilter(value)
+            let (filter, given) = try await auditFilter(value, by: actor)
             let before = value("before").flatMap { Int64($0) }
             let events = try await engine.searchAudit(filter, by: actor, before: before, limit: 50)
             let report = try await engine.verifyAudit(by: actor)
@@ -68,11 +68,11 @@ extension Portal {
     }
 
     /// The search the page's filter fields describe, and those fields as given.
-    func auditFilter(_ value: (String) -> String?) async throws -> (AuditFilter, [(name: String, value: String)]) {
+    func auditFilter(_ value: (String) -> String?, by actor: ActorContext) async throws -> (AuditFilter, [(name: String, value: String)]) {
         var filter = AuditFilter()
         filter.action = value("action")
         filter.outcome = value("outcome").flatMap(AuditOutcome.init)
-        if let actorName = value("actor") { filter.actorId = try await engine.principal(named: actorName).id }
+        if let actorName = value("actor") { filter.actorId = try await engine.principal(named: actorName, by: actor).id }
         if let roleName = value("role") { filter.subjectRoleId = try await engine.role(named: roleName).id }
         filter.from = value("from").flatMap(Self.localTime)
         filter.to = value("to").flatMap(Self.localTime)

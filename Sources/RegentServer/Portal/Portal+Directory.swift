@@ -51,15 +51,15 @@ extension Portal {
     /// Disabling ends the principal's sessions and checks at once (the engine's rule).
     private func setEnabled(_ request: Request) async throws -> Response {
         try await adminAction(request, .directory, done: "updated") { fields, actor in
-            let principal = try await engine.principal(named: fields["principal"] ?? "")
+            let principal = try await engine.principal(named: fields["principal"] ?? "", by: actor)
             _ = try await engine.updatePrincipal(principal.id, .init(isEnabled: fields["enabled"] == "true"), by: actor)
         }
     }
 
     private func changeMembership(_ request: Request, adding: Bool) async throws -> Response {
         try await adminAction(request, .directory, done: "updated") { fields, actor in
-            let group = try await engine.principal(named: fields["group"] ?? "")
-            let member = try await engine.principal(named: fields["member"] ?? "")
+            let group = try await engine.principal(named: fields["group"] ?? "", by: actor)
+            let member = try await engine.principal(named: fields["member"] ?? "", by: actor)
             if adding {
                 try await engine.addMember(member.id, to: group.id, by: actor)
             } else {

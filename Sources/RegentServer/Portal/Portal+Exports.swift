@@ -19,7 +19,7 @@ extension Portal {
             }
             guard let format = value("format").flatMap(ExportFormat.init) else { throw HTTPError(.badRequest) }
             do {
-                let (filter, given) = try await auditFilter(value)
+                let (filter, given) = try await auditFilter(value, by: actor)
                 let data = try await engine.exportAudit(filter, filters: given, format: format, by: actor)
                 return download(data, format: format, name: "regent-audit")
             } catch let error as RegentError where error.code == .accessDenied {

@@ -107,7 +107,7 @@ extension Portal {
             }
             .filter { !$0.isEmpty }
             var ids: [Principal.ID] = []
-            for name in names { ids.append(try await engine.principal(named: name).id) }
+            for name in names { ids.append(try await engine.principal(named: name, by: actor).id) }
             var roles: [Role.ID] = []
             for name in (fields["roles"] ?? "").split(separator: ",") {
                 roles.append(try await engine.role(named: name.trimmingCharacters(in: .whitespaces)).id)
@@ -156,6 +156,6 @@ extension Portal {
     }
 
     private func principalName(_ id: Principal.ID) async throws -> String {
-        (try? await engine.principal(named: id.description).name) ?? id.description
+        (try? await engine.principal(id: id))?.name ?? id.description
     }
 }

@@ -188,9 +188,9 @@ extension Portal {
             status: nil, mine: false, awaitingMe: true, by: actor, offset: 0, limit: 200)
         var rows: [[String: Any]] = []
         for request in waiting.items {
-            let requester = try await engine.principal(named: request.requesterId.description)
+            let requester = try await engine.principal(id: request.requesterId)
             rows.append([
-                "id": request.id.description, "requester": requester.displayName,
+                "id": request.id.description, "requester": requester?.displayName ?? request.requesterId.description,
                 "role": try await roleName(request.roleId), "scope": request.scope.path,
                 "duration": request.duration?.description ?? "", "justification": request.justification ?? "",
                 "ticket": request.ticket.map { "\($0.system):\($0.number)" } ?? "",
