@@ -22,9 +22,16 @@ extension Engine {
         return held.contains(permission)
     }
 
-    /// Throws `accessDenied` unless `actor` holds `permission` now.
-    public func authorize(_ actor: ActorContext, _ permission: Permission) async throws {
-        guard try await permits(actor, permission) else { throw Self.denied(permission) }
+    /// Throws `accessDenied` unless `actor` holds `permission` now; the refusal is audited, per
+    /// `operation` (the calling use case unless named), through ``recordRefusal(_:operation:_:)``.
+    public func authorize(_ actor: ActorContext, _ permission: Permission, operation: String = #function)
+        async throws
+    {
+        guard try await permits(actor, permission) else {
+            let error = Self.denied(permission)
+            try await recordRefusal(actor, operation: operation, error)
+            throw error
+        }
     }
 
     /// The same check inside a transaction that goes on to change state, so the right is judged

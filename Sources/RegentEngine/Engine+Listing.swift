@@ -32,7 +32,9 @@ extension Engine {
         if try await !permits(actor, .readEverything) {
             let own = try await store.transaction { try await $0.membershipGraph() }.identities(of: actor.principalId)
             if let asked = filter.principalIds, !asked.isSubset(of: own) {
-                throw RegentError(.accessDenied, "you may list only your own assignments", field: "principal")
+                let error = RegentError(.accessDenied, "you may list only your own assignments", field: "principal")
+                try await recordRefusal(actor, operation: #function, error)
+                throw error
             }
             filter.principalIds = filter.principalIds ?? own
         }

@@ -29,7 +29,7 @@ extension Engine {
         if reference == actor.principalId.description || reference.lowercased() == actor.name.lowercased() { return }
         if try await permits(actor, .readEverything) { return }
         if try await permits(actor, .readAudit) { return }
-        try await authorize(actor, .readEverything)
+        try await authorize(actor, .readEverything, operation: "principal.lookup")
     }
 
     func principal(named reference: String) async throws -> Principal {

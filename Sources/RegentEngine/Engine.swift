@@ -4,6 +4,7 @@ public import RegentAudit
 public import RegentConnectors
 public import RegentCore
 public import RegentStore
+import Synchronization
 
 /// Who is acting and in what circumstances; the server builds it from the authenticated session.
 public struct ActorContext: Sendable, Hashable {
@@ -70,6 +71,9 @@ public struct EngineConfiguration: Sendable {
     public var notifications: NotificationSettings
     /// An SSH certificate lasts until its activation ends, and never longer than this.
     public var sshCertificateLifetime: TimeInterval
+    /// Refused reads of one operation by one actor within this long are audited as one event
+    /// with their count, after the first, which is audited at once.
+    public var refusalAuditWindow: TimeInterval
 
     public init(
         safeguards: Safeguards = Safeguards(), checkpointEvery: Int64 = 1000, checkpointInterval: TimeInterval = 300,
@@ -79,7 +83,7 @@ public struct EngineConfiguration: Sendable {
         tokenKeyRotation: TimeInterval = 30 * 86_400, sessionCacheLifetime: TimeInterval = 5,
         jobConcurrency: Int = 8, failingRevocationRetry: TimeInterval = 60, reconcileInterval: TimeInterval = 30,
         alertInterval: TimeInterval = 60, notifications: NotificationSettings = NotificationSettings(),
-        sshCertificateLifetime: TimeInterval = 8 * 3600
+        sshCertificateLifetime: TimeInterval = 8 * 3600, refusalAuditWindow: TimeInterval = 60
     ) {
         self.safeguards = safeguards
         self.checkpointEvery = checkpointEvery
@@ -100,6 +104,7 @@ public struct EngineConfiguration: Sendable {
         self.alertInterval = alertInterval
         self.notifications = notifications
         self.sshCertificateLifetime = sshCertificateLifetime
+        self.refusalAuditWindow = refusalAuditWindow
     }
 }
 
@@ -118,6 +123,7 @@ public final class Engine: Sendable {
     let wakeup = Wakeup()
     let sessions: SessionCache
     let names = NameCache()
+    let refusals: Mutex<RefusalDigest<RefusalContext>>
 
     public init(
         store: any Store, clock: any EngineClock, configuration: EngineConfiguration = EngineConfiguration(),
@@ -133,6 +139,7 @@ public final class Engine: Sendable {
         self.provisioners = provisioners
         self.logger = logger
         self.sessions = SessionCache(lifetime: configuration.sessionCacheLifetime)
+        self.refusals = Mutex(RefusalDigest(window: configuration.refusalAuditWindow))
     }
 
     /// Loads the check index and catches up on the timers missed while Regent was down (expiries,

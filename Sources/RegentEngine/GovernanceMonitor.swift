@@ -6,7 +6,8 @@ public import ServiceLifecycle
 /// Keeps the security alerts and the access reviews current: every second it looks whether the
 /// audit log grew (every relevant change is audited) and evaluates the alert rules when it did,
 /// and at least every `alertInterval` regardless, so time-based rules (unused eligibility,
-/// windows) follow the clock; on that same cadence it runs the review schedule.
+/// windows) follow the clock; on that same cadence it runs the review schedule. Each pass also
+/// writes the counts of refused reads whose window closed.
 public struct GovernanceMonitor: Service {
     let engine: Engine
 
@@ -18,6 +19,7 @@ public struct GovernanceMonitor: Service {
             var lastFull = Date.distantPast
             while !Task.isCancelled {
                 do {
+                    try await engine.sweepRefusals()
                     let head = try await engine.store.transaction { try await $0.auditHead().seq }
                     let now = engine.clock.now()
                     if head != seenSeq || now.timeIntervalSince(lastFull) >= engine.configuration.alertInterval {

@@ -260,3 +260,35 @@ struct EscalationTests {
         }
     }
 }
+
+/// Refused reads are audited: at once for the first of a window, then one event with the count.
+struct RefusedReadTests {
+    @Test func refusedReadsAreAuditedAndAggregated() async throws {
+        try await withHarness { h in
+            let mallory = try await h.user("mallory")
+            for _ in 0..<5 {
+                await #expect(throws: RegentError(.accessDenied, "", field: "actor")) {
+                    _ = try await h.engine.listPrincipals(by: mallory, offset: 0, limit: 10)
+                }
+            }
+            await #expect(throws: RegentError(.accessDenied, "", field: "actor")) {
+                _ = try await h.engine.searchAudit(AuditFilter(), by: mallory, before: nil, limit: 10)
+            }
+            await #expect(throws: RegentError(.accessDenied, "", field: "actor")) {
+                _ = try await h.engine.listRequests(
+                    status: nil, mine: false, awaitingMe: false, by: mallory, offset: 0, limit: 10)
+            }
+            func denials() async throws -> [AuditEvent] {
+                try await h.auditEvents().filter { $0.action == "authorization.denied" }
+            }
+            #expect(try await denials().map { $0.details["count"] } == ["1", "1", "1"])
+            #expect(try await denials().allSatisfy { $0.actor.principalId == mallory.principalId })
+            h.clock.advance(by: 61)
+            try await h.engine.sweepRefusals()
+            let all = try await denials()
+            #expect(all.map { $0.details["count"] } == ["1", "1", "1", "4"])
+            #expect(all.last?.details["operation"] == all.first?.details["operation"])
+            #expect(try await h.verifyChain().isIntact)
+        }
+    }
+}

@@ -68,11 +68,15 @@ extension Portal {
     }
 
     /// The search the page's filter fields describe, and those fields as given.
-    func auditFilter(_ value: (String) -> String?, by actor: ActorContext) async throws -> (AuditFilter, [(name: String, value: String)]) {
+    func auditFilter(_ value: (String) -> String?, by actor: ActorContext) async throws -> (
+        AuditFilter, [(name: String, value: String)]
+    ) {
         var filter = AuditFilter()
         filter.action = value("action")
         filter.outcome = value("outcome").flatMap(AuditOutcome.init)
-        if let actorName = value("actor") { filter.actorId = try await engine.principal(named: actorName, by: actor).id }
+        if let actorName = value("actor") {
+            filter.actorId = try await engine.principal(named: actorName, by: actor).id
+        }
         if let roleName = value("role") { filter.subjectRoleId = try await engine.role(named: roleName).id }
         filter.from = value("from").flatMap(Self.localTime)
         filter.to = value("to").flatMap(Self.localTime)

@@ -41,7 +41,9 @@ extension Portal {
             let role = try await engine.role(named: roleName)
             let scope = try Scope(parsing: scopeText)
             let own = try await engine.policies(role: role.id, scope: scope).own ?? Policy()
-            let policy = try await PolicyForm.read(fields, onto: own) { try await engine.principal(named: $0, by: actor).id }
+            let policy = try await PolicyForm.read(fields, onto: own) {
+                try await engine.principal(named: $0, by: actor).id
+            }
             _ = try await engine.setPolicy(policy, role: role.id, scope: scope, by: actor)
             var components = URLComponents()
             components.path = "/admin/policy"
