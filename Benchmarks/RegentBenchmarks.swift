@@ -107,7 +107,9 @@ enum RegentBenchmarks {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("regent-bench-\(UUID()).db").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let store = try await SQLStore.openSQLite(path: path)
-        let engine = Engine(store: store, clock: SystemClock(), signer: .generate(), secrets: .ephemeral())
+        let engine = Engine(
+            store: store, clock: SystemClock(), signer: .generate(), secrets: .ephemeral(), passwords: UnusedPasswords()
+        )
         let (_, role, users) = try await eligibleUsers(count, on: engine, store: store, withEmail: false)
         let elapsed = try await activateEach(users, role: role, on: engine)
         try await store.close()
@@ -123,7 +125,7 @@ enum RegentBenchmarks {
     static func eligibleUsers(_ count: Int, on engine: Engine, store: SQLStore, withEmail: Bool) async throws -> (
         ActorContext, Role, [ActorContext]
     ) {
-        _ = try await engine.bootstrap(administratorPasswordHash: "x")
+        _ = try await engine.bootstrap(administratorPassword: "benchmark-admin-password")
         try await engine.start()
         let admin = try await store.transaction { try await $0.principal(named: "admin") }!
         let adminActor = ActorContext(principalId: admin.id, name: "admin", mfaVerifiedAt: Date())
@@ -132,7 +134,7 @@ enum RegentBenchmarks {
         for n in 0..<count {
             let user = try await engine.createPrincipal(
                 kind: .user, name: "user\(n)", displayName: nil, email: withEmail ? "user\(n)@example.com" : nil,
-                passwordHash: nil, by: adminActor)
+                password: nil, by: adminActor)
             _ = try await engine.submit(
                 RequestDraft(
                     action: .adminAssign, requesterId: admin.id, principalId: user.id, roleId: role.id, scope: .root,
@@ -224,8 +226,9 @@ enum RegentBenchmarks {
                 smtp: SMTPSettings(host: "127.0.0.1", port: 25, from: "regent@example.com"),
                 webhookURL: URL(string: "http://127.0.0.1:9/hook")))
         let engine = Engine(
-            store: store, clock: SystemClock(), configuration: configuration, signer: .generate(), secrets: .ephemeral()
-        )
+            store: store, clock: SystemClock(), configuration: configuration, signer: .generate(),
+            secrets: .ephemeral(),
+            passwords: UnusedPasswords())
         let (adminActor, role, users) = try await eligibleUsers(count, on: engine, store: store, withEmail: true)
         var elapsed = try await activateEach(users, role: role, on: engine)
         let queued = try await store.transaction { try await $0.notifications(limit: 10_000_000).count }
@@ -258,4 +261,11 @@ enum RegentBenchmarks {
         }
         try await store.close()
     }
+}
+
+/// Benchmarks sign nobody in: the bootstrap password is kept by a stand-in that verifies nothing.
+struct UnusedPasswords: PasswordHashing {
+    let decoyHash = "unused"
+    func verify(_ password: String, against hash: String) async throws -> Bool { false }
+    func hash(_ password: String) async throws -> String { "unused" }
 }

@@ -6,8 +6,9 @@ import RegentStore
 /// Administration of principals, groups, roles and policies, and the first-start bootstrap.
 /// Each change is an audited, administrator-only action.
 extension Engine {
+    /// Creates a principal; a user may get a password, held to ``PasswordRule`` and stored as its hash.
     public func createPrincipal(
-        kind: Principal.Kind, name: String, displayName: String?, email: String?, passwordHash: String?,
+        kind: Principal.Kind, name: String, displayName: String?, email: String?, password: String?,
         by actor: ActorContext
     ) async throws -> Principal {
         let now = clock.now()
@@ -15,12 +16,19 @@ extension Engine {
             let principal = try Principal(
                 id: Principal.ID(UUID()), kind: kind, name: name, displayName: displayName, email: email, createdAt: now
             )
+            if password != nil && kind != .user { throw RegentError.invalid("password", "only users have passwords") }
+            var passwordHash: String?
+            if let password {
+                try PasswordRule.check(password)
+                passwordHash = try await passwords.hash(password)
+            }
+            let hash = passwordHash
             try await store.transaction { tx in
                 try await self.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
                 guard try await tx.principal(named: principal.name) == nil else {
                     throw RegentError(.conflict, "a principal named \(principal.name) exists", field: "name")
                 }
-                try await tx.insertPrincipal(principal, passwordHash: kind == .user ? passwordHash : nil)
+                try await tx.insertPrincipal(principal, passwordHash: hash)
                 try await self.audit(
                     AuditNote("principal.created", details: ["kind": kind.rawValue, "name": principal.name]), in: tx,
                     context: AuditContext(
@@ -115,8 +123,10 @@ extension Engine {
 
     /// On an empty database: creates Regent's built-in roles and the administrator `admin` with a
     /// permanent active `regent-admin` assignment at `/`. Returns false when it had been done already.
-    public func bootstrap(administratorPasswordHash: String) async throws -> Bool {
+    public func bootstrap(administratorPassword: String) async throws -> Bool {
         let now = clock.now()
+        try PasswordRule.check(administratorPassword, field: "REGENT_BOOTSTRAP_PASSWORD")
+        let administratorPasswordHash = try await passwords.hash(administratorPassword)
         let applied = try await store.transaction { tx -> Applied? in
             guard try await tx.setting(Self.bootstrapMarker) == nil else { return nil }
             var adminRole: Role?

@@ -13,6 +13,12 @@ public protocol PasswordVerifier: Sendable {
     var decoyHash: String { get }
 }
 
+/// Makes the stored hash of a new password (bcrypt in the server), so that the engine can hold
+/// every password to ``PasswordRule`` before anything is stored.
+public protocol PasswordHashing: PasswordVerifier {
+    func hash(_ password: String) async throws -> String
+}
+
 /// A new session: the bearer secret is returned once and stored only as its hash.
 public struct SignedIn: Sendable {
     public var token: String
@@ -38,10 +44,9 @@ public struct Authenticated: Sendable, Hashable {
 extension Engine {
     /// Signs a user in with a password. Every attempt is audited; a failure says only that the
     /// name or password is wrong.
-    public func signIn(
-        username: String, password: String, sourceAddress: IPAddress?, userAgent: String?,
-        verifier: any PasswordVerifier
-    ) async throws -> SignedIn {
+    public func signIn(username: String, password: String, sourceAddress: IPAddress?, userAgent: String?)
+        async throws -> SignedIn
+    {
         let now = clock.now()
         let actorName = String(username.prefix(128))
         let actor = AuditActor(
@@ -54,7 +59,7 @@ extension Engine {
             }
             return (principal, try await tx.passwordHash(of: principal.id))
         }
-        let matches = try await verifier.verify(password, against: hash ?? verifier.decoyHash) && hash != nil
+        let matches = try await passwords.verify(password, against: hash ?? passwords.decoyHash) && hash != nil
         guard let principal, matches, principal.isEnabled else {
             let reason =
                 principal?.isEnabled == false && matches ? "the account is disabled" : "invalid username or password"

@@ -124,10 +124,12 @@ public final class Engine: Sendable {
     let sessions: SessionCache
     let names = NameCache()
     let refusals: Mutex<RefusalDigest<RefusalContext>>
+    /// Checks and makes password hashes; every password set goes through ``PasswordRule`` first.
+    let passwords: any PasswordHashing
 
     public init(
         store: any Store, clock: any EngineClock, configuration: EngineConfiguration = EngineConfiguration(),
-        signer: AuditSigner?, secrets: SecretBox,
+        signer: AuditSigner?, secrets: SecretBox, passwords: any PasswordHashing,
         provisioners: ProvisionerRegistry = ProvisionerRegistry(),
         logger: Logger = Logger(label: "regent.engine")
     ) {
@@ -136,6 +138,7 @@ public final class Engine: Sendable {
         self.configuration = configuration
         self.signer = signer
         self.secrets = secrets
+        self.passwords = passwords
         self.provisioners = provisioners
         self.logger = logger
         self.sessions = SessionCache(lifetime: configuration.sessionCacheLifetime)

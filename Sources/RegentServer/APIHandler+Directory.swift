@@ -26,12 +26,10 @@ extension APIHandler {
         guard let kind = Principal.Kind(rawValue: body.kind.rawValue) else {
             throw APIProblem.invalid("kind", "unknown kind")
         }
-        if body.password != nil && kind != .user { throw APIProblem.invalid("password", "only users have passwords") }
         if body.members != nil && kind != .group { throw APIProblem.invalid("members", "only groups have members") }
         let members = try await (body.members ?? []).asyncMap { try await engine.principal(named: $0, by: actor).id }
-        let passwordHash = try await body.password.asyncMap { try await PasswordHasher.hash($0) }
         let principal = try await engine.createPrincipal(
-            kind: kind, name: body.name, displayName: body.displayName, email: body.email, passwordHash: passwordHash,
+            kind: kind, name: body.name, displayName: body.displayName, email: body.email, password: body.password,
             by: actor)
         for member in members { try await engine.addMember(member, to: principal.id, by: actor) }
         return .created(.init(body: .json(.init(principal))))

@@ -12,7 +12,6 @@ import RegentStore
 /// problem+json in ``ProblemMiddleware``.
 struct APIHandler: APIProtocol {
     let engine: Engine
-    let verifier: any PasswordVerifier
     /// The `iss` of role tokens.
     let issuer: String
 
@@ -54,11 +53,8 @@ struct APIHandler: APIProtocol {
         let caller = Caller.current
         let signedIn = try await engine.signIn(
             username: body.username, password: body.password, sourceAddress: caller.sourceAddress,
-            userAgent: caller.userAgent, verifier: verifier)
-        let maxAge = Int(signedIn.expiresAt.timeIntervalSince(engine.clock.now()))
-        caller.cookies.set(
-            "\(AuthenticationMiddleware.cookieName)=\(signedIn.token); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Strict"
-        )
+            userAgent: caller.userAgent)
+        caller.cookies.setSession(signedIn.token, maxAge: Int(signedIn.expiresAt.timeIntervalSince(engine.clock.now())))
         return .ok(
             .init(
                 body: .json(

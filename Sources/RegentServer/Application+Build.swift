@@ -35,16 +35,18 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     let router = Router(context: RegentRequestContext.self)
     let allowed = AllowedMethods()
+    router.middlewares.add(NoStoreMiddleware())
     router.middlewares.add(ProblemMiddleware())
     router.middlewares.add(MethodNotAllowedMiddleware(allowed: allowed))
     router.middlewares.add(BodyLimitMiddleware())
-    router.middlewares.add(AuthenticationMiddleware(engine: engine, trustedProxies: configuration.trustedProxies))
+    router.middlewares.add(
+        AuthenticationMiddleware(
+            engine: engine, trustedProxies: configuration.trustedProxies,
+            secureCookies: configuration.issuer.hasPrefix("https://")))
     router.middlewares.add(CheckFastPathMiddleware(engine: engine))
-    try APIHandler(engine: engine, verifier: BcryptVerifier(), issuer: configuration.issuer).registerHandlers(
+    try APIHandler(engine: engine, issuer: configuration.issuer).registerHandlers(
         on: RecordingTransport(router: router, allowed: allowed), configuration: .regent)
-    try Portal.load(
-        engine: engine, verifier: BcryptVerifier(), secureCookies: configuration.issuer.hasPrefix("https://")
-    ).register(on: router)
+    try Portal.load(engine: engine).register(on: router)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Regent"),

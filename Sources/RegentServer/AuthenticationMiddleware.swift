@@ -7,6 +7,7 @@ import RegentEngine
 
 /// Resolves the caller once per request (bearer token or session cookie) and makes it available to
 /// the handlers. It never refuses on its own: each operation decides whether it needs a caller.
+/// On the way out it writes the session cookie a handler asked for, through the one builder.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = RegentRequestContext
     static let cookieName = "regent_session"
@@ -14,6 +15,13 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     let engine: Engine
     let trustedProxies: [NetworkRange]
+    /// `Secure` on the session cookie: the public URL is https.
+    let secureCookies: Bool
+
+    /// The one session cookie there is, for the API's sign-in and the portal's alike.
+    static func sessionCookie(_ token: String, maxAge: Int, secure: Bool) -> String {
+        "\(cookieName)=\(token); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -38,7 +46,12 @@ struct AuthenticationMiddleware: RouterMiddleware {
             caller.session = session
         }
         var response = try await Caller.$current.withValue(caller) { try await next(request, context) }
-        for cookie in caller.cookies.all { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        if let cookie = caller.cookies.session {
+            response.headers.append(
+                HTTPField(
+                    name: .setCookie,
+                    value: Self.sessionCookie(cookie.token, maxAge: cookie.maxAge, secure: secureCookies)))
+        }
         return response
     }
 

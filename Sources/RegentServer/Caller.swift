@@ -16,9 +16,10 @@ struct Caller: Sendable {
     var steppedUp = false
     var sourceAddress: IPAddress?
     var userAgent: String?
-    /// Cookies a handler wants set. The generated code percent-encodes header values, which would
-    /// mangle `Set-Cookie`, so the middleware writes them verbatim.
-    let cookies = CookieJar()
+    /// The session cookie a handler wants set or cleared. The generated code percent-encodes
+    /// header values, which would mangle `Set-Cookie`, so the middleware writes it, through the
+    /// one builder that adds every protection (``AuthenticationMiddleware/sessionCookie(_:maxAge:secure:)``).
+    let cookies = SessionCookieJar()
 
     /// The signed-in actor, or 401 `unauthenticated`; a session still owing its second factor gets
     /// 401 `mfa-required` everywhere but the MFA step and logout.
@@ -48,9 +49,12 @@ struct Caller: Sendable {
     }
 }
 
-final class CookieJar: Sendable {
-    private let values = Mutex<[String]>([])
+final class SessionCookieJar: Sendable {
+    private let value = Mutex<(token: String, maxAge: Int)?>(nil)
 
-    func set(_ cookie: String) { values.withLock { $0.append(cookie) } }
-    var all: [String] { values.withLock { $0 } }
+    /// Sets the session cookie to `token` for `maxAge` seconds.
+    func setSession(_ token: String, maxAge: Int) { value.withLock { $0 = (token, maxAge) } }
+    /// Clears the session cookie (sign-out).
+    func clearSession() { setSession("", maxAge: 0) }
+    var session: (token: String, maxAge: Int)? { value.withLock { $0 } }
 }

@@ -26,3 +26,11 @@ func setting(_ flag: String?, _ name: String, default fallback: String) -> Strin
     let key = "REGENT_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
     return ProcessInfo.processInfo.environment[key] ?? fallback
 }
+
+/// Operator messages of a running server — the first administrator's one-time password above
+/// all. `print` is block-buffered when standard output is a file, a pipe or a journal, so under a
+/// service manager or in a container nothing would appear until the process ends; each message is
+/// written to the descriptor at once instead.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

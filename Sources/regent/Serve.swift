@@ -69,6 +69,7 @@ struct Serve: AsyncParsableCommand {
         }
         let engine = Engine(
             store: store, clock: SystemClock(), configuration: settings.engine, signer: signer, secrets: secrets,
+            passwords: BcryptPasswords(),
             provisioners: ProvisionerRegistry([
                 PostgresProvisioner(logger: logger), sshAuthority, SudoProvisioner(), WebhookProvisioner(),
             ]), logger: logger)
@@ -80,7 +81,7 @@ struct Serve: AsyncParsableCommand {
             throw Regent.fail("cannot start: \(error)")
         }
         let app = try buildApplication(engine: engine, configuration: server, logger: logger) { port in
-            print("Regent is listening on http://\(server.host):\(port)")
+            say("Regent is listening on http://\(server.host):\(port)")
         }
         let group = ServiceGroup(
             configuration: .init(
@@ -103,7 +104,7 @@ struct Serve: AsyncParsableCommand {
         }
         try await store.close()
         if let failure { throw Regent.fail("stopped on an error: \(failure)") }
-        print("Regent stopped.")
+        say("Regent stopped.")
     }
 
     /// The SSH user CA: its key beside the other keys, its ledger and revocation list (for
@@ -158,18 +159,13 @@ struct Serve: AsyncParsableCommand {
     /// printed once here, and nowhere else.
     private func bootstrapIfEmpty(_ engine: Engine) async throws {
         let given = ProcessInfo.processInfo.environment["REGENT_BOOTSTRAP_PASSWORD"]
-        if let given, given.count < 12 {
-            throw ValidationError("REGENT_BOOTSTRAP_PASSWORD must be at least 12 characters")
-        }
         let password = given ?? Self.oneTimePassword()
-        guard try await engine.bootstrap(administratorPasswordHash: try await PasswordHasher.hash(password)) else {
-            return
-        }
+        guard try await engine.bootstrap(administratorPassword: password) else { return }
         if given == nil {
-            print("Created the administrator 'admin' with the one-time password: \(password)")
-            print("It is shown only this once. Sign in and make admin rights eligible rather than permanent.")
+            say("Created the administrator 'admin' with the one-time password: \(password)")
+            say("It is shown only this once. Sign in and make admin rights eligible rather than permanent.")
         } else {
-            print("Created the administrator 'admin' with the password from REGENT_BOOTSTRAP_PASSWORD.")
+            say("Created the administrator 'admin' with the password from REGENT_BOOTSTRAP_PASSWORD.")
         }
     }
 

@@ -220,11 +220,10 @@ struct AlertTests {
     @Test func breakGlassUsed() async throws {
         try await withHarness { h in
             let glass = try await h.engine.createPrincipal(
-                kind: .user, name: "glass", displayName: nil, email: nil, passwordHash: "right", by: h.admin)
+                kind: .user, name: "glass", displayName: nil, email: nil, password: "right password", by: h.admin)
             try await settings(h, .breakGlassUsed) { $0.names = ["glass"] }
             _ = try await h.engine.signIn(
-                username: "glass", password: "right", sourceAddress: IPAddress("192.0.2.7"), userAgent: "test",
-                verifier: PlainVerifier())
+                username: "glass", password: "right password", sourceAddress: IPAddress("192.0.2.7"), userAgent: "test")
             try await h.engine.evaluateAlerts()
             let alert = try #require(try await state(h, .breakGlassUsed))
             #expect(alert.items.map(\.principalId) == [glass.id])

@@ -18,8 +18,7 @@ struct AuditIntegrityTests {
         try await withHarness { h in
             await #expect(throws: RegentError(.accessDenied, "", field: "credentials")) {
                 _ = try await h.engine.signIn(
-                    username: text, password: "x", sourceAddress: IPAddress("192.0.2.1"), userAgent: text,
-                    verifier: PlainVerifier())
+                    username: text, password: "x", sourceAddress: IPAddress("192.0.2.1"), userAgent: text)
             }
             let alice = try await h.user("alice")
             let bob = try await h.user("bob")

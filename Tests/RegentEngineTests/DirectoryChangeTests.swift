@@ -10,15 +10,14 @@ import Testing
 struct DirectoryChangeTests {
     func signIn(_ h: Harness, _ name: String) async throws -> SignedIn {
         try await h.engine.signIn(
-            username: name, password: "right", sourceAddress: IPAddress("192.0.2.7"), userAgent: "test",
-            verifier: PlainVerifier())
+            username: name, password: "right password", sourceAddress: IPAddress("192.0.2.7"), userAgent: "test")
     }
 
     /// Disabling ends sessions and checks at once; enabling restores exactly what was there.
     @Test func disablingAPrincipal() async throws {
         try await withHarness { h in
             let alice = try await h.engine.createPrincipal(
-                kind: .user, name: "alice", displayName: nil, email: nil, passwordHash: "right", by: h.admin)
+                kind: .user, name: "alice", displayName: nil, email: nil, password: "right password", by: h.admin)
             let role = try await h.role("dba")
             try await h.assign(alice.id, role, kind: .active, duration: .hours(8))
             let session = try await signIn(h, "alice")
@@ -119,7 +118,7 @@ struct DirectoryChangeTests {
             _ = try await h.engine.updateRole(role.id, description: "web servers", entitlements: nil, by: pra)
             await #expect(throws: RegentError(.accessDenied, "", field: "actor")) {
                 _ = try await h.engine.createPrincipal(
-                    kind: .user, name: "mallory", displayName: nil, email: nil, passwordHash: nil, by: pra)
+                    kind: .user, name: "mallory", displayName: nil, email: nil, password: nil, by: pra)
             }
             #expect(try await h.engine.permits(pra, .readEverything))
             #expect(try await !h.engine.permits(pra, .readAudit))
@@ -184,7 +183,7 @@ struct DirectoryChangeTests {
     @Test func resettingTOTP() async throws {
         try await withHarness { h in
             let alice = try await h.engine.createPrincipal(
-                kind: .user, name: "alice", displayName: nil, email: nil, passwordHash: "right", by: h.admin)
+                kind: .user, name: "alice", displayName: nil, email: nil, password: "right password", by: h.admin)
             let session = try await signIn(h, "alice")
             let aliceActor = ActorContext(principalId: alice.id, name: "alice")
             _ = try await h.engine.beginTOTPEnrollment(by: aliceActor)

@@ -212,11 +212,10 @@ struct EscalationTests {
     @Test func secondFactorGuessingIsLockedOut() async throws {
         try await withHarness { h in
             let alice = try await h.engine.createPrincipal(
-                kind: .user, name: "alice", displayName: nil, email: nil, passwordHash: "right", by: h.admin)
+                kind: .user, name: "alice", displayName: nil, email: nil, password: "right password", by: h.admin)
             let actor = ActorContext(principalId: alice.id, name: "alice", sourceAddress: IPAddress("192.0.2.9"))
             let signedIn = try await h.engine.signIn(
-                username: "alice", password: "right", sourceAddress: actor.sourceAddress, userAgent: nil,
-                verifier: PlainVerifier())
+                username: "alice", password: "right password", sourceAddress: actor.sourceAddress, userAgent: nil)
             let session = try #require(try await h.engine.authenticate(token: signedIn.token))
             _ = try await h.engine.beginTOTPEnrollment(by: actor)
             let sealed = try #require(try await h.store.transaction { try await $0.totpEnrollment(of: alice.id) })
@@ -235,8 +234,7 @@ struct EscalationTests {
             }
             // A new password sign-in does not reset the count of wrong codes.
             _ = try await h.engine.signIn(
-                username: "alice", password: "right", sourceAddress: actor.sourceAddress, userAgent: nil,
-                verifier: PlainVerifier())
+                username: "alice", password: "right password", sourceAddress: actor.sourceAddress, userAgent: nil)
             await #expect(throws: RegentError(.tooManyAttempts, "")) {
                 try await h.engine.verifyTOTP(code: code(), session: session, by: actor)
             }

@@ -26,8 +26,8 @@ struct Harness {
         let store = try await SQLStore.openSQLite(path: path)
         let engine = Engine(
             store: store, clock: clock, configuration: configuration, signer: signer, secrets: secrets,
-            provisioners: provisioners)
-        _ = try await engine.bootstrap(administratorPasswordHash: "not-a-real-hash")
+            passwords: PlainPasswords(), provisioners: provisioners)
+        _ = try await engine.bootstrap(administratorPassword: "harness-admin-password")
         try await engine.start()
         // What the scheduler does first once the server runs: the grants and revocations left.
         if runJobs { try await engine.runDueJobs() }
@@ -48,13 +48,13 @@ struct Harness {
 
     func user(_ name: String) async throws -> ActorContext {
         let principal = try await engine.createPrincipal(
-            kind: .user, name: name, displayName: nil, email: nil, passwordHash: nil, by: admin)
+            kind: .user, name: name, displayName: nil, email: nil, password: nil, by: admin)
         return ActorContext(principalId: principal.id, name: name, mfaVerifiedAt: clock.now())
     }
 
     func group(_ name: String, members: [ActorContext]) async throws -> Principal.ID {
         let group = try await engine.createPrincipal(
-            kind: .group, name: name, displayName: nil, email: nil, passwordHash: nil, by: admin)
+            kind: .group, name: name, displayName: nil, email: nil, password: nil, by: admin)
         for member in members { try await engine.addMember(member.principalId, to: group.id, by: admin) }
         return group.id
     }

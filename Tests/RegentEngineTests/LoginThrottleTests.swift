@@ -5,10 +5,11 @@ import RegentEngine
 import RegentStore
 import Testing
 
-/// Plain-text "hashes" so these tests exercise the counting, not bcrypt.
-struct PlainVerifier: PasswordVerifier {
+/// Plain-text "hashes" so the engine tests exercise the rules and the counting, not bcrypt.
+struct PlainPasswords: PasswordHashing {
     let decoyHash = "decoy"
     func verify(_ password: String, against hash: String) async throws -> Bool { password == hash }
+    func hash(_ password: String) async throws -> String { password }
 }
 
 struct LoginThrottleTests {
@@ -16,8 +17,7 @@ struct LoginThrottleTests {
         -> SignedIn
     {
         try await h.engine.signIn(
-            username: name, password: password, sourceAddress: IPAddress(address), userAgent: "test",
-            verifier: PlainVerifier())
+            username: name, password: password, sourceAddress: IPAddress(address), userAgent: "test")
     }
 
     /// Five failures lock the account, even against the right password, until the lock ends; a
@@ -25,21 +25,21 @@ struct LoginThrottleTests {
     @Test func accountLockout() async throws {
         try await withHarness { h in
             _ = try await h.engine.createPrincipal(
-                kind: .user, name: "alice", displayName: nil, email: nil, passwordHash: "right", by: h.admin)
+                kind: .user, name: "alice", displayName: nil, email: nil, password: "right password", by: h.admin)
             for _ in 0..<4 {
                 await #expect(throws: RegentError(.accessDenied, "", field: "credentials")) {
                     try await signIn(h, "alice", "wrong")
                 }
             }
-            _ = try await signIn(h, "alice", "right")  // resets
+            _ = try await signIn(h, "alice", "right password")  // resets
             for _ in 0..<5 {
                 await #expect(throws: RegentError(.accessDenied, "", field: "credentials")) {
                     try await signIn(h, "alice", "wrong")
                 }
             }
-            await #expect(throws: RegentError(.tooManyAttempts, "")) { try await signIn(h, "alice", "right") }
+            await #expect(throws: RegentError(.tooManyAttempts, "")) { try await signIn(h, "alice", "right password") }
             h.clock.advance(by: 900)
-            _ = try await signIn(h, "alice", "right")
+            _ = try await signIn(h, "alice", "right password")
             let actions = try await h.auditEvents().map(\.action)
             #expect(actions.filter { $0 == "auth.login.locked_out" }.count == 1)
             #expect(actions.filter { $0 == "auth.login.locked" }.count == 1)
@@ -50,14 +50,14 @@ struct LoginThrottleTests {
     @Test func addressLockout() async throws {
         try await withHarness { h in
             _ = try await h.engine.createPrincipal(
-                kind: .user, name: "bob", displayName: nil, email: nil, passwordHash: "right", by: h.admin)
+                kind: .user, name: "bob", displayName: nil, email: nil, password: "right password", by: h.admin)
             for n in 0..<50 {
                 await #expect(throws: RegentError(.accessDenied, "", field: "credentials")) {
                     try await signIn(h, "user\(n)", "x")
                 }
             }
-            await #expect(throws: RegentError(.tooManyAttempts, "")) { try await signIn(h, "bob", "right") }
-            _ = try await signIn(h, "bob", "right", from: "198.51.100.1")
+            await #expect(throws: RegentError(.tooManyAttempts, "")) { try await signIn(h, "bob", "right password") }
+            _ = try await signIn(h, "bob", "right password", from: "198.51.100.1")
         }
     }
 }
@@ -68,9 +68,9 @@ struct SessionCacheTests {
     @Test func cacheBound() async throws {
         try await withHarness { h in
             let alice = try await h.engine.createPrincipal(
-                kind: .user, name: "alice", displayName: nil, email: nil, passwordHash: "right", by: h.admin)
+                kind: .user, name: "alice", displayName: nil, email: nil, password: "right password", by: h.admin)
             let signedIn = try await h.engine.signIn(
-                username: "alice", password: "right", sourceAddress: nil, userAgent: nil, verifier: PlainVerifier())
+                username: "alice", password: "right password", sourceAddress: nil, userAgent: nil)
             _ = try #require(try await h.engine.authenticate(token: signedIn.token))
             try await h.store.transaction { try await $0.setPrincipalEnabled(alice.id, false) }
             #expect(try await h.engine.authenticate(token: signedIn.token) != nil)

@@ -34,7 +34,7 @@ struct NotificationTests {
 
     func user(_ h: Harness, _ name: String) async throws -> ActorContext {
         let principal = try await h.engine.createPrincipal(
-            kind: .user, name: name, displayName: nil, email: "\(name)@example.com", passwordHash: nil, by: h.admin)
+            kind: .user, name: name, displayName: nil, email: "\(name)@example.com", password: nil, by: h.admin)
         return ActorContext(principalId: principal.id, name: name, mfaVerifiedAt: h.clock.now())
     }
 

@@ -33,6 +33,38 @@ struct AuthRouterTests {
         }
     }
 
+    /// Behind an https public URL the API's session cookie is `Secure` like the portal's (one
+    /// builder), and every API response, a refusal included, is `no-store`.
+    @Test func credentialsAreProtected() async throws {
+        try await ServerHarness.run(publicURL: "https://regent.example") { h, client in
+            try await h.user("alice")
+            let token = try await client.execute(
+                uri: "/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                body: json(["username": "alice", "password": "correct horse"])
+            ) { (response) async throws in
+                #expect(response.headers[.setCookie]?.hasSuffix("; Secure") == true)
+                #expect(response.headers[.cacheControl] == "no-store")
+                return try #require(try object(response)["token"] as? String)
+            }
+            var headers = bearer(token)
+            headers[.contentType] = "application/json"
+            try await client.execute(
+                uri: "/v1/auth/mfa", method: .post, headers: headers,
+                body: json(["code": "000000"])
+            ) { (response) async throws in
+                #expect(response.status.code >= 400)
+                #expect(response.headers[.cacheControl] == "no-store")
+            }
+            try await client.execute(
+                uri: "/v1/me/tokens", method: .post, headers: headers,
+                body: json(["name": "ci", "expiresIn": "P1D"])
+            ) { (response) async throws in
+                #expect(response.status == .created)
+                #expect(response.headers[.cacheControl] == "no-store")
+            }
+        }
+    }
+
     /// A wrong password and an unknown user get the same 401 problem, and both are audited.
     @Test func failedLogins() async throws {
         try await ServerHarness.run { h, client in

@@ -271,7 +271,7 @@ struct AuthorizationMatrixTests {
             let role = try await h.role("dba")
             let zed = try await h.user("zed")
             _ = try await h.engine.createPrincipal(
-                kind: .group, name: "crew", displayName: nil, email: nil, passwordHash: nil, by: h.admin)
+                kind: .group, name: "crew", displayName: nil, email: nil, password: nil, by: h.admin)
             var names: [Actor: String] = [:]
             for actor in Actor.allCases where actor != .anonymous {
                 names[actor] = actor == .regentAdmin ? "admin" : actor.rawValue.lowercased()

@@ -13,8 +13,8 @@ struct OperationsRouterTests {
         do {
             let engine = Engine(
                 store: store, clock: ManualClock(Date(timeIntervalSince1970: 1_800_000_000)), signer: .generate(),
-                secrets: .ephemeral())
-            _ = try await engine.bootstrap(administratorPasswordHash: "x")
+                secrets: .ephemeral(), passwords: ServerHarness.FastBcrypt())
+            _ = try await engine.bootstrap(administratorPassword: "operations-admin")
             try await engine.start()
             let app = try buildApplication(
                 engine: engine, configuration: ServerConfiguration(host: "127.0.0.1", port: 0))

@@ -19,22 +19,31 @@ struct ServerHarness {
     let store: SQLStore
     let admin: ActorContext
 
-    /// Cost 4 keeps tests fast; the verifier reads the cost from the hash.
-    static func hash(_ password: String) -> String { Bcrypt.hash(password, cost: 4) }
+    /// Real bcrypt at cost 4, which keeps tests fast; the verifier reads the cost from the hash.
+    struct FastBcrypt: PasswordHashing {
+        let decoyHash = Bcrypt.hash("nobody's password", cost: 4)
+        func verify(_ password: String, against hash: String) async throws -> Bool {
+            Bcrypt.verify(password, hash: hash)
+        }
+        func hash(_ password: String) async throws -> String { Bcrypt.hash(password, cost: 4) }
+    }
 
-    static func run(_ body: @Sendable (ServerHarness, any TestClientProtocol) async throws -> Void) async throws {
+    static func run(
+        publicURL: String? = nil, _ body: @Sendable (ServerHarness, any TestClientProtocol) async throws -> Void
+    ) async throws {
         let store = try await SQLStore.openSQLite(path: nil)
         do {
             let clock = ManualClock(t0)
-            let engine = Engine(store: store, clock: clock, signer: .generate(), secrets: .ephemeral())
-            _ = try await engine.bootstrap(administratorPasswordHash: hash("admin-password"))
+            let engine = Engine(
+                store: store, clock: clock, signer: .generate(), secrets: .ephemeral(), passwords: FastBcrypt())
+            _ = try await engine.bootstrap(administratorPassword: "admin-password")
             try await engine.start()
             let admin = try await store.transaction { try await $0.principal(named: "admin") }!
             let harness = ServerHarness(
                 engine: engine, clock: clock, store: store,
                 admin: ActorContext(principalId: admin.id, name: "admin", mfaVerifiedAt: t0))
             let app = try buildApplication(
-                engine: engine, configuration: ServerConfiguration(host: "127.0.0.1", port: 0))
+                engine: engine, configuration: ServerConfiguration(host: "127.0.0.1", port: 0, publicURL: publicURL))
             try await app.test(.router) { client in try await body(harness, client) }
             try await store.close()
         } catch {
@@ -46,7 +55,7 @@ struct ServerHarness {
     @discardableResult
     func user(_ name: String, password: String = "correct horse") async throws -> Principal {
         try await engine.createPrincipal(
-            kind: .user, name: name, displayName: nil, email: nil, passwordHash: Self.hash(password), by: admin)
+            kind: .user, name: name, displayName: nil, email: nil, password: password, by: admin)
     }
 
     func role(_ name: String, _ configure: (inout Policy) -> Void = { _ in }) async throws -> Role {

@@ -37,14 +37,9 @@ extension Portal {
     private func createPrincipal(_ request: Request) async throws -> Response {
         try await adminAction(request, .directory, done: "created") { fields, actor in
             let kind = Principal.Kind(rawValue: fields["kind"] ?? "") ?? .user
-            let password = kind == .user ? fields.text("password") : nil
-            if let password, password.count < 12 {
-                throw RegentError.invalid("password", "a password has at least 12 characters")
-            }
-            let hash = try await password.asyncMap { try await PasswordHasher.hash($0) }
             _ = try await engine.createPrincipal(
                 kind: kind, name: fields["name"] ?? "", displayName: fields.text("displayName"),
-                email: fields.text("email"), passwordHash: hash, by: actor)
+                email: fields.text("email"), password: kind == .user ? fields.text("password") : nil, by: actor)
         }
     }
 

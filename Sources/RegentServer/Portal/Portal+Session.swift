@@ -18,7 +18,7 @@ extension Portal {
                 _ = try await form(request, session: session)
                 try await engine.signOut(session, by: Caller.current.actor(session))
             }
-            Caller.current.cookies.set(sessionCookie("", maxAge: 0))
+            Caller.current.cookies.clearSession()
             return Self.redirect("/login")
         }
     }
@@ -32,9 +32,9 @@ extension Portal {
         do {
             let signedIn = try await engine.signIn(
                 username: fields["username"] ?? "", password: fields["password"] ?? "",
-                sourceAddress: caller.sourceAddress, userAgent: caller.userAgent, verifier: verifier)
-            let maxAge = Int(signedIn.expiresAt.timeIntervalSince(engine.clock.now()))
-            caller.cookies.set(sessionCookie(signedIn.token, maxAge: maxAge))
+                sourceAddress: caller.sourceAddress, userAgent: caller.userAgent)
+            caller.cookies.setSession(
+                signedIn.token, maxAge: Int(signedIn.expiresAt.timeIntervalSince(engine.clock.now())))
             guard signedIn.mfaRequired, let session = try await engine.authenticate(token: signedIn.token) else {
                 return Self.redirect("/roles")
             }

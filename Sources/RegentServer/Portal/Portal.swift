@@ -13,15 +13,13 @@ import RegentEngine
 /// token bound to the session; responses forbid framing, inline script and caching.
 struct Portal: Sendable {
     let engine: Engine
-    let verifier: any PasswordVerifier
     let library: MustacheLibrary
     let csrfKey: SymmetricKey
-    let secureCookies: Bool
     let staticFiles: URL
 
     /// Reads the templates (`Portal/Templates/*.mustache`, each named by its file) and finds the
     /// static files among the target's resources.
-    static func load(engine: Engine, verifier: any PasswordVerifier, secureCookies: Bool) throws -> Portal {
+    static func load(engine: Engine) throws -> Portal {
         guard let templates = Bundle.module.url(forResource: "Templates", withExtension: nil),
             let staticFiles = Bundle.module.url(forResource: "Static", withExtension: nil)
         else { throw PortalError.missingResources }
@@ -32,8 +30,7 @@ struct Portal: Sendable {
             try library.register(text, named: String(file.dropLast(".mustache".count)))
         }
         return Portal(
-            engine: engine, verifier: verifier, library: library, csrfKey: SymmetricKey(size: .bits256),
-            secureCookies: secureCookies, staticFiles: staticFiles)
+            engine: engine, library: library, csrfKey: SymmetricKey(size: .bits256), staticFiles: staticFiles)
     }
 
     enum PortalError: Error { case missingResources }
@@ -129,10 +126,6 @@ struct Portal: Sendable {
         return fields
     }
 
-    func sessionCookie(_ token: String, maxAge: Int) -> String {
-        "\(AuthenticationMiddleware.cookieName)=\(token); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Strict"
-            + (secureCookies ? "; Secure" : "")
-    }
 }
 
 /// `application/x-www-form-urlencoded` fields; a name may repeat (checkboxes).
