@@ -32,11 +32,15 @@ struct AuditTextPropertyTests {
         var appended: [AuditEvent] = []
         await propertyCheck(count: 200, input: arbitraryText, arbitraryText, arbitraryText, arbitraryText) {
             first, second, third, fourth in
+            // Built key by key: arbitrary keys may coincide, which a literal would trap on.
+            var details: [String: String] = [:]
+            details[first] = second
+            details["reason"] = fourth
+            details[third] = third + String(repeating: fourth, count: 3)
             let draft = AuditDraft(
                 id: UUID(), time: start.addingTimeInterval(Double(appended.count)),
                 actor: AuditActor(principalId: nil, name: first, sourceAddress: second, userAgent: third),
-                action: fourth, outcome: .denied, reason: third + first, correlationId: second,
-                details: [first: second, "reason": fourth, third: third + String(repeating: fourth, count: 3)])
+                action: fourth, outcome: .denied, reason: third + first, correlationId: second, details: details)
             let event = try await store.transaction { try await $0.appendAudit(draft) }
             appended.append(event)
         }
