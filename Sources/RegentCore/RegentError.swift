@@ -6,6 +6,9 @@ public struct RegentError: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable, CaseIterable {
         case invalidArgument
         case notFound
+        /// Who the caller is could not be established (a wrong name or password): sign in again.
+        case unauthenticated
+        /// The caller is known and may not do this.
         case accessDenied
         case invalidTransition
         case conflict

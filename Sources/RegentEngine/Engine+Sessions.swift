@@ -64,7 +64,7 @@ extension Engine {
             let reason =
                 principal?.isEnabled == false && matches ? "the account is disabled" : "invalid username or password"
             try await recordFailure(throttle, actor: actor, subject: principal?.id, reason: reason, now: now)
-            throw RegentError(.accessDenied, "invalid username or password", field: "credentials")
+            throw RegentError(.unauthenticated, "invalid username or password", field: "credentials")
         }
         let token = Self.newToken()
         let expiresAt = now.addingTimeInterval(configuration.sessionLifetime)

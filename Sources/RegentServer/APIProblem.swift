@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import OpenAPIRuntime
 import RegentCore
+import RegentStore
 
 /// An RFC 9457 problem. Every error a client can cause becomes one of these in ``ProblemMiddleware``,
 /// the one place where errors are mapped to HTTP.
@@ -41,14 +42,13 @@ struct APIProblem: Error, Sendable {
             switch error.code {
             case .invalidArgument: (.badRequest, "invalid-argument", "Invalid input")
             case .notFound: (.notFound, "not-found", "Not found")
-            case .accessDenied where error.field == "credentials":
-                (.unauthorized, "invalid-credentials", "Invalid username or password")
+            case .unauthenticated: (.unauthorized, "invalid-credentials", "Invalid username or password")
             case .accessDenied: (.forbidden, "access-denied", "Not allowed")
             case .invalidTransition: (.conflict, "invalid-transition", "Not possible in the current state")
             case .conflict: (.conflict, "conflict", "Conflict")
             case .policyViolation: (.unprocessableContent, "policy-violation", "Refused by policy")
             case .mfaRequired: (.unauthorized, "mfa-required", "A fresh MFA verification is required")
-            case .tooManyAttempts: (.tooManyRequests, "login-locked", "Too many failed sign-ins; try again later")
+            case .tooManyAttempts: (.tooManyRequests, "login-locked", "Too many failed attempts; try again later")
             case .unavailable: (.serviceUnavailable, "unavailable", "Temporarily unavailable")
             }
         self.init(
@@ -69,7 +69,8 @@ struct APIProblem: Error, Sendable {
 }
 
 /// Turns every error into problem+json: domain refusals by their code, malformed input as 400,
-/// oversized bodies as 413, and anything unexpected as a logged 500 that reveals nothing.
+/// oversized bodies as 413, a database that does not answer as 503, and anything unexpected as a
+/// logged 500 that reveals nothing.
 struct ProblemMiddleware<Context: Hummingbird.RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -87,6 +88,12 @@ struct ProblemMiddleware<Context: Hummingbird.RequestContext>: RouterMiddleware 
             return problem
         case let error as RegentError:
             return APIProblem(error)
+        case StoreError.unavailable(let reason):
+            // The database did not answer: the client may retry, and a load balancer may try another replica.
+            logger.error("storage unavailable", metadata: ["error": "\(reason)"])
+            return APIProblem(
+                status: .serviceUnavailable, slug: "unavailable", title: "Temporarily unavailable",
+                detail: "the database did not answer; try again")
         case let error as ServerError:
             // The generated code wraps what a handler threw; its own parsing failures carry a 4xx status.
             if error.underlyingError is APIProblem || error.underlyingError is RegentError

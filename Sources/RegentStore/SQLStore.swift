@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 import RegentAudit
+import RegentCore
 import SQLKit
 import SQLiteKit
 
@@ -74,7 +75,11 @@ public final class SQLStore: Store {
     public func transaction<R: Sendable>(_ body: @Sendable (StoreTransaction) async throws -> R) async throws -> R {
         try await gate.withLock {
             let database = self.database
-            try await database.raw("BEGIN IMMEDIATE").run()
+            do {
+                try await database.raw("BEGIN IMMEDIATE").run()
+            } catch {
+                throw Self.classify(error)
+            }
             // COMMIT and ROLLBACK run in tasks of their own: a cancelled caller (a client gone, a
             // shutdown) must never leave the one connection inside an open transaction.
             do {
@@ -83,8 +88,26 @@ public final class SQLStore: Store {
                 return result
             } catch {
                 try? await Task { try await database.raw("ROLLBACK").run() }.value
-                throw error
+                throw Self.classify(error)
             }
+        }
+    }
+
+    /// What a database failure means to a caller, decided here once: a database that cannot answer
+    /// now (busy, locked, out of space, I/O, closed) is `StoreError.unavailable` — retry later, or on
+    /// another replica — and a uniqueness or key violation is a conflict with what is stored.
+    /// Anything else (the caller's own errors above all) passes unchanged.
+    static func classify(_ error: any Error) -> any Error {
+        guard let error = error as? SQLiteError else { return error }
+        switch error.reason {
+        case .constraint, .constraintUniqueFailed, .constraintPrimaryKeyFailed, .constraintForeignKeyFailed,
+            .constraintCheckFailed, .constraintNotNullFailed, .constraintUniqueRowIDFailed:
+            return RegentError(.conflict, "the change conflicts with what is stored")
+        case .busy, .locked, .ioError, .full, .cantOpen, .readOnly, .noMemory, .interrupt, .permission, .proto,
+            .misuse, .notADatabase:
+            return StoreError.unavailable(error.message)
+        default:
+            return error
         }
     }
 

@@ -16,7 +16,7 @@ struct AuditIntegrityTests {
     @Test(arguments: hostile)
     func hostileTextKeepsTheChainIntact(text: String) async throws {
         try await withHarness { h in
-            await #expect(throws: RegentError(.accessDenied, "", field: "credentials")) {
+            await #expect(throws: RegentError(.unauthenticated, "", field: "credentials")) {
                 _ = try await h.engine.signIn(
                     username: text, password: "x", sourceAddress: IPAddress("192.0.2.1"), userAgent: text)
             }

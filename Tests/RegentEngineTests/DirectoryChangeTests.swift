@@ -28,7 +28,7 @@ struct DirectoryChangeTests {
             #expect(!disabled.isEnabled)
             #expect(try await h.engine.authenticate(token: session.token) == nil)
             #expect(h.engine.check(principal: alice.id, role: role.id, scope: .root) == nil)
-            await #expect(throws: RegentError(.accessDenied, "", field: "credentials")) {
+            await #expect(throws: RegentError(.unauthenticated, "", field: "credentials")) {
                 try await signIn(h, "alice")
             }
             let event = try #require(try await h.auditEvents().last { $0.action == "principal.disabled" })

@@ -27,13 +27,13 @@ struct LoginThrottleTests {
             _ = try await h.engine.createPrincipal(
                 kind: .user, name: "alice", displayName: nil, email: nil, password: "right password", by: h.admin)
             for _ in 0..<4 {
-                await #expect(throws: RegentError(.accessDenied, "", field: "credentials")) {
+                await #expect(throws: RegentError(.unauthenticated, "", field: "credentials")) {
                     try await signIn(h, "alice", "wrong")
                 }
             }
             _ = try await signIn(h, "alice", "right password")  // resets
             for _ in 0..<5 {
-                await #expect(throws: RegentError(.accessDenied, "", field: "credentials")) {
+                await #expect(throws: RegentError(.unauthenticated, "", field: "credentials")) {
                     try await signIn(h, "alice", "wrong")
                 }
             }
@@ -52,7 +52,7 @@ struct LoginThrottleTests {
             _ = try await h.engine.createPrincipal(
                 kind: .user, name: "bob", displayName: nil, email: nil, password: "right password", by: h.admin)
             for n in 0..<50 {
-                await #expect(throws: RegentError(.accessDenied, "", field: "credentials")) {
+                await #expect(throws: RegentError(.unauthenticated, "", field: "credentials")) {
                     try await signIn(h, "user\(n)", "x")
                 }
             }

@@ -65,6 +65,22 @@ struct AuthRouterTests {
         }
     }
 
+    /// A database that does not answer is a 503 problem the client may retry, never a 500.
+    @Test func storageUnavailableIs503() async throws {
+        try await ServerHarness.run { h, client in
+            try await h.user("alice")
+            try await h.store.close()
+            try await client.execute(
+                uri: "/v1/auth/login", method: .post, headers: [.contentType: "application/json"],
+                body: json(["username": "alice", "password": "correct horse"])
+            ) { (response) async throws in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.contentType] == "application/problem+json")
+                #expect(try object(response)["type"] as? String == "urn:regent:problem:unavailable")
+            }
+        }
+    }
+
     /// A wrong password and an unknown user get the same 401 problem, and both are audited.
     @Test func failedLogins() async throws {
         try await ServerHarness.run { h, client in
