@@ -90,10 +90,15 @@ public struct PostgresProvisioner: Provisioner {
 
     static func isEphemeral(_ target: Target) -> Bool { target.config["mode"] == "ephemeralLogin" }
 
-    /// `<account>_<first 8 hex of the assignment id>`, within PostgreSQL's 63 bytes.
+    /// `<account>_<first 8 hex of the assignment id>`, within PostgreSQL's 63 bytes: the account
+    /// is cut to 54 bytes at a character boundary, never inside one.
     static func ephemeralLogin(account: String, assignment: Assignment.ID) -> String {
-        String(account.utf8.prefix(54).map { Character(UnicodeScalar($0)) }) + "_"
-            + assignment.description.replacingOccurrences(of: "-", with: "").prefix(8)
+        var kept = ""
+        for character in account {
+            guard kept.utf8.count + character.utf8.count <= 54 else { break }
+            kept.append(character)
+        }
+        return kept + "_" + assignment.description.replacingOccurrences(of: "-", with: "").prefix(8)
     }
 
     /// Creates (or, when a crashed attempt made it already, resets) the activation's own login.
@@ -205,9 +210,13 @@ public struct PostgresProvisioner: Provisioner {
             return ProvisionError(transient: true, "target \(target.name): \(error.code)")
         }
         let message = error.serverInfo?[.message] ?? "refused"
-        let transientClasses = ["08", "40", "53", "57"]
         return ProvisionError(
-            transient: transientClasses.contains(String(state.prefix(2))),
-            "target \(target.name): \(message) (SQLSTATE \(state))")
+            transient: isTransient(sqlState: state), "target \(target.name): \(message) (SQLSTATE \(state))")
+    }
+
+    /// SQLSTATE classes worth retrying: connection exceptions (08), transaction rollbacks such as
+    /// serialization failures (40), insufficient resources (53) and operator intervention (57).
+    static func isTransient(sqlState state: String) -> Bool {
+        ["08", "40", "53", "57"].contains(String(state.prefix(2)))
     }
 }

@@ -1,66 +1,92 @@
 """Shared fixtures: the real `regent` binary, run in a fresh temporary directory on a free loopback port."""
 import os
+import re
 import shutil
 import signal
 import subprocess
-import time
-import urllib.request
+import threading
 from pathlib import Path
 
 import pytest
 
-from helpers import PostgreSQL, free_port, postgres_bin
+from helpers import PostgreSQL, postgres_bin
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("REGENT_BIN", ROOT / ".build" / "debug" / "regent")).resolve()
 
 
 class Server:
-    """One `regent serve` process; stops by itself at the end of the test."""
+    """One `regent serve` process on a port the kernel picks (no bind-then-release race); stops by
+    itself at the end of the test. Its output is read as it comes, so a test can wait for a line."""
 
     def __init__(self, workdir: Path, env: dict[str, str] | None = None):
         self.workdir = workdir
-        self.port = free_port()
+        self.port: int | None = None
         self.env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen | None = None
-        self.output = ""
+        self._lines: list[str] = []
+        self._ended = False
+        self._changed = threading.Condition()
+        self._reader: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def output(self) -> str:
+        with self._changed:
+            return "".join(self._lines)
+
     def start(self, *args: str) -> "Server":
         self.process = subprocess.Popen(
-            [str(BINARY), "serve", "--listen", f"127.0.0.1:{self.port}", *args],
+            [str(BINARY), "serve", "--listen", "127.0.0.1:0", *args],
             cwd=self.workdir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"regent serve exited early: {self.process.stdout.read()}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError("regent serve did not become healthy within 60 s")
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        line = self.wait_for_output("Regent is listening on ", timeout=60)
+        self.port = int(re.search(r":(\d+)\s*$", line).group(1))
+        return self
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            with self._changed:
+                self._lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._ended = True
+            self._changed.notify_all()
+
+    def wait_for_output(self, text: str, timeout: float) -> str:
+        """The first line of output containing `text`, waiting for it to be written."""
+        def found() -> str | None:
+            return next((line for line in self._lines if text in line), None)
+
+        with self._changed:
+            self._changed.wait_for(lambda: found() is not None or self._ended, timeout=timeout)
+            line = found()
+            if line is None:
+                state = "exited" if self._ended else f"wrote nothing matching within {timeout} s"
+                raise AssertionError(f"regent serve {state} (wanted {text!r}): {''.join(self._lines)}")
+            return line
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         assert self.process is not None
         self.process.send_signal(sig)
         try:
-            out, _ = self.process.communicate(timeout=30)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            out, _ = self.process.communicate()
-        self.output += out
+            self.process.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=10)
         return self.process.returncode
 
     def ensure_stopped(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
-            self.process.communicate()
+            self.process.wait()
 
 
 @pytest.fixture
