@@ -211,4 +211,18 @@ struct SafeguardTests {
         #expect(graph.identities(of: bob).isEmpty)
         #expect(graph.transitiveMembers(of: outer) == [ops])
     }
+
+    /// Nobody dismisses an alert about a group they are in (disabled or not); others may.
+    @Test func noDismissalOfAnAlertAboutOnesGroup() throws {
+        var alert = Alert(
+            rule: .tooManyAdmins, state: .open,
+            items: [AlertItem(key: "ops", summary: "ops holds it", principalId: ops)],
+            raisedAt: t0, updatedAt: t0, dismissal: nil)
+        #expect(throws: RegentError(.accessDenied, "", field: "rule")) {
+            try alert.dismiss(by: bob, selfIdentities: [bob, ops], reason: "fine", at: t0 + 1)
+        }
+        #expect(alert.state == .open)
+        try alert.dismiss(by: carol, selfIdentities: [carol, leads], reason: "expected during migration", at: t0 + 2)
+        #expect(alert.state == .dismissed && alert.dismissal?.by == carol)
+    }
 }

@@ -131,22 +131,11 @@ struct EscalationTests {
             let carol = try await h.user("carol")
             try await h.assign(carol.principalId, regentAdmin, kind: .active)
             _ = try await h.engine.updatePrincipal(carol.principalId, .init(isEnabled: false), by: h.admin)
-            let bootstrap = try #require(
-                try await h.store.transaction {
-                    try await $0.assignments(
-                        AssignmentFilter(
-                            principalIds: [h.admin.principalId], roleId: regentAdmin.id, kind: .active,
-                            states: [.active]))
-                }.first)
 
             // Removal: the other holders are an empty group and a disabled user.
             let bob = try await h.user("bob")
             try await h.assign(bob.principalId, regentAdmin, kind: .active, duration: .hours(1))
-            let removal = RequestDraft(
-                action: .adminRemove, requesterId: bob.principalId, principalId: h.admin.principalId,
-                roleId: regentAdmin.id, scope: .root, kind: .active, justification: "leaving",
-                targetAssignmentId: bootstrap.id)
-            _ = try await h.engine.submit(removal, by: bob)  // bob still covers: allowed
+            try await removeBootstrapAdministrator(h, by: bob)  // bob still covers: allowed
             #expect(try await !h.engine.permits(h.admin, .manageAssignments))
 
             // Expiry: bob's hour ends while only the empty group and the disabled carol remain.
@@ -166,19 +155,7 @@ struct EscalationTests {
             let dave = try await h.user("dave")
             try await h.assign(dave.principalId, regentAdmin)
             let activation = try await h.activate(dave, regentAdmin, duration: .hours(2))
-            let bootstrap = try #require(
-                try await h.store.transaction {
-                    try await $0.assignments(
-                        AssignmentFilter(
-                            principalIds: [h.admin.principalId], roleId: regentAdmin.id, kind: .active,
-                            states: [.active]))
-                }.first)
-            _ = try await h.engine.submit(
-                RequestDraft(
-                    action: .adminRemove, requesterId: dave.principalId, principalId: h.admin.principalId,
-                    roleId: regentAdmin.id, scope: .root, kind: .active, justification: "handover",
-                    targetAssignmentId: bootstrap.id),
-                by: dave)
+            try await removeBootstrapAdministrator(h, by: dave)
             h.clock.advance(by: 600)
             let deactivation = try await refusal {
                 _ = try await h.engine.submit(
@@ -246,6 +223,23 @@ struct EscalationTests {
             #expect(actions.filter { $0 == "auth.mfa.locked" }.count == 2)
             #expect(actions.last == "auth.mfa.verified")
         }
+    }
+
+    /// `actor` removes the bootstrap administrator's permanent regent-admin assignment.
+    func removeBootstrapAdministrator(_ h: Harness, by actor: ActorContext) async throws {
+        let regentAdmin = try await h.engine.role(named: "regent-admin")
+        let bootstrap = try #require(
+            try await h.store.transaction {
+                try await $0.assignments(
+                    AssignmentFilter(
+                        principalIds: [h.admin.principalId], roleId: regentAdmin.id, kind: .active, states: [.active]))
+            }.first)
+        _ = try await h.engine.submit(
+            RequestDraft(
+                action: .adminRemove, requesterId: actor.principalId, principalId: h.admin.principalId,
+                roleId: regentAdmin.id, scope: .root, kind: .active, justification: "handover",
+                targetAssignmentId: bootstrap.id),
+            by: actor)
     }
 
     /// The policy refusal `body` throws (nil if it does not), so its failed rules can be compared.
