@@ -64,10 +64,25 @@ struct ConnectorRulesTests {
         }
     }
 
+    /// One meaning for an answer, for grants and notifications alike: 2xx delivered; 408, 429,
+    /// 5xx and no answer retried; anything else refused for good.
+    @Test(arguments: [
+        (200, "delivered"), (204, "delivered"), (408, "retry"), (429, "retry"), (500, "retry"), (503, "retry"),
+        (0, "retry"), (400, "refused"), (401, "refused"), (404, "refused"), (301, "refused"),
+    ])
+    func webhookAnswers(status: Int, meaning: String) {
+        let outcome = SignedWebhook.outcome(status: status, name: "hook")
+        switch outcome {
+        case .delivered: #expect(meaning == "delivered")
+        case .retry: #expect(meaning == "retry")
+        case .refused: #expect(meaning == "refused")
+        }
+    }
+
     /// The webhook signature is HMAC-SHA256 over "<seconds>.<body>", and the idempotency key is
     /// SHA-256 over event, assignment, account and value (vectors from Python's hmac and hashlib).
     @Test func webhookSignatureAndIdempotencyKey() throws {
-        let signature = WebhookProvisioner.signature(
+        let signature = SignedWebhook.signature(
             body: Data(#"{"event":"grant"}"#.utf8), key: "webhook-secret",
             time: Date(timeIntervalSince1970: 1_700_000_000))
         #expect(signature == "t=1700000000,v1=441cd0610dfd3d94bdc702cc70d4b73f5278ed874cef284f7b4d3b87e77d7044")

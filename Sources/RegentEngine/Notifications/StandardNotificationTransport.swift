@@ -2,14 +2,9 @@ import Foundation
 import RegentConnectors
 public import RegentStore
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// Delivers outbox messages over the configured channels: email through ``SMTPClient``, the
-/// generic webhook as signed JSON (`X-Regent-Signature`, the same scheme as the webhook
-/// connector) with an `Idempotency-Key` so a retried delivery can be recognised, Slack as its
-/// incoming-webhook payload.
+/// generic webhook as a ``SignedWebhook`` (the connector's client) keyed by the message id so a
+/// retried delivery can be recognised, Slack as its incoming-webhook payload.
 public struct StandardNotificationTransport: NotificationTransport {
     let settings: NotificationSettings
 
@@ -35,29 +30,13 @@ public struct StandardNotificationTransport: NotificationTransport {
     }
 
     private func post(_ message: OutboxMessage, to url: URL, secret: String?) async throws(DeliveryError) {
-        let body = Data(message.payload.utf8)
-        var request = URLRequest(url: url, timeoutInterval: 10)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue(message.id.uuidString, forHTTPHeaderField: "Idempotency-Key")
-        if let secret {
-            request.setValue(
-                WebhookProvisioner.signature(body: body, key: secret, time: Date()),
-                forHTTPHeaderField: "X-Regent-Signature")
-        }
-        let status: Int
-        do {
-            let (_, response) = try await URLSession.shared.data(for: request)
-            status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        } catch {
-            throw DeliveryError(permanent: false, "\(message.recipient) webhook: \(error.localizedDescription)")
-        }
-        switch status {
-        case 200..<300: return
-        case 408, 429, 500..<600, 0:
-            throw DeliveryError(permanent: false, "\(message.recipient) webhook answered HTTP \(status)")
-        default: throw DeliveryError(permanent: true, "\(message.recipient) webhook refused with HTTP \(status)")
+        switch await SignedWebhook.post(
+            Data(message.payload.utf8), to: url, idempotencyKey: message.id.uuidString, signingKey: secret,
+            name: "\(message.recipient) webhook")
+        {
+        case .delivered: return
+        case .retry(let reason): throw DeliveryError(permanent: false, reason)
+        case .refused(let reason): throw DeliveryError(permanent: true, reason)
         }
     }
 }
