@@ -45,6 +45,9 @@ public struct RefusalDigest<Context: Sendable & Equatable>: Sendable, Equatable 
     /// Windows still open, for tests and metrics.
     public var openCount: Int { open.count }
 
+    /// When the earliest open window closes: the next sweep worth making.
+    public var nextClose: Date? { open.values.map { $0.start + window }.min() }
+
     public mutating func refused(_ key: Key, context: Context, at now: Date) -> [Record] {
         if var current = open[key], now < current.start + window {
             current.repeats += 1

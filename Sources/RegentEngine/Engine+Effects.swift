@@ -9,10 +9,12 @@ extension Engine {
     struct Applied: Sendable {
         var assignments: [Assignment] = []
         var enqueuedJobs = false
+        var enqueuedNotifications = false
 
         mutating func merge(_ other: Applied) {
             assignments += other.assignments
             enqueuedJobs = enqueuedJobs || other.enqueuedJobs
+            enqueuedNotifications = enqueuedNotifications || other.enqueuedNotifications
         }
     }
 
@@ -55,7 +57,9 @@ extension Engine {
             }
         }
         // After every effect, so the states the notifications describe are the saved ones.
-        try await enqueueNotifications(for: notes, context: context, in: tx, now: now)
+        if try await enqueueNotifications(for: notes, context: context, in: tx, now: now) {
+            applied.enqueuedNotifications = true
+        }
         return applied
     }
 
@@ -68,12 +72,17 @@ extension Engine {
         if let signer, event.seq % configuration.checkpointEvery == 0 {
             try await tx.insertCheckpoint(try signer.checkpoint(seq: event.seq, hash: event.hash, time: now))
         }
+        // Before the commit: the monitor's read waits for this transaction, and if it misses it the
+        // next audited change or its interval brings it back.
+        auditWakeup.signal()
     }
 
-    /// Acts on a committed transaction: the index sees new assignment states, the scheduler new jobs.
+    /// Acts on a committed transaction: the index sees new assignment states, the scheduler new
+    /// jobs, the notifier new messages.
     func afterCommit(_ applied: Applied) {
         index.update(applied.assignments)
         if applied.enqueuedJobs { wakeup.signal() }
+        if applied.enqueuedNotifications { noticeWakeup.signal() }
     }
 
     /// Signs a checkpoint of the chain head when events were added since the last one and the

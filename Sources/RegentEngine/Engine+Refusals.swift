@@ -25,8 +25,12 @@ extension Engine {
         try await writeRefusals(records, now: now)
     }
 
+    /// When the next refusal window closes, for the governance monitor's sleep.
+    var nextRefusalSweep: Date? { refusals.withLock { $0.nextClose } }
+
     /// Writes the counts of every refusal window that has closed; the governance monitor calls it
-    /// every second, so a burst of refusals is on record within a window and a second.
+    /// on every pass and wakes for ``nextRefusalSweep``, so a burst of refusals is on record when its
+    /// window closes.
     public func sweepRefusals() async throws {
         let now = clock.now()
         try await writeRefusals(refusals.withLock { $0.sweep(at: now) }, now: now)

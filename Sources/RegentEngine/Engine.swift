@@ -120,7 +120,11 @@ public final class Engine: Sendable {
     let secrets: SecretBox
     let provisioners: ProvisionerRegistry
     let logger: Logger
+    /// Signalled when a job is queued (the scheduler), a notification is queued (the notifier), and
+    /// an event is audited (the governance monitor).
     let wakeup = Wakeup()
+    let noticeWakeup = Wakeup()
+    let auditWakeup = Wakeup()
     let sessions: SessionCache
     let names = NameCache()
     let refusals: Mutex<RefusalDigest<RefusalContext>>

@@ -1,48 +1,49 @@
 import Foundation
-import Logging
 import RegentStore
 public import ServiceLifecycle
 
-/// Keeps the security alerts and the access reviews current: every second it looks whether the
-/// audit log grew (every relevant change is audited) and evaluates the alert rules when it did,
+/// Keeps the security alerts and the access reviews current. It sleeps until something is
+/// audited (every relevant change is) and then evaluates the alert rules — at most once a second —
 /// and at least every `alertInterval` regardless, so time-based rules (unused eligibility,
-/// windows) follow the clock; on that same cadence it runs the review schedule. Each pass also
-/// writes the counts of refused reads whose window closed.
+/// windows) follow the clock; on that same cadence it runs the review schedule. It also writes the
+/// counts of refused reads as their windows close.
 public struct GovernanceMonitor: Service {
     let engine: Engine
 
     public init(engine: Engine) { self.engine = engine }
 
+    struct State {
+        var seenSeq: Int64 = -1
+        var lastEvaluation = Date.distantPast
+        var lastFull = Date.distantPast
+    }
+
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            var seenSeq: Int64 = -1
-            var lastFull = Date.distantPast
-            while !Task.isCancelled {
-                do {
-                    try await engine.sweepRefusals()
-                    let head = try await engine.store.transaction { try await $0.auditHead().seq }
-                    let now = engine.clock.now()
-                    if head != seenSeq || now.timeIntervalSince(lastFull) >= engine.configuration.alertInterval {
-                        // When the evaluation audits a change, the next pass evaluates once more
-                        // and finds nothing new: nothing written meanwhile is missed.
-                        try await engine.evaluateAlerts()
-                        seenSeq = head
-                        if now.timeIntervalSince(lastFull) >= engine.configuration.alertInterval {
-                            try await engine.runReviews()
-                            lastFull = now
-                        }
-                    }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    engine.logger.error("alert evaluation failed", metadata: ["error": "\(error)"])
-                }
-                do {
-                    try await engine.clock.sleep(until: engine.clock.now().addingTimeInterval(1))
-                } catch {
-                    return
-                }
+        let interval = engine.configuration.alertInterval
+        await ServiceLoop(engine: engine, name: "governance monitor", wakeup: engine.auditWakeup).run(
+            initial: State()
+        ) { state in
+            try await engine.sweepRefusals()
+            if engine.clock.now() < state.lastEvaluation + 1 {
+                try await engine.clock.sleep(until: state.lastEvaluation + 1)
             }
+            let now = engine.clock.now()
+            let head = try await engine.store.transaction { try await $0.auditHead().seq }
+            let full = now.timeIntervalSince(state.lastFull) >= interval
+            if head != state.seenSeq || full {
+                // When the evaluation audits a change, that wakes the next pass, which evaluates once
+                // more and finds nothing new: nothing written meanwhile is missed.
+                try await engine.evaluateAlerts()
+                state.seenSeq = head
+                state.lastEvaluation = now
+                if full {
+                    try await engine.runReviews()
+                    state.lastFull = now
+                }
+                // Raised alerts and review steps may have queued notifications.
+                engine.noticeWakeup.signal()
+            }
+            return min(state.lastFull + interval, engine.nextRefusalSweep ?? .distantFuture)
         }
     }
 }

@@ -10,28 +10,18 @@ public struct Reconciler: Service {
     public init(engine: Engine) { self.engine = engine }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let report = try await engine.reconcile()
-                    if report.revoked + report.regranted > 0 || !report.failedTargets.isEmpty {
-                        engine.logger.notice(
-                            "reconciled",
-                            metadata: [
-                                "revoked": "\(report.revoked)", "regranted": "\(report.regranted)",
-                                "failedTargets": "\(report.failedTargets.joined(separator: ","))",
-                            ])
-                    }
-                } catch {
-                    engine.logger.error("reconcile pass failed", metadata: ["error": "\(error)"])
-                }
-                do {
-                    try await engine.clock.sleep(
-                        until: engine.clock.now().addingTimeInterval(engine.configuration.reconcileInterval))
-                } catch {
-                    return
-                }
+        let interval = engine.configuration.reconcileInterval
+        await ServiceLoop(engine: engine, name: "reconciler", retryAfter: interval).run(initial: ()) { _ in
+            let report = try await engine.reconcile()
+            if report.revoked + report.regranted > 0 || !report.failedTargets.isEmpty {
+                engine.logger.notice(
+                    "reconciled",
+                    metadata: [
+                        "revoked": "\(report.revoked)", "regranted": "\(report.regranted)",
+                        "failedTargets": "\(report.failedTargets.joined(separator: ","))",
+                    ])
             }
+            return engine.clock.now().addingTimeInterval(interval)
         }
     }
 }

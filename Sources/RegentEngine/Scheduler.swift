@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 public import ServiceLifecycle
 
 /// Runs the engine's jobs as a service: sleeps until the earliest due job, woken early when a
@@ -11,32 +10,11 @@ public struct Scheduler: Service {
     public init(engine: Engine) { self.engine = engine }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await engine.runDueJobs()
-                    try await engine.checkpointIfDue(force: false)
-                    let wake = try await engine.nextWake()
-                    await sleep(until: wake)
-                } catch is CancellationError {
-                    return
-                } catch {
-                    engine.logger.error("scheduler step failed; retrying", metadata: ["error": "\(error)"])
-                    await sleep(until: engine.clock.now().addingTimeInterval(1))
-                }
-            }
+        await ServiceLoop(engine: engine, name: "scheduler", wakeup: engine.wakeup).run(initial: ()) { _ in
+            try await engine.runDueJobs()
+            try await engine.checkpointIfDue(force: false)
+            return try await engine.nextWake()
         }
         try? await engine.checkpointIfDue(force: true)
-    }
-
-    private func sleep(until deadline: Date) async {
-        let clock = engine.clock
-        let wakeup = engine.wakeup
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await clock.sleep(until: deadline) }
-            group.addTask { await wakeup.wait() }
-            await group.next()
-            group.cancelAll()
-        }
     }
 }

@@ -71,6 +71,16 @@ extension StoreTransaction {
         ).first() != nil
     }
 
+    /// When the earliest unsent message may next be claimed: its due time, or its lease's end.
+    public func nextNotificationDue() async throws -> Date? {
+        try await db.raw(
+            """
+            SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > due_at THEN lease_until ELSE due_at END)
+              AS next FROM notifications WHERE sent_at IS NULL AND abandoned_at IS NULL
+            """
+        ).first()?.optionalDate("next")
+    }
+
     /// Hands out unsent messages that are due and not leased, leasing them for `lease` seconds.
     public func claimDueNotifications(now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxMessage] {
         let rows = try await db.raw(

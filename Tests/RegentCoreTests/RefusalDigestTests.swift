@@ -10,7 +10,9 @@ struct RefusalDigestTests {
     /// closes, by the sweep or by the next refusal after it; each operation has its own window.
     @Test func firstAtOnceThenOneCountPerWindow() {
         var digest = RefusalDigest<String>(window: 60)
+        #expect(digest.nextClose == nil)
         #expect(digest.refused(listing, context: "a", at: t0) == [.first(listing, "a", at: t0)])
+        #expect(digest.nextClose == t0 + 60)
         #expect(digest.refused(listing, context: "b", at: t0 + 1) == [])
         #expect(digest.refused(audit, context: "c", at: t0 + 2) == [.first(audit, "c", at: t0 + 2)])
         #expect(digest.refused(listing, context: "d", at: t0 + 59) == [])

@@ -38,6 +38,29 @@ struct NotificationTests {
         return ActorContext(principalId: principal.id, name: name, mfaVerifiedAt: h.clock.now())
     }
 
+    /// The notifier sleeps until the outbox's next due time: now for a new message, nothing once
+    /// all are sent, the retry time after a failure.
+    @Test func nextDueFollowsTheOutbox() async throws {
+        try await withHarness(configuration: Self.configuration) { h in
+            let transport = RecordingTransport()
+            try await h.engine.deliverDueNotifications(using: transport)
+            #expect(try await h.engine.nextNotificationDue() == nil)
+            let alice = try await user(h, "alice")
+            let dba = try await h.role("dba")
+            try await h.assign(alice.principalId, dba)
+            #expect(try await h.engine.nextNotificationDue() == h.clock.now())
+            transport.failure.withLock { $0 = DeliveryError(permanent: false, "down") }
+            try await h.engine.deliverDueNotifications(using: transport)
+            let retry = try #require(try await h.engine.nextNotificationDue())
+            #expect(retry > h.clock.now())
+            h.clock.advance(by: retry.timeIntervalSince(h.clock.now()))
+            transport.failure.withLock { $0 = nil }
+            try await h.engine.deliverDueNotifications(using: transport)
+            #expect(try await h.engine.nextNotificationDue() == nil)
+            #expect(!transport.delivered.withLock { $0 }.isEmpty)
+        }
+    }
+
     /// alice asks, bob (the approver) is told with a link to his approvals, alice is told of the
     /// approval and of the start; each message once, the webhook gets each event once.
     @Test func activationWithApproval() async throws {

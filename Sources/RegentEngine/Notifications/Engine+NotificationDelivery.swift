@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import RegentAudit
 public import RegentCore
 public import RegentStore
@@ -28,6 +28,11 @@ extension Engine {
 
     /// Claims the due messages and sends them, a few at a time; returns how many went out.
     @discardableResult
+    /// When the next unsent message falls due (or its lease ends); nil when none waits.
+    public func nextNotificationDue() async throws -> Date? {
+        try await store.transaction { try await $0.nextNotificationDue() }
+    }
+
     public func deliverDueNotifications(using transport: any NotificationTransport, limit: Int = 50) async throws
         -> Int
     {

@@ -8,15 +8,18 @@ import RegentStore
 /// notification rules, and sent later by the ``Notifier``: a slow or absent mail server never
 /// delays the request that caused it.
 extension Engine {
-    /// The events of one transaction that someone is told about.
+    /// The events of one transaction that someone is told about; true when any was queued.
     func enqueueNotifications(for notes: [AuditNote], context: AuditContext, in tx: StoreTransaction, now: Date)
-        async throws
+        async throws -> Bool
     {
-        guard configuration.notifications.hasChannel else { return }
+        guard configuration.notifications.hasChannel else { return false }
+        var queued = false
         for note in notes {
             guard let plan = try await notificationPlan(for: note, context: context, in: tx) else { continue }
             try await enqueue(plan, in: tx, now: now)
+            queued = true
         }
+        return queued
     }
 
     /// One notification before addressing: its topic, the role and principal it is about, and the

@@ -1,8 +1,8 @@
 import Foundation
-import Logging
 public import ServiceLifecycle
 
-/// Sends the notification outbox every second and queues expiry reminders every minute, until
+/// Sends the notification outbox as messages fall due — woken at once when a use case queues one,
+/// otherwise asleep until the next retry is due — and queues expiry reminders every minute, until
 /// graceful shutdown. A failed pass is logged; messages wait in the outbox for the next one.
 public struct Notifier: Service {
     let engine: Engine
@@ -14,26 +14,18 @@ public struct Notifier: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            var lastReminders = Date.distantPast
-            while !Task.isCancelled {
-                do {
-                    if engine.clock.now().timeIntervalSince(lastReminders) >= 60 {
-                        try await engine.queueExpiryReminders()
-                        lastReminders = engine.clock.now()
-                    }
-                    while try await engine.deliverDueNotifications(using: transport) > 0 {}
-                } catch is CancellationError {
-                    return
-                } catch {
-                    engine.logger.error("notification pass failed", metadata: ["error": "\(error)"])
-                }
-                do {
-                    try await engine.clock.sleep(until: engine.clock.now().addingTimeInterval(1))
-                } catch {
-                    return
-                }
+        let reminderInterval: TimeInterval = 60
+        await ServiceLoop(engine: engine, name: "notifier", wakeup: engine.noticeWakeup).run(
+            initial: Date.distantPast
+        ) { lastReminders in
+            let now = engine.clock.now()
+            if now.timeIntervalSince(lastReminders) >= reminderInterval {
+                try await engine.queueExpiryReminders()
+                lastReminders = now
             }
+            while try await engine.deliverDueNotifications(using: transport) > 0 {}
+            let due = try await engine.nextNotificationDue() ?? .distantFuture
+            return min(due, lastReminders + reminderInterval, now + engine.configuration.maximumIdle)
         }
     }
 }
