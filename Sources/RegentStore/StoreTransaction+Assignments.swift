@@ -54,41 +54,14 @@ extension StoreTransaction {
     public func assignments(_ filter: AssignmentFilter, limit: Int = 10_000, offset: Int = 0) async throws
         -> [Assignment]
     {
-        var query = SQLQueryString("SELECT * FROM assignments WHERE 1 = 1")
-        if let ids = filter.principalIds {
-            if ids.isEmpty { return [] }
-            query.appendInterpolation(unsafeRaw: " AND principal_id IN (")
-            for (index, id) in ids.sorted().enumerated() {
-                if index > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-                query.appendInterpolation(bind: id.description)
-            }
-            query.appendInterpolation(unsafeRaw: ")")
-        }
-        if let roleId = filter.roleId {
-            query.appendInterpolation(unsafeRaw: " AND role_id = ")
-            query.appendInterpolation(bind: roleId.description)
-        }
-        if let kind = filter.kind {
-            query.appendInterpolation(unsafeRaw: " AND kind = ")
-            query.appendInterpolation(bind: kind.rawValue)
-        }
-        if let states = filter.states {
-            query.appendInterpolation(unsafeRaw: " AND state IN (")
-            for (index, state) in states.sorted(by: { $0.rawValue < $1.rawValue }).enumerated() {
-                if index > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-                query.appendInterpolation(bind: state.rawValue)
-            }
-            query.appendInterpolation(unsafeRaw: ")")
-        }
-        if let endedSince = filter.endedSince {
-            query.appendInterpolation(unsafeRaw: " AND ended_at >= ")
-            query.appendInterpolation(bind: endedSince.milliseconds)
-        }
-        query.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id LIMIT ")
-        query.appendInterpolation(bind: limit)
-        query.appendInterpolation(unsafeRaw: " OFFSET ")
-        query.appendInterpolation(bind: offset)
-        let found = try await db.raw(query).all().map(Self.assignment)
+        var query = SQLListQuery("SELECT * FROM assignments")
+        if let ids = filter.principalIds { query.where("principal_id", in: ids.sorted().map(\.description)) }
+        if let roleId = filter.roleId { query.where("role_id =", roleId.description) }
+        if let kind = filter.kind { query.where("kind =", kind.rawValue) }
+        if let states = filter.states { query.where("state", in: states.map(\.rawValue).sorted()) }
+        if let endedSince = filter.endedSince { query.where("ended_at >=", endedSince.milliseconds) }
+        let found = try await db.raw(query.ordered(by: "created_at DESC, id", limit: limit, offset: offset)).all()
+            .map(Self.assignment)
         guard let scope = filter.scope else { return found }
         return found.filter { $0.scope.covers(scope) }
     }

@@ -140,28 +140,22 @@ public struct AuditFilter: Sendable, Hashable {
 extension StoreTransaction {
     /// Matching events, newest first, with `seq` below `before` when given.
     public func searchAudit(_ filter: AuditFilter, before: Int64?, limit: Int) async throws -> [AuditEvent] {
-        var query = SQLQueryString("SELECT * FROM audit_events WHERE 1 = 1")
-        func add(_ clause: String, _ value: some Encodable & Sendable) {
-            query.appendInterpolation(unsafeRaw: " AND \(clause) ")
-            query.appendInterpolation(bind: value)
-        }
-        if let before { add("seq <", before) }
-        if let from = filter.from { add("time >=", from.milliseconds) }
-        if let to = filter.to { add("time <", to.milliseconds) }
-        if let actor = filter.actorId { add("actor_id =", actor.description) }
+        var query = SQLListQuery("SELECT * FROM audit_events")
+        if let before { query.where("seq <", before) }
+        if let from = filter.from { query.where("time >=", from.milliseconds) }
+        if let to = filter.to { query.where("time <", to.milliseconds) }
+        if let actor = filter.actorId { query.where("actor_id =", actor.description) }
         if let action = filter.action {
             if action.hasSuffix(".") {
-                add("action LIKE", action.replacingOccurrences(of: "%", with: "") + "%")
+                query.where("action LIKE", action.replacingOccurrences(of: "%", with: "") + "%")
             } else {
-                add("action =", action)
+                query.where("action =", action)
             }
         }
-        if let outcome = filter.outcome { add("outcome =", outcome.rawValue) }
-        if let principal = filter.subjectPrincipalId { add("subject_principal_id =", principal.description) }
-        if let role = filter.subjectRoleId { add("subject_role_id =", role.description) }
-        if let correlation = filter.correlationId { add("correlation_id =", correlation) }
-        query.appendInterpolation(unsafeRaw: " ORDER BY seq DESC LIMIT ")
-        query.appendInterpolation(bind: limit)
-        return try await db.raw(query).all().map(auditEvent(from:))
+        if let outcome = filter.outcome { query.where("outcome =", outcome.rawValue) }
+        if let principal = filter.subjectPrincipalId { query.where("subject_principal_id =", principal.description) }
+        if let role = filter.subjectRoleId { query.where("subject_role_id =", role.description) }
+        if let correlation = filter.correlationId { query.where("correlation_id =", correlation) }
+        return try await db.raw(query.ordered(by: "seq DESC", limit: limit)).all().map(auditEvent(from:))
     }
 }

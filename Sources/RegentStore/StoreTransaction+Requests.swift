@@ -32,20 +32,11 @@ extension StoreTransaction {
     public func requests(
         status: Request.Status? = nil, requester: Principal.ID? = nil, limit: Int = 1000, offset: Int = 0
     ) async throws -> [Request] {
-        var query = SQLQueryString("SELECT * FROM requests WHERE 1 = 1")
-        if let status {
-            query.appendInterpolation(unsafeRaw: " AND status = ")
-            query.appendInterpolation(bind: status.rawValue)
-        }
-        if let requester {
-            query.appendInterpolation(unsafeRaw: " AND requester_id = ")
-            query.appendInterpolation(bind: requester.description)
-        }
-        query.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id LIMIT ")
-        query.appendInterpolation(bind: limit)
-        query.appendInterpolation(unsafeRaw: " OFFSET ")
-        query.appendInterpolation(bind: offset)
-        return try await db.raw(query).all().map(request(from:))
+        var query = SQLListQuery("SELECT * FROM requests")
+        if let status { query.where("status =", status.rawValue) }
+        if let requester { query.where("requester_id =", requester.description) }
+        return try await db.raw(query.ordered(by: "created_at DESC, id", limit: limit, offset: offset)).all()
+            .map(request(from:))
     }
 
     /// Start times of a principal's activations of a role since `since`, for `maxActivations`.

@@ -49,17 +49,10 @@ extension StoreTransaction {
     public func reviewInstances(definition: ReviewDefinition.ID? = nil, state: ReviewInstance.State? = nil)
         async throws -> [ReviewInstance]
     {
-        var query = SQLQueryString("SELECT body FROM review_instances WHERE 1 = 1")
-        if let definition {
-            query.appendInterpolation(unsafeRaw: " AND definition_id = ")
-            query.appendInterpolation(bind: definition.description)
-        }
-        if let state {
-            query.appendInterpolation(unsafeRaw: " AND state = ")
-            query.appendInterpolation(bind: state.rawValue)
-        }
-        query.appendInterpolation(unsafeRaw: " ORDER BY start_at DESC, id")
-        return try await db.raw(query).all().map {
+        var query = SQLListQuery("SELECT body FROM review_instances")
+        if let definition { query.where("definition_id =", definition.description) }
+        if let state { query.where("state =", state.rawValue) }
+        return try await db.raw(query.ordered(by: "start_at DESC, id")).all().map {
             try decodeJSON(ReviewInstance.self, try $0.string("body"), "review instance")
         }
     }
