@@ -26,7 +26,7 @@ extension Engine {
     }
 
     private func requireMayName(_ reference: String, by actor: ActorContext) async throws {
-        if reference == actor.principalId.description || reference.lowercased() == actor.name.lowercased() { return }
+        if Principal.ID(reference) == actor.principalId || reference.lowercased() == actor.name.lowercased() { return }
         if try await permits(actor, .readEverything) { return }
         if try await permits(actor, .readAudit) { return }
         try await authorize(actor, .readEverything, operation: "principal.lookup")

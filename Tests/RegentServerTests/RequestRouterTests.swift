@@ -153,7 +153,7 @@ struct RequestRouterTests {
     /// the answer says nothing about who exists.
     @Test func namesAreResolvedOnlyAfterAuthorization() async throws {
         try await ServerHarness.run { h, client in
-            try await h.user("alice")
+            let alice = try await h.user("alice")
             try await h.user("bob")
             let token = try await h.token(client, "alice")
             for uri in [
@@ -172,9 +172,11 @@ struct RequestRouterTests {
                     #expect($0.status == .notFound, "\(uri)")
                 }
             }
-            try await client.execute(
-                uri: "/v1/check?principal=alice&role=regent-admin&scope=/", method: .get, headers: bearer(token)
-            ) { #expect($0.status == .ok) }
+            for me in ["alice", "ALICE", alice.id.description.uppercased()] {
+                try await client.execute(
+                    uri: "/v1/check?principal=\(me)&role=regent-admin&scope=/", method: .get, headers: bearer(token)
+                ) { #expect($0.status == .ok, "\(me)") }
+            }
         }
     }
 }
