@@ -68,24 +68,21 @@ extension Engine {
             try await handle(job)
         } catch {
             let now = clock.now()
-            let limit = configuration.maximumJobAttempts
-            // A revocation is never given up: past the limit it is a failing revocation, retried
-            // on a fixed period and alerted once, until it succeeds or the reconciler removes the grant.
             let isRevocation = if case .revoke = job.kind { true } else { false }
-            let dead = !isRevocation && job.attempts >= limit
-            let backoff = min(300, pow(2, Double(job.attempts))) * Double.random(in: 0.8...1.2)
-            let retryAt: Date? =
-                dead
-                ? nil
-                : now.addingTimeInterval(
-                    isRevocation && job.attempts >= limit ? configuration.failingRevocationRetry : backoff)
+            let outcome = retryPolicy.afterFailure(
+                attempt: job.attempts, of: isRevocation ? .revocation : .job, at: now,
+                jitter: Double.random(in: 0.8...1.2))
+            let (retryAt, action): (Date?, String?) =
+                switch outcome {
+                case .retry(let at): (at, nil)
+                case .failing(let at, let alert): (at, alert ? "alert.revocation_failing" : nil)
+                case .dead, .abandoned: (nil, "job.failed")
+                }
             logger.warning(
                 "job failed", metadata: ["job": "\(job.kind)", "attempt": "\(job.attempts)", "error": "\(error)"])
             do {
                 try await store.transaction { tx in
                     try await tx.failJob(job.id, error: "\(error)", retryAt: retryAt)
-                    let action: String? =
-                        dead ? "job.failed" : (isRevocation && job.attempts == limit ? "alert.revocation_failing" : nil)
                     if let action {
                         try await self.audit(
                             AuditNote(action, .failed, reason: "\(error)", details: ["job": "\(job.kind)"]), in: tx,

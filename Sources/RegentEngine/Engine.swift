@@ -128,6 +128,11 @@ public final class Engine: Sendable {
     let sessions: SessionCache
     let names = NameCache()
     let refusals: Mutex<RefusalDigest<RefusalContext>>
+    /// What becomes of a failed job or delivery.
+    var retryPolicy: RetryPolicy {
+        RetryPolicy(
+            attemptLimit: configuration.maximumJobAttempts, failingRetry: configuration.failingRevocationRetry)
+    }
     /// Checks and makes password hashes; every password set goes through ``PasswordRule`` first.
     let passwords: any PasswordHashing
 

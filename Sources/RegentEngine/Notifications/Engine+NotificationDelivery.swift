@@ -23,9 +23,6 @@ public struct DeliveryError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Engine {
-    /// The longest wait between two attempts of one message.
-    static let notificationBackoffCap: TimeInterval = 300
-
     /// Claims the due messages and sends them, a few at a time; returns how many went out.
     @discardableResult
     /// When the next unsent message falls due (or its lease ends); nil when none waits.
@@ -61,7 +58,11 @@ extension Engine {
                     try await tx.markNotificationSent(message.id, at: finished)
                     continue
                 }
-                if failure.permanent {
+                let outcome = self.retryPolicy.afterFailure(
+                    attempt: message.attempts + 1, of: .delivery(permanent: failure.permanent), at: finished)
+                if case .retry(let at) = outcome {
+                    try await tx.retryNotification(message.id, error: failure.reason, at: at)
+                } else {
                     try await tx.abandonNotification(message.id, error: failure.reason, at: finished)
                     try await self.audit(
                         AuditNote(
@@ -69,9 +70,6 @@ extension Engine {
                             details: ["topic": message.topic.rawValue, "channel": message.channel.rawValue]),
                         in: tx, context: AuditContext(actor: .system, subject: AuditSubject(), correlationId: nil),
                         now: finished)
-                } else {
-                    let wait = min(Self.notificationBackoffCap, pow(2, Double(min(message.attempts + 1, 16))))
-                    try await tx.retryNotification(message.id, error: failure.reason, at: finished + wait)
                 }
             }
         }
