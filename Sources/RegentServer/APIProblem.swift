@@ -5,7 +5,6 @@ import Logging
 import NIOCore
 import OpenAPIRuntime
 import RegentCore
-import RegentStore
 
 /// An RFC 9457 problem. Every error a client can cause becomes one of these in ``ProblemMiddleware``,
 /// the one place where errors are mapped to HTTP.
@@ -88,12 +87,6 @@ struct ProblemMiddleware<Context: Hummingbird.RequestContext>: RouterMiddleware 
             return problem
         case let error as RegentError:
             return APIProblem(error)
-        case StoreError.unavailable(let reason):
-            // The database did not answer: the client may retry, and a load balancer may try another replica.
-            logger.error("storage unavailable", metadata: ["error": "\(reason)"])
-            return APIProblem(
-                status: .serviceUnavailable, slug: "unavailable", title: "Temporarily unavailable",
-                detail: "the database did not answer; try again")
         case let error as ServerError:
             // The generated code wraps what a handler threw; its own parsing failures carry a 4xx status.
             if error.underlyingError is APIProblem || error.underlyingError is RegentError

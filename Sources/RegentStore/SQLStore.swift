@@ -93,9 +93,10 @@ public final class SQLStore: Store {
         }
     }
 
-    /// What a database failure means to a caller, decided here once: a database that cannot answer
-    /// now (busy, locked, out of space, I/O, closed) is `StoreError.unavailable` — retry later, or on
-    /// another replica — and a uniqueness or key violation is a conflict with what is stored.
+    /// What a database failure means to a caller, decided here once, in the error type that crosses
+    /// every boundary: a database that cannot answer now (busy, locked, out of space, I/O, closed) is
+    /// `unavailable` — retry later, or on another replica — and a uniqueness or key violation is a
+    /// conflict with what is stored.
     /// Anything else (the caller's own errors above all) passes unchanged.
     static func classify(_ error: any Error) -> any Error {
         guard let error = error as? SQLiteError else { return error }
@@ -105,7 +106,7 @@ public final class SQLStore: Store {
             return RegentError(.conflict, "the change conflicts with what is stored")
         case .busy, .locked, .ioError, .full, .cantOpen, .readOnly, .noMemory, .interrupt, .permission, .proto,
             .misuse, .notADatabase:
-            return StoreError.unavailable(error.message)
+            return RegentError(.unavailable, "the database did not answer; try again")
         default:
             return error
         }
