@@ -40,6 +40,9 @@ public struct MembershipGraph: Sendable, Equatable {
         if enabled { disabled.remove(principal) } else { disabled.insert(principal) }
     }
 
+    /// Takes which principals are disabled from `other`, keeping these memberships.
+    public mutating func takeDisabled(from other: MembershipGraph) { disabled = other.disabled }
+
     public func isEnabled(_ principal: Principal.ID) -> Bool { !disabled.contains(principal) }
 
     /// Every enabled group the principal is in, directly or through enabled nested groups; empty

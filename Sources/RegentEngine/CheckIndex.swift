@@ -59,9 +59,7 @@ public final class CheckIndex: Sendable {
     public func updateGraph(_ graph: MembershipGraph) {
         state.withLock { state in
             var graph = graph
-            for principal in state.graph.disabled.union(graph.disabled) {
-                graph.setEnabled(principal, !state.graph.disabled.contains(principal))
-            }
+            graph.takeDisabled(from: state.graph)
             state.graph = graph
         }
     }

@@ -99,7 +99,7 @@ extension Engine {
                     throw RegentError(.notFound, "no such request", field: "requestId")
                 }
                 let graph = try await tx.membershipGraph()
-                let facts = try await self.completionFacts(for: request, in: tx, now: now)
+                let facts = try await self.completionFacts(for: request, graph: graph, in: tx, now: now)
                 let effects = try transition(&request, graph, facts, now)
                 try await tx.saveRequest(request)
                 let applied = try await self.apply(
@@ -204,7 +204,9 @@ extension Engine {
     }
 
     /// The facts a pending request needs when it is carried out later (after approval).
-    func completionFacts(for request: Request, in tx: StoreTransaction, now: Date) async throws -> RequestFacts {
+    func completionFacts(for request: Request, graph: MembershipGraph, in tx: StoreTransaction, now: Date)
+        async throws -> RequestFacts
+    {
         var facts = RequestFacts()
         if let targetId = request.targetAssignmentId { facts.target = try await tx.assignment(id: targetId) }
         if request.status == .scheduled, let assignmentId = request.assignmentId {
@@ -212,8 +214,8 @@ extension Engine {
         }
         if request.action == .selfActivate {
             facts.eligibility = try await eligibility(
-                for: request.principalId, role: request.roleId, scope: request.scope,
-                graph: try await tx.membershipGraph(), in: tx, now: now)
+                for: request.principalId, role: request.roleId, scope: request.scope, graph: graph, in: tx,
+                now: now)
         } else if let origin = facts.target?.activatedFrom {
             facts.eligibility = try await tx.assignment(id: origin)
         }
