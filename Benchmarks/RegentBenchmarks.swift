@@ -177,7 +177,7 @@ enum RegentBenchmarks {
                         AuditDraft(
                             id: UUID(), time: now.addingTimeInterval(Double(base + n)),
                             actor: AuditActor(principalId: nil, name: "bench"),
-                            action: "request.created", subject: AuditSubject(scope: .root),
+                            action: .requestCreated, subject: AuditSubject(scope: .root),
                             details: ["n": String(base + n)]))
                     if event.seq % 1000 == 0 {
                         try await tx.insertCheckpoint(

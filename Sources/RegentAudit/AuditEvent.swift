@@ -37,7 +37,7 @@ public struct AuditDraft: Hashable, Sendable {
     public var id: UUID
     public var time: Date
     public var actor: AuditActor
-    public var action: String
+    public var action: AuditAction
     public var subject: AuditSubject
     public var outcome: AuditOutcome
     public var reason: String?
@@ -45,7 +45,7 @@ public struct AuditDraft: Hashable, Sendable {
     public var details: [String: String]
 
     public init(
-        id: UUID, time: Date, actor: AuditActor, action: String, subject: AuditSubject = AuditSubject(),
+        id: UUID, time: Date, actor: AuditActor, action: AuditAction, subject: AuditSubject = AuditSubject(),
         outcome: AuditOutcome = .success, reason: String? = nil, correlationId: String? = nil,
         details: [String: String] = [:]
     ) {
@@ -85,7 +85,7 @@ public struct AuditEvent: Hashable, Sendable, Codable {
     public init(seq: Int64, draft: AuditDraft, prevHash: String) {
         self.init(
             seq: seq, id: draft.id, time: Date(milliseconds: draft.time.milliseconds), actor: draft.actor,
-            action: draft.action, subject: draft.subject, outcome: draft.outcome, reason: draft.reason,
+            action: draft.action.rawValue, subject: draft.subject, outcome: draft.outcome, reason: draft.reason,
             correlationId: draft.correlationId, details: draft.details, prevHash: prevHash, hash: "")
         hash = computedHash()
     }

@@ -220,13 +220,21 @@ public struct ReviewItem: Identifiable, Hashable, Sendable, Codable {
     public let recommendation: Verdict
     public let recommendationReason: String
     public var decision: Decision?
-    /// What applying did: "removed", "kept", or why it could not remove.
-    public var outcome: String?
+    /// What applying did to the assignment. The raw values are the stored and shown spelling.
+    public enum Outcome: String, Hashable, Sendable, Codable, CaseIterable {
+        case kept
+        case removed
+        case alreadyEnded = "already ended"
+        case keptLastAdministrator = "kept: the last active regent-admin"
+    }
+
+    /// What applying did; nil until the results are applied.
+    public var outcome: Outcome?
 
     public init(
         id: ID, assignmentId: Assignment.ID, principalId: Principal.ID, roleId: Role.ID, scope: Scope,
         kind: Assignment.Kind, reviewers: [Principal.ID], recommendation: Verdict, recommendationReason: String,
-        decision: Decision? = nil, outcome: String? = nil
+        decision: Decision? = nil, outcome: Outcome? = nil
     ) {
         self.id = id
         self.assignmentId = assignmentId

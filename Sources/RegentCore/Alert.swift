@@ -144,7 +144,17 @@ public struct Alert: Hashable, Sendable, Codable {
     }
 
     /// What an evaluation did to an alert, for the audit log.
-    public enum Change: String, Sendable { case raised, reopened, resolved }
+    public enum Change: String, Sendable {
+        case raised, reopened, resolved
+
+        public var auditAction: AuditAction {
+            switch self {
+            case .raised: .alertRaised
+            case .reopened: .alertReopened
+            case .resolved: .alertResolved
+            }
+        }
+    }
 
     public let rule: AlertRule
     public private(set) var state: State

@@ -13,20 +13,21 @@ extension Assignment {
             end: end,
             state: start > now ? .scheduled : .active, endReason: nil, endedAt: nil, requestId: requestId,
             activatedFrom: activatedFrom, createdAt: now)
-        var effects: [Effect] = [.audit(assignment.note("assignment.created"))]
+        var effects: [Effect] = [.audit(assignment.note(.assignmentCreated))]
         if assignment.state == .scheduled {
             effects += [.saveAssignment(assignment), .schedule(.assignmentStart(id), at: assignment.start)]
         } else {
             effects += assignment.startEffects()
         }
-        return (assignment, effects)
+        return (assignment, effects + assignment.createdNotice)
     }
 
     /// A scheduled assignment reaches its start. Stale timers (already started or ended) do nothing.
     public mutating func begin(now: Date) -> [Effect] {
         guard state == .scheduled, start <= now else { return [] }
         state = .active
-        return [.audit(note("assignment.activated"))] + startEffects()
+        return [.audit(note(.assignmentActivated))] + startEffects()
+            + (isActivation ? [.notify(.activationStarted(id))] : [])
     }
 
     /// Ends the assignment. Ending twice is refused: every assignment ends exactly once.
@@ -43,7 +44,7 @@ extension Assignment {
         var effects: [Effect] = [.saveAssignment(self), .audit(note(reason.auditAction))]
         if kind == .active && wasInForce { effects.append(.revoke(id)) }
         if let requestId { effects.append(.closeRequest(requestId, because: reason)) }
-        return effects
+        return effects + endNotice(reason)
     }
 
     /// The expiry timer fired. The last active `regent-admin` assignment is never allowed to lapse:
@@ -55,7 +56,7 @@ extension Assignment {
             return [
                 .saveAssignment(self),
                 .audit(
-                    note("assignment.expiry_prevented", reason: "the last active regent-admin assignment never expires")
+                    note(.assignmentExpiryPrevented, reason: "the last active regent-admin assignment never expires")
                 ),
             ]
         }
@@ -72,7 +73,7 @@ extension Assignment {
         end = newEnd
         var effects: [Effect] = [
             .saveAssignment(self),
-            .audit(note("assignment.updated", details: ["previousEnd": previous?.rfc3339 ?? "permanent"])),
+            .audit(note(.assignmentUpdated, details: ["previousEnd": previous?.rfc3339 ?? "permanent"])),
         ]
         if let newEnd, state == .active { effects.append(.schedule(.assignmentExpiry(id), at: newEnd)) }
         return effects
@@ -85,7 +86,7 @@ extension Assignment {
         return effects
     }
 
-    func note(_ action: String, reason: String? = nil, details: [String: String] = [:]) -> AuditNote {
+    func note(_ action: AuditAction, reason: String? = nil, details: [String: String] = [:]) -> AuditNote {
         var all = details
         all["assignmentId"] = id.description
         all["kind"] = kind.rawValue

@@ -23,13 +23,13 @@ public struct Assignment: Identifiable, Hashable, Sendable, Codable {
         case revokedByReview
         case canceled
 
-        var auditAction: String {
+        var auditAction: AuditAction {
             switch self {
-            case .expired: "assignment.expired"
-            case .removed: "assignment.removed"
-            case .deactivated: "assignment.deactivated"
-            case .revokedByReview: "assignment.revoked"
-            case .canceled: "assignment.canceled"
+            case .expired: .assignmentExpired
+            case .removed: .assignmentRemoved
+            case .deactivated: .assignmentDeactivated
+            case .revokedByReview: .assignmentRevoked
+            case .canceled: .assignmentCanceled
             }
         }
     }

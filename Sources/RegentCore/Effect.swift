@@ -10,6 +10,10 @@ public enum Effect: Hashable, Sendable {
     case revoke(Assignment.ID)
     /// The assignment a request created has ended: move that request to `expired` or `revoked`.
     case closeRequest(Request.ID, because: Assignment.EndReason)
+    case saveAlert(Alert)
+    case saveReview(ReviewInstance)
+    /// Someone is told; queued in the same transaction, after every other effect.
+    case notify(Notice)
 }
 
 /// A timer the scheduler fires at its due time. Every timer is re-checked against the current
@@ -29,14 +33,14 @@ public enum AuditOutcome: String, Hashable, Sendable, Codable, CaseIterable {
 
 /// The core's description of an audit event; the engine adds the actor, time, subject and chain.
 public struct AuditNote: Hashable, Sendable {
-    /// A past-tense dotted name with stable spelling, e.g. `request.approved`.
-    public var action: String
+    public var action: AuditAction
     public var outcome: AuditOutcome
     public var reason: String?
     public var details: [String: String]
 
     public init(
-        _ action: String, _ outcome: AuditOutcome = .success, reason: String? = nil, details: [String: String] = [:]
+        _ action: AuditAction, _ outcome: AuditOutcome = .success, reason: String? = nil,
+        details: [String: String] = [:]
     ) {
         self.action = action
         self.outcome = outcome

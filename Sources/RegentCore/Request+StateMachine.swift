@@ -24,23 +24,24 @@ extension Request {
         approval = progress
         updatedAt = now
         var effects: [Effect] = [
-            .audit(decisionNote("request.stage_approved", approverId: approverId, justification: justification))
+            .audit(decisionNote(.requestStageApproved, approverId: approverId, justification: justification))
         ]
         guard progress.resolution(ofStage: progress.currentStage) == .approved else { return effects }
         if progress.currentStage + 1 < progress.stages.count {
             progress.currentStage += 1
             progress.stageStartedAt = now
             approval = progress
-            return effects + progress.timers(for: id)
+            return effects + progress.timers(for: id) + approvalNotice(escalated: false)
         }
         status = .approved
-        effects.append(.audit(note("request.approved")))
+        effects.append(.audit(note(.requestApproved)))
+        effects += notice(.requestApproved(id))
         do {
             effects += try complete(facts: facts, now: now)
         } catch {
             status = .failed
             reason = error.reason
-            effects.append(.audit(note("request.failed", .failed, reason: error.reason)))
+            effects.append(.audit(note(.requestFailed, .failed, reason: error.reason)))
         }
         return effects
     }
@@ -61,7 +62,8 @@ extension Request {
         status = .denied
         reason = justification
         updatedAt = now
-        return [.audit(decisionNote("request.denied", approverId: approverId, justification: justification))]
+        return [.audit(decisionNote(.requestDenied, approverId: approverId, justification: justification))]
+            + notice(.requestDenied(id, reason: justification, timedOut: false))
     }
 
     /// The requester withdraws a request that is still waiting for approval or its start.
@@ -87,7 +89,7 @@ extension Request {
         }
         status = .canceled
         updatedAt = now
-        return effects + [.audit(note("request.canceled"))]
+        return effects + [.audit(note(.requestCanceled))]
     }
 
     /// The stage timer fired. Stale timers (the stage was decided, or a later stage runs) do nothing.
@@ -98,7 +100,8 @@ extension Request {
         status = .timedOut
         reason = "approval stage \(stage + 1) was not decided within \(approval.stage.timeout)"
         updatedAt = now
-        return [.audit(note("request.timed_out", .failed, reason: reason))]
+        return [.audit(note(.requestTimedOut, .failed, reason: reason))]
+            + notice(.requestDenied(id, reason: reason, timedOut: true))
     }
 
     /// The escalation delay of a stage passed: its escalation approvers may now decide.
@@ -110,7 +113,7 @@ extension Request {
         progress.escalatedStages.insert(stage)
         approval = progress
         updatedAt = now
-        return [.audit(note("request.escalated"))]
+        return [.audit(note(.requestEscalated))] + approvalNotice(escalated: true)
     }
 
     /// The assignment this request scheduled has started.
@@ -118,7 +121,7 @@ extension Request {
         guard status == .scheduled else { return [] }
         status = kind == .active ? .provisioning : .provisioned
         updatedAt = now
-        return [.audit(note("request.started"))]
+        return [.audit(note(.requestStarted))]
     }
 
     /// Every grant of the created assignment is in place.
@@ -126,7 +129,7 @@ extension Request {
         guard status == .provisioning else { return [] }
         status = .provisioned
         updatedAt = now
-        return [.audit(note("request.provisioned"))]
+        return [.audit(note(.requestProvisioned))]
     }
 
     /// Provisioning failed for good (a later issue's connectors report it).
@@ -135,7 +138,7 @@ extension Request {
         status = .failed
         reason = failure
         updatedAt = now
-        return [.audit(note("request.failed", .failed, reason: failure))]
+        return [.audit(note(.requestFailed, .failed, reason: failure))]
     }
 
     /// The assignment this request created has ended.
@@ -143,7 +146,7 @@ extension Request {
         guard [.scheduled, .provisioning, .provisioned].contains(status) else { return [] }
         status = endReason == .expired ? .expired : .revoked
         updatedAt = now
-        return [.audit(note(endReason == .expired ? "request.expired" : "request.revoked"))]
+        return [.audit(note(endReason == .expired ? .requestExpired : .requestRevoked))]
     }
 
     private func checkDecision(
@@ -175,8 +178,8 @@ extension Request {
         return approval
     }
 
-    private func decisionNote(_ action: String, approverId: Principal.ID, justification: String?) -> AuditNote {
-        var decision = note(action, action == "request.denied" ? .denied : .success, reason: justification)
+    private func decisionNote(_ action: AuditAction, approverId: Principal.ID, justification: String?) -> AuditNote {
+        var decision = note(action, action == .requestDenied ? .denied : .success, reason: justification)
         decision.details["approverId"] = approverId.description
         decision.details["stage"] = String((approval?.currentStage ?? 0) + 1)
         return decision

@@ -31,7 +31,7 @@ extension Request {
             request.status = .denied
             request.failedRules = failed.sorted()
             request.reason = "refused by policy: " + request.failedRules.map(\.rawValue).joined(separator: ", ")
-            return (request, [.audit(request.note("request.denied", .denied, reason: request.reason))])
+            return (request, [.audit(request.note(.requestDenied, .denied, reason: request.reason))])
         }
 
         let stages = request.approvalStages(policy: policy, facts: facts, safeguards: safeguards)
@@ -40,15 +40,19 @@ extension Request {
                 request.status = .denied
                 request.failedRules = [.separationOfDuties]
                 request.reason = "no administrator other than the requester can approve this request"
-                return (request, [.audit(request.note("request.denied", .denied, reason: request.reason))])
+                return (request, [.audit(request.note(.requestDenied, .denied, reason: request.reason))])
             }
             let progress = ApprovalProgress(stages: stages, startedAt: context.now)
             request.status = .pendingApproval
             request.approval = progress
-            return (request, [.audit(request.note("request.created"))] + progress.timers(for: id))
+            return (
+                request,
+                [.audit(request.note(.requestCreated))] + progress.timers(for: id)
+                    + request.approvalNotice(escalated: false)
+            )
         }
         let effects = try request.complete(facts: facts, now: context.now)
-        return (request, [.audit(request.note("request.created"))] + effects)
+        return (request, [.audit(request.note(.requestCreated))] + effects)
     }
 
     private static func defaultDuration(_ draft: RequestDraft, _ policy: EffectivePolicy) -> ISODuration? {
@@ -236,7 +240,7 @@ extension Request {
         }
     }
 
-    func note(_ action: String, _ outcome: AuditOutcome = .success, reason: String? = nil) -> AuditNote {
+    func note(_ action: AuditAction, _ outcome: AuditOutcome = .success, reason: String? = nil) -> AuditNote {
         var details = ["requestId": id.description, "action": self.action.rawValue, "status": status.rawValue]
         if let duration { details["duration"] = duration.description }
         if let ticket { details["ticket"] = "\(ticket.system):\(ticket.number)" }

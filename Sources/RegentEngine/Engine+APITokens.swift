@@ -43,7 +43,7 @@ extension Engine {
             try await tx.insertSession(record)
             try await self.audit(
                 AuditNote(
-                    "auth.token.created",
+                    .authTokenCreated,
                     details: ["tokenId": id, "access": access.rawValue, "expiresAt": record.expiresAt.rfc3339]),
                 in: tx,
                 context: AuditContext(
@@ -64,7 +64,7 @@ extension Engine {
                 throw RegentError(.notFound, "no such active token of yours", field: "tokenId")
             }
             try await self.audit(
-                AuditNote("auth.token.revoked", details: ["tokenId": id]), in: tx,
+                AuditNote(.authTokenRevoked, details: ["tokenId": id]), in: tx,
                 context: AuditContext(
                     actor: actor.auditActor, subject: AuditSubject(principalId: actor.principalId), correlationId: nil),
                 now: now)

@@ -24,14 +24,14 @@ extension Engine {
     {
         let settings = settings.filled(for: rule)
         let now = clock.now()
-        try await audited(actor: actor, subject: AuditSubject(), action: "alert.settings_change.refused", now: now) {
+        try await audited(actor: actor, subject: AuditSubject(), action: .alertSettingsChangeRefused, now: now) {
             try await store.transaction { tx in
                 try await self.authorize(actor.principalId, .manageAlerts, in: tx, now: now)
                 try settings.validate(for: rule)
                 try await tx.saveAlertSettings(settings, for: rule)
                 try await self.audit(
                     AuditNote(
-                        "alert.settings_changed",
+                        .alertSettingsChanged,
                         details: [
                             "rule": rule.rawValue, "enabled": "\(settings.enabled)",
                             "count": settings.count.map(String.init) ?? "",
@@ -50,7 +50,7 @@ extension Engine {
     /// Dismisses an open alert with a reason. Refused (and audited) for an alert about the actor.
     public func dismissAlert(_ rule: AlertRule, reason: String, by actor: ActorContext) async throws -> Alert {
         let now = clock.now()
-        return try await audited(actor: actor, subject: AuditSubject(), action: "alert.dismiss.refused", now: now) {
+        return try await audited(actor: actor, subject: AuditSubject(), action: .alertDismissRefused, now: now) {
             try await store.transaction { tx in
                 try await self.authorize(actor.principalId, .manageAlerts, in: tx, now: now)
                 guard var alert = try await tx.alerts().first(where: { $0.rule == rule }) else {
@@ -63,7 +63,7 @@ extension Engine {
                 try await tx.saveAlert(alert)
                 try await self.audit(
                     AuditNote(
-                        "alert.dismissed", reason: reason,
+                        .alertDismissed, reason: reason,
                         details: ["rule": rule.rawValue, "items": "\(alert.items.count)"]),
                     in: tx, context: AuditContext(actor: actor.auditActor, subject: AuditSubject(), correlationId: nil),
                     now: now)
@@ -72,38 +72,65 @@ extension Engine {
         }
     }
 
-    /// Evaluates every rule in one transaction, saves the alerts and audits what changed.
-    /// Raised and reopened alerts are notified to the administrators. Returns what changed.
-    @discardableResult
-    public func evaluateAlerts() async throws -> [(rule: AlertRule, change: Alert.Change)] {
+    /// Reads the facts every rule looks at, lets RegentCore evaluate them against the alerts as
+    /// they stand, and commits what changed (saved, audited, notified) in the same transaction.
+    public func evaluateAlerts() async throws {
         let now = clock.now()
-        return try await store.transaction { tx in
+        let applied = try await store.transaction { tx -> Applied in
             let settings = try await tx.alertSettings()
             let existing = Dictionary(
                 try await tx.alerts().map { ($0.rule, $0) }, uniquingKeysWith: { first, _ in first })
-            let facts = try await AlertFacts.read(tx, now: now, failingAfter: self.configuration.maximumJobAttempts)
-            var changes: [(rule: AlertRule, change: Alert.Change)] = []
-            for rule in AlertRule.allCases {
-                let ruleSettings = settings[rule] ?? .defaults(for: rule)
-                let items = ruleSettings.enabled ? try await facts.items(for: rule, settings: ruleSettings) : []
-                let (alert, change) = Alert.evaluate(existing[rule], rule: rule, items: items, at: now)
-                guard let alert, alert != existing[rule] else { continue }
-                try await tx.saveAlert(alert)
-                if let change {
-                    changes.append((rule, change))
-                    if change != .resolved { try await self.notifyAlert(alert, in: tx, now: now) }
-                    try await self.audit(
-                        AuditNote(
-                            "alert.\(change.rawValue)",
-                            details: [
-                                "rule": rule.rawValue, "items": "\(items.count)",
-                                "first": items.first?.summary ?? "",
-                            ]),
-                        in: tx, context: AuditContext(actor: .system, subject: AuditSubject(), correlationId: nil),
-                        now: now)
-                }
-            }
-            return changes
+            let facts = try await self.alertFacts(settings: settings, in: tx, now: now)
+            return try await self.apply(
+                facts.evaluate(settings: settings, existing: existing), in: tx,
+                context: AuditContext(actor: .system, subject: AuditSubject(), correlationId: nil), now: now)
         }
+        afterCommit(applied)
+    }
+
+    /// One read of everything the rules look at; the audited events only within each rule's window.
+    private func alertFacts(settings: [AlertRule: AlertSettings], in tx: StoreTransaction, now: Date) async throws
+        -> AlertFacts
+    {
+        func since(_ rule: AlertRule) -> Date {
+            now - ((settings[rule] ?? .defaults(for: rule)).window?.timeInterval ?? 0)
+        }
+        let principals = Dictionary(
+            try await tx.principals(limit: 1_000_000).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let outside = try await tx.searchAudit(
+            AuditFilter(from: since(.roleAssignedOutsideRegent), action: AuditAction.grantOutsideRegent.rawValue),
+            before: nil, limit: 500)
+        let breakGlass = Set((settings[.breakGlassUsed] ?? .defaults(for: .breakGlassUsed)).names)
+        var signIns: [AuditEvent] = []
+        for principal in principals.values where breakGlass.contains(principal.name) {
+            signIns += try await tx.searchAudit(
+                AuditFilter(
+                    from: since(.breakGlassUsed), actorId: principal.id,
+                    action: AuditAction.authLoginSucceeded.rawValue),
+                before: nil, limit: 100)
+        }
+        return AlertFacts(
+            now: now, principals: principals, roles: try await tx.roles(limit: 1_000_000),
+            graph: try await tx.membershipGraph(), live: try await tx.liveAssignments(),
+            lastActivations: try await tx.lastActivations(), policies: try await tx.allPolicies(),
+            failing: try await tx.failingRevocations(attempts: configuration.maximumJobAttempts).compactMap(\.failing),
+            outsideGrants: outside.map(\.alertEvent),
+            recentActivations: try await tx.activations(since: since(.frequentActivation)),
+            signIns: signIns.map(\.alertEvent))
+    }
+}
+
+extension AuditEvent {
+    var alertEvent: AlertEvent {
+        AlertEvent(seq: seq, time: time, actorId: actor.principalId, details: details)
+    }
+}
+
+extension Job {
+    /// The revocation this job is, as the alert and the operators' list show it.
+    var failing: FailingRevocation? {
+        guard case .revoke(let id) = kind else { return nil }
+        return FailingRevocation(
+            jobId: self.id, assignmentId: id, attempts: attempts, nextAttempt: dueAt, lastError: lastError)
     }
 }

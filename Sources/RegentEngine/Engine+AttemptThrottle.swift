@@ -10,9 +10,9 @@ import RegentStore
 /// attempt while locked is refused, even with the right secret. Each factor keeps its own counts,
 /// so signing in again with the password never resets the count of wrong codes.
 struct AttemptThrottle {
-    enum Factor: String {
-        case password = "login"
-        case secondFactor = "mfa"
+    enum Factor {
+        case password
+        case secondFactor
     }
 
     var factor: Factor
@@ -26,7 +26,13 @@ struct AttemptThrottle {
     }
 
     var accountKey: String { keys[0] }
-    var failedAction: String { "auth.\(factor.rawValue).failed" }
+    /// A wrong secret, an attempt while locked, and the failure that locks.
+    var actions: (failed: AuditAction, locked: AuditAction, lockedOut: AuditAction) {
+        switch factor {
+        case .password: (.authLoginFailed, .authLoginLocked, .authLoginLockedOut)
+        case .secondFactor: (.authMfaFailed, .authMfaLocked, .authMfaLockedOut)
+        }
+    }
 }
 
 extension Engine {
@@ -43,8 +49,7 @@ extension Engine {
             }
             guard let latest else { return nil }
             try await self.audit(
-                AuditNote(
-                    "auth.\(throttle.factor.rawValue).locked", .denied, reason: "locked until \(latest.rfc3339)"),
+                AuditNote(throttle.actions.locked, .denied, reason: "locked until \(latest.rfc3339)"),
                 in: tx,
                 context: AuditContext(actor: actor, subject: AuditSubject(principalId: subject), correlationId: nil),
                 now: now)
@@ -68,7 +73,7 @@ extension Engine {
         let failures = try await store.transaction { tx in
             let context = AuditContext(actor: actor, subject: AuditSubject(principalId: subject), correlationId: nil)
             try await self.audit(
-                AuditNote(throttle.failedAction, .denied, reason: reason), in: tx, context: context, now: now)
+                AuditNote(throttle.actions.failed, .denied, reason: reason), in: tx, context: context, now: now)
             var accountFailures = 0
             for key in throttle.keys {
                 var record =
@@ -83,7 +88,7 @@ extension Engine {
                     record.lockedUntil = now.addingTimeInterval(lockout)
                     try await self.audit(
                         AuditNote(
-                            "auth.\(throttle.factor.rawValue).locked_out", .denied,
+                            throttle.actions.lockedOut, .denied,
                             reason: "\(record.failures) failed attempts", details: ["key": key]),
                         in: tx, context: context, now: now)
                 }

@@ -20,7 +20,7 @@ extension Engine {
     {
         let now = clock.now()
         return try await audited(
-            actor: actor, subject: AuditSubject(principalId: actor.principalId), action: "credential.retrieve.refused",
+            actor: actor, subject: AuditSubject(principalId: actor.principalId), action: .credentialRetrieveRefused,
             correlationId: requestId.description, now: now
         ) {
             try await store.transaction { tx in
@@ -46,7 +46,7 @@ extension Engine {
                 }
                 try await tx.markCredentialsRetrieved(of: assignmentId, at: now)
                 try await self.audit(
-                    AuditNote("credential.retrieved", details: ["logins": stored.map(\.login).joined(separator: ",")]),
+                    AuditNote(.credentialRetrieved, details: ["logins": stored.map(\.login).joined(separator: ",")]),
                     in: tx,
                     context: AuditContext(
                         actor: actor.auditActor, subject: request.auditSubject, correlationId: requestId.description),

@@ -12,7 +12,7 @@ extension Engine {
         by actor: ActorContext
     ) async throws -> Principal {
         let now = clock.now()
-        return try await audited(actor: actor, subject: AuditSubject(), action: "principal.create.refused", now: now) {
+        return try await audited(actor: actor, subject: AuditSubject(), action: .principalCreateRefused, now: now) {
             let principal = try Principal(
                 id: Principal.ID(UUID()), kind: kind, name: name, displayName: displayName, email: email, createdAt: now
             )
@@ -30,7 +30,7 @@ extension Engine {
                 }
                 try await tx.insertPrincipal(principal, passwordHash: hash)
                 try await self.audit(
-                    AuditNote("principal.created", details: ["kind": kind.rawValue, "name": principal.name]), in: tx,
+                    AuditNote(.principalCreated, details: ["kind": kind.rawValue, "name": principal.name]), in: tx,
                     context: AuditContext(
                         actor: actor.auditActor, subject: AuditSubject(principalId: principal.id), correlationId: nil),
                     now: now)
@@ -43,7 +43,7 @@ extension Engine {
     public func addMember(_ member: Principal.ID, to group: Principal.ID, by actor: ActorContext) async throws {
         let now = clock.now()
         try await audited(
-            actor: actor, subject: AuditSubject(principalId: group), action: "group.member_add.refused", now: now
+            actor: actor, subject: AuditSubject(principalId: group), action: .groupMemberAddRefused, now: now
         ) {
             let graph = try await store.transaction { tx -> MembershipGraph in
                 try await self.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
@@ -61,7 +61,7 @@ extension Engine {
                 try await tx.addMember(member, to: group)
                 graph.insert(member: member, into: group)
                 try await self.audit(
-                    AuditNote("group.member_added", details: ["memberId": member.description]), in: tx,
+                    AuditNote(.groupMemberAdded, details: ["memberId": member.description]), in: tx,
                     context: AuditContext(
                         actor: actor.auditActor, subject: AuditSubject(principalId: group), correlationId: nil),
                     now: now)
@@ -75,7 +75,7 @@ extension Engine {
         name: String, description: String, entitlements: [Entitlement], by actor: ActorContext
     ) async throws -> Role {
         let now = clock.now()
-        return try await audited(actor: actor, subject: AuditSubject(), action: "role.create.refused", now: now) {
+        return try await audited(actor: actor, subject: AuditSubject(), action: .roleCreateRefused, now: now) {
             let role = try Role(
                 id: Role.ID(UUID()), name: name, description: description, entitlements: entitlements, createdAt: now)
             try await store.transaction { tx in
@@ -86,7 +86,7 @@ extension Engine {
                 try await self.requireValidEntitlements(entitlements, in: tx)
                 try await tx.insertRole(role)
                 try await self.audit(
-                    AuditNote("role.created", details: ["name": role.name]), in: tx,
+                    AuditNote(.roleCreated, details: ["name": role.name]), in: tx,
                     context: AuditContext(
                         actor: actor.auditActor, subject: AuditSubject(roleId: role.id), correlationId: nil), now: now)
             }
@@ -100,7 +100,7 @@ extension Engine {
     {
         let now = clock.now()
         let subject = AuditSubject(roleId: roleId, scope: scope)
-        return try await audited(actor: actor, subject: subject, action: "policy.update.refused", now: now) {
+        return try await audited(actor: actor, subject: subject, action: .policyUpdateRefused, now: now) {
             try policy.validate()
             return try await store.transaction { tx in
                 try await self.authorize(actor.principalId, .manageRoles, in: tx, now: now)
@@ -110,7 +110,7 @@ extension Engine {
                 try await tx.setPolicy(policy, role: roleId, scope: scope, at: now)
                 try await self.audit(
                     AuditNote(
-                        "policy.updated", details: ["rules": policy.setRules.map(\.rawValue).joined(separator: ",")]),
+                        .policyUpdated, details: ["rules": policy.setRules.map(\.rawValue).joined(separator: ",")]),
                     in: tx,
                     context: AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil), now: now)
                 return EffectivePolicy.resolve(try await tx.policies(role: roleId), at: scope)
@@ -162,7 +162,7 @@ extension Engine {
             let context = AuditContext(
                 actor: .system, subject: assignment.auditSubject, correlationId: requestId.description)
             try await self.audit(
-                AuditNote("regent.bootstrapped", details: ["administrator": admin.name]), in: tx, context: context,
+                AuditNote(.regentBootstrapped, details: ["administrator": admin.name]), in: tx, context: context,
                 now: now)
             let applied = try await self.apply(effects, in: tx, context: context, now: now)
             try await tx.setSetting(Self.bootstrapMarker, now.rfc3339)

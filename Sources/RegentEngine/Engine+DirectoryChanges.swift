@@ -27,7 +27,7 @@ extension Engine {
     {
         let now = clock.now()
         let subject = AuditSubject(principalId: id)
-        return try await audited(actor: actor, subject: subject, action: "principal.update.refused", now: now) {
+        return try await audited(actor: actor, subject: subject, action: .principalUpdateRefused, now: now) {
             let (updated, revoked) = try await store.transaction { tx -> (Principal, [String]) in
                 try await self.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
                 guard let existing = try await tx.principal(id: id) else {
@@ -49,7 +49,7 @@ extension Engine {
                 if !revoked.isEmpty { details["sessionsRevoked"] = String(revoked.count) }
                 try await self.audit(
                     AuditNote(
-                        existing.isEnabled && !updated.isEnabled ? "principal.disabled" : "principal.updated",
+                        existing.isEnabled && !updated.isEnabled ? .principalDisabled : .principalUpdated,
                         details: details),
                     in: tx, context: AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil),
                     now: now)
@@ -65,7 +65,7 @@ extension Engine {
     public func removeMember(_ member: Principal.ID, from group: Principal.ID, by actor: ActorContext) async throws {
         let now = clock.now()
         try await audited(
-            actor: actor, subject: AuditSubject(principalId: group), action: "group.member_remove.refused", now: now
+            actor: actor, subject: AuditSubject(principalId: group), action: .groupMemberRemoveRefused, now: now
         ) {
             let graph = try await store.transaction { tx -> MembershipGraph in
                 try await self.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
@@ -79,7 +79,7 @@ extension Engine {
                 try await tx.removeMember(member, from: group)
                 graph.remove(member: member, from: group)
                 try await self.audit(
-                    AuditNote("group.member_removed", details: ["memberId": member.description]), in: tx,
+                    AuditNote(.groupMemberRemoved, details: ["memberId": member.description]), in: tx,
                     context: AuditContext(
                         actor: actor.auditActor, subject: AuditSubject(principalId: group), correlationId: nil),
                     now: now)
@@ -96,7 +96,7 @@ extension Engine {
     ) async throws -> Role {
         let now = clock.now()
         let subject = AuditSubject(roleId: id)
-        return try await audited(actor: actor, subject: subject, action: "role.update.refused", now: now) {
+        return try await audited(actor: actor, subject: subject, action: .roleUpdateRefused, now: now) {
             try await store.transaction { tx in
                 try await self.authorize(actor.principalId, .manageRoles, in: tx, now: now)
                 guard let existing = try await tx.role(id: id) else {
@@ -112,7 +112,7 @@ extension Engine {
                 try await tx.updateRole(role)
                 try await self.audit(
                     AuditNote(
-                        "role.updated",
+                        .roleUpdated,
                         details: [
                             "entitlements": role.entitlements.map { "\($0.targetId):\($0.value)" }.joined(
                                 separator: ",")
@@ -130,7 +130,7 @@ extension Engine {
     public func resetTOTP(of id: Principal.ID, by actor: ActorContext) async throws {
         let now = clock.now()
         let subject = AuditSubject(principalId: id)
-        try await audited(actor: actor, subject: subject, action: "mfa.totp_reset.refused", now: now) {
+        try await audited(actor: actor, subject: subject, action: .mfaTotpResetRefused, now: now) {
             guard id != actor.principalId else {
                 throw RegentError(.accessDenied, "another administrator must reset your MFA", field: "principalId")
             }
@@ -144,7 +144,7 @@ extension Engine {
                 }
                 let revoked = try await tx.revokeSessions(of: id, at: now)
                 try await self.audit(
-                    AuditNote("mfa.totp_reset", details: ["sessionsRevoked": String(revoked.count)]), in: tx,
+                    AuditNote(.mfaTotpReset, details: ["sessionsRevoked": String(revoked.count)]), in: tx,
                     context: AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil), now: now)
                 return revoked
             }

@@ -27,12 +27,17 @@ extension Engine {
 
     func apply(_ effects: [Effect], in tx: StoreTransaction, context: AuditContext, now: Date) async throws -> Applied {
         var applied = Applied()
-        var notes: [AuditNote] = []
+        var notices: [Notice] = []
         for effect in effects {
             switch effect {
             case .audit(let note):
                 try await audit(note, in: tx, context: context, now: now)
-                notes.append(note)
+            case .notify(let notice):
+                notices.append(notice)
+            case .saveAlert(let alert):
+                try await tx.saveAlert(alert)
+            case .saveReview(let instance):
+                try await tx.saveReviewInstance(instance)
             case .schedule(let timer, let at):
                 try await tx.enqueue(Job(id: UUID(), kind: .timer(timer), dueAt: at), now: now)
                 applied.enqueuedJobs = true
@@ -56,8 +61,7 @@ extension Engine {
                 applied.merge(try await apply(closing, in: tx, context: requestContext, now: now))
             }
         }
-        // After every effect, so the states the notifications describe are the saved ones.
-        if try await enqueueNotifications(for: notes, context: context, in: tx, now: now) {
+        if try await enqueue(notices, in: tx, now: now) {
             applied.enqueuedNotifications = true
         }
         return applied

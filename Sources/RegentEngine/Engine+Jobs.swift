@@ -72,11 +72,11 @@ extension Engine {
             let outcome = retryPolicy.afterFailure(
                 attempt: job.attempts, of: isRevocation ? .revocation : .job, at: now,
                 jitter: Double.random(in: 0.8...1.2))
-            let (retryAt, action): (Date?, String?) =
+            let (retryAt, action): (Date?, AuditAction?) =
                 switch outcome {
                 case .retry(let at): (at, nil)
-                case .failing(let at, let alert): (at, alert ? "alert.revocation_failing" : nil)
-                case .dead, .abandoned: (nil, "job.failed")
+                case .failing(let at, let alert): (at, alert ? .alertRevocationFailing : nil)
+                case .dead, .abandoned: (nil, .jobFailed)
                 }
             logger.warning(
                 "job failed", metadata: ["job": "\(job.kind)", "attempt": "\(job.attempts)", "error": "\(error)"])

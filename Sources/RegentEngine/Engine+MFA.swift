@@ -20,7 +20,7 @@ extension Engine {
                     principalId: actor.principalId, sealedSecret: sealed, confirmedAt: nil, lastUsedStep: 0,
                     createdAt: now))
             try await self.audit(
-                AuditNote("auth.mfa.enrollment_started"), in: tx, context: self.selfContext(actor), now: now)
+                AuditNote(.authMfaEnrollmentStarted), in: tx, context: self.selfContext(actor), now: now)
         }
         return (Base32.encode(secret), TOTP(secret: secret).provisioningURI(account: actor.name))
     }
@@ -62,7 +62,7 @@ extension Engine {
             try await tx.saveTOTPEnrollment(enrollment)
             try await tx.setSessionMFAVerified(tokenHash: session.tokenHash, at: now)
             try await self.audit(
-                AuditNote(confirming ? "auth.mfa.enrolled" : "auth.mfa.verified"), in: tx,
+                AuditNote(confirming ? .authMfaEnrolled : .authMfaVerified), in: tx,
                 context: self.selfContext(actor),
                 now: now)
             return nil

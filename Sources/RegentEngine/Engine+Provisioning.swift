@@ -63,15 +63,16 @@ extension Engine {
             let request: Request? =
                 if let requestId = assignment.requestId { try await tx.request(id: requestId) } else { nil }
             if !stale {
-                let verb = granting ? "grant" : "revoke"
                 // A grant after the first (the reconciler found it missing) restores; a revocation
                 // past the attempt limit that finally went through recovers.
-                let success =
+                let success: AuditAction =
                     granting
-                    ? (request.map { $0.status == .provisioning } ?? true ? "grant.applied" : "grant.restored")
-                    : (job.attempts > self.configuration.maximumJobAttempts ? "revocation.recovered" : "grant.revoked")
+                    ? (request.map { $0.status == .provisioning } ?? true ? .grantApplied : .grantRestored)
+                    : (job.attempts > self.configuration.maximumJobAttempts ? .revocationRecovered : .grantRevoked)
                 let note =
-                    outcome.map { AuditNote("grant.\(verb)_failed", .failed, reason: $0.reason) }
+                    outcome.map {
+                        AuditNote(granting ? .grantGrantFailed : .grantRevokeFailed, .failed, reason: $0.reason)
+                    }
                     ?? AuditNote(success, details: ["entitlements": String(specs.count)])
                 try await self.audit(note, in: tx, context: context, now: clock.now())
             }
@@ -161,11 +162,11 @@ struct EntitlementKey: Hashable {
 
 extension Engine {
     /// Revocations past the attempt limit, still retried: each one is access that should be gone.
-    public func failingRevocations(offset: Int = 0, limit: Int = 1000) async throws -> Page<Job> {
+    public func failingRevocations(offset: Int = 0, limit: Int = 1000) async throws -> Page<FailingRevocation> {
         let items = try await store.transaction {
             try await $0.failingRevocations(
                 attempts: self.configuration.maximumJobAttempts, limit: limit + 1, offset: offset)
-        }
+        }.compactMap(\.failing)
         return page(items, offset: offset, limit: limit)
     }
 }

@@ -69,7 +69,7 @@ extension Engine {
             try await store.transaction { tx in
                 try await self.audit(
                     AuditNote(
-                        "grant.outside_regent", failure == nil ? .success : .failed, reason: failure?.reason,
+                        .grantOutsideRegent, failure == nil ? .success : .failed, reason: failure?.reason,
                         details: ["target": target.name, "value": key.value, "account": key.account, "fix": "revoked"]),
                     in: tx, context: AuditContext(actor: .system, subject: AuditSubject(), correlationId: nil),
                     now: self.clock.now())
@@ -85,7 +85,7 @@ extension Engine {
                 try await tx.enqueue(Job(id: UUID(), kind: .grant(assignment.id), dueAt: now), now: now)
                 try await self.audit(
                     AuditNote(
-                        "grant.missing",
+                        .grantMissing,
                         details: ["target": target.name, "value": key.value, "account": key.account, "fix": "granted"]),
                     in: tx, context: self.systemContext(assignment), now: now)
                 return true

@@ -50,7 +50,7 @@ extension Engine {
                         }
                     try await self.audit(
                         AuditNote(
-                            "authorization.denied", .denied, reason: context.reason,
+                            .authorizationDenied, .denied, reason: context.reason,
                             details: details.merging(["operation": key.operation]) { $1 }),
                         in: tx,
                         context: AuditContext(actor: context.actor, subject: AuditSubject(), correlationId: nil),

@@ -18,7 +18,7 @@ extension Engine {
             (try await tx.searchAudit(filter, before: nil, limit: Self.exportLimit), try await tx.checkpoints())
         }
         try await recordExport(
-            "audit.exported", format: format, rows: events.count, filters: filters, by: actor, now: now)
+            .auditExported, format: format, rows: events.count, filters: filters, by: actor, now: now)
         if format == .jsonl {
             return AuditExport.jsonLines(events, checkpoints: checkpoints, filters: filters, generatedAt: now)
         }
@@ -55,7 +55,7 @@ extension Engine {
             }.sorted { ($0[0], $0[2], $0[3]) < ($1[0], $1[2], $1[3]) }
         }
         try await recordExport(
-            "report.exported", format: format, rows: rows.count, filters: filters, by: actor, now: now)
+            .reportExported, format: format, rows: rows.count, filters: filters, by: actor, now: now)
         return try ReportTable(
             title: "Regent assignments", filters: filters, generatedAt: now,
             sheets: [
@@ -71,7 +71,7 @@ extension Engine {
     }
 
     private func recordExport(
-        _ action: String, format: ExportFormat, rows: Int, filters: [(name: String, value: String)],
+        _ action: AuditAction, format: ExportFormat, rows: Int, filters: [(name: String, value: String)],
         by actor: ActorContext, now: Date
     ) async throws {
         try await store.transaction { tx in

@@ -15,7 +15,7 @@ extension Engine {
     {
         let now = clock.now()
         let subject = AuditSubject(principalId: draft.principalId, roleId: draft.roleId, scope: draft.scope)
-        return try await audited(actor: actor, subject: subject, action: "request.refused", now: now) { [self] in
+        return try await audited(actor: actor, subject: subject, action: .requestRefused, now: now) { [self] in
             guard draft.requesterId == actor.principalId else {
                 throw RegentError(.accessDenied, "a request is filed by its requester", field: "requesterId")
             }
@@ -55,7 +55,7 @@ extension Engine {
     /// Records an approval of the request's current stage; the last one carries the request out.
     public func approve(_ requestId: Request.ID, by actor: ActorContext, justification: String?) async throws -> Request
     {
-        try await decide(requestId, by: actor, action: "request.approve") { request, graph, facts, now in
+        try await decide(requestId, by: actor, refusal: .requestApproveRefused) { request, graph, facts, now in
             try request.approve(
                 by: actor.principalId, identities: graph.identities(of: actor.principalId),
                 selfIdentities: graph.selfIdentities(of: actor.principalId), justification: justification,
@@ -64,7 +64,7 @@ extension Engine {
     }
 
     public func deny(_ requestId: Request.ID, by actor: ActorContext, justification: String?) async throws -> Request {
-        try await decide(requestId, by: actor, action: "request.deny") { request, graph, _, now in
+        try await decide(requestId, by: actor, refusal: .requestDenyRefused) { request, graph, _, now in
             try request.deny(
                 by: actor.principalId, identities: graph.identities(of: actor.principalId),
                 selfIdentities: graph.selfIdentities(of: actor.principalId), justification: justification, now: now)
@@ -72,7 +72,7 @@ extension Engine {
     }
 
     public func cancel(_ requestId: Request.ID, by actor: ActorContext) async throws -> Request {
-        try await decide(requestId, by: actor, action: "request.cancel") { request, _, facts, now in
+        try await decide(requestId, by: actor, refusal: .requestCancelRefused) { request, _, facts, now in
             try request.cancel(by: actor.principalId, scheduled: facts.target, now: now)
         }
     }
@@ -82,14 +82,14 @@ extension Engine {
     }
 
     private func decide(
-        _ requestId: Request.ID, by actor: ActorContext, action: String,
+        _ requestId: Request.ID, by actor: ActorContext, refusal: AuditAction,
         _ transition: @escaping @Sendable (inout Request, MembershipGraph, RequestFacts, Date) throws -> [Effect]
     ) async throws -> Request {
         let now = clock.now()
         let subject =
             try await store.transaction { try await $0.request(id: requestId) }?.auditSubject ?? AuditSubject()
         return try await audited(
-            actor: actor, subject: subject, action: "\(action).refused", correlationId: requestId.description, now: now
+            actor: actor, subject: subject, action: refusal, correlationId: requestId.description, now: now
         ) { [self] in
             // A stage whose deadline passed is closed first, so a late decision meets a timed-out request.
             try await expireStageIfDue(requestId, now: now)
@@ -133,7 +133,7 @@ extension Engine {
     /// Runs `body`; a refusal it throws is written to the audit log before it is rethrown. If that
     /// record cannot be written either, the caller gets `unavailable`: nothing goes unrecorded.
     func audited<R: Sendable>(
-        actor: ActorContext, subject: AuditSubject, action: String, correlationId: String? = nil, now: Date,
+        actor: ActorContext, subject: AuditSubject, action: AuditAction, correlationId: String? = nil, now: Date,
         _ body: () async throws -> R
     ) async throws -> R {
         do {

@@ -24,7 +24,7 @@ extension Engine {
     {
         let now = clock.now()
         let subject = AuditSubject(principalId: actor.principalId, roleId: role)
-        return try await audited(actor: actor, subject: subject, action: "ssh.certificate.refused", now: now) {
+        return try await audited(actor: actor, subject: subject, action: .sshCertificateRefused, now: now) {
             guard let authority = sshAuthority else {
                 throw RegentError(.unavailable, "this server has no SSH certificate authority", field: "publicKey")
             }
@@ -69,7 +69,7 @@ extension Engine {
                 try await store.transaction { tx in
                     try await self.audit(
                         AuditNote(
-                            "ssh.certificate_issued",
+                            .sshCertificateIssued,
                             details: [
                                 "serial": String(certificate.serial),
                                 "principals": certificate.principals.joined(separator: ","),

@@ -78,7 +78,7 @@ extension Engine {
                     tokenHash: Self.hash(token), principalId: principal.id, createdAt: now, lastSeenAt: now,
                     expiresAt: expiresAt, sourceAddress: sourceAddress?.description))
             try await self.audit(
-                AuditNote("auth.login.succeeded"), in: tx,
+                AuditNote(.authLoginSucceeded), in: tx,
                 context: AuditContext(
                     actor: signedInActor, subject: AuditSubject(principalId: principal.id), correlationId: nil),
                 now: now)
@@ -125,7 +125,7 @@ extension Engine {
         try await store.transaction { tx in
             try await tx.revokeSession(tokenHash: session.tokenHash, at: now)
             try await self.audit(
-                AuditNote("auth.logout"), in: tx,
+                AuditNote(.authLogout), in: tx,
                 context: AuditContext(
                     actor: actor.auditActor, subject: AuditSubject(principalId: actor.principalId), correlationId: nil),
                 now: now)

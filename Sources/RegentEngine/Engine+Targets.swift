@@ -12,7 +12,7 @@ extension Engine {
     ) async throws -> Target {
         let now = clock.now()
         return try await audited(
-            actor: actor, subject: AuditSubject(scope: scope), action: "target.create.refused", now: now
+            actor: actor, subject: AuditSubject(scope: scope), action: .targetCreateRefused, now: now
         ) {
             let target = try Target(id: Target.ID(UUID()), kind: kind, name: name, scope: scope, config: config)
             let sealed = try sealedSecrets(secretValues)
@@ -24,7 +24,7 @@ extension Engine {
                 try await tx.insertTarget(target, sealedSecrets: sealed, at: now)
                 try await self.audit(
                     AuditNote(
-                        "target.created",
+                        .targetCreated,
                         details: [
                             "name": target.name, "kind": kind.rawValue,
                             "secrets": secretValues.keys.sorted().joined(separator: ","),
@@ -45,7 +45,7 @@ extension Engine {
         by actor: ActorContext
     ) async throws -> Target {
         let now = clock.now()
-        return try await audited(actor: actor, subject: AuditSubject(), action: "target.update.refused", now: now) {
+        return try await audited(actor: actor, subject: AuditSubject(), action: .targetUpdateRefused, now: now) {
             let sealed = try secretValues.flatMap { try sealedSecrets($0) }
             return try await store.transaction { tx in
                 try await self.authorize(actor.principalId, .manageTargets, in: tx, now: now)
@@ -61,7 +61,7 @@ extension Engine {
                     .filter { target.config[$0] != existing.config[$0] }
                 try await self.audit(
                     AuditNote(
-                        "target.updated",
+                        .targetUpdated,
                         details: [
                             "name": target.name, "config": changed.sorted().joined(separator: ","),
                             "secrets": secretValues.map { $0.keys.sorted().joined(separator: ",") } ?? "(unchanged)",

@@ -46,7 +46,7 @@ extension Engine {
         try await store.transaction { tx in
             try await self.audit(
                 AuditNote(
-                    "token.issued",
+                    .tokenIssued,
                     details: ["jti": id, "kid": key.kid, "expiresAt": expiresAt.rfc3339, "roles": String(claims.count)]),
                 in: tx,
                 context: AuditContext(
@@ -72,7 +72,7 @@ extension Engine {
             try await tx.retireTokenKeys(at: now)
             let key = try await self.createTokenKey(in: tx, now: now)
             try await self.audit(
-                AuditNote("token.key_rotated", details: ["kid": key.kid]), in: tx,
+                AuditNote(.tokenKeyRotated, details: ["kid": key.kid]), in: tx,
                 context: AuditContext(actor: actor?.auditActor ?? .system, subject: AuditSubject(), correlationId: nil),
                 now: now)
         }

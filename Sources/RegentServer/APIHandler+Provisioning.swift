@@ -42,11 +42,10 @@ extension APIHandler {
         let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
         try await engine.authorize(actor, .readEverything)
         let page = try await engine.failingRevocations(offset: offset, limit: limit)
-        let items = page.items.compactMap { job -> Components.Schemas.FailingRevocation? in
-            guard case .revoke(let id) = job.kind else { return nil }
-            return .init(
-                assignmentId: id.description, attempts: job.attempts, nextAttempt: job.dueAt,
-                lastError: job.lastError.map { String($0.prefix(1000)) })
+        let items = page.items.map { failing -> Components.Schemas.FailingRevocation in
+            .init(
+                assignmentId: failing.assignmentId.description, attempts: failing.attempts,
+                nextAttempt: failing.nextAttempt, lastError: failing.lastError.map { String($0.prefix(1000)) })
         }
         return .ok(.init(body: .json(.init(items: items, cursor: Cursor.encode(page.nextOffset)))))
     }

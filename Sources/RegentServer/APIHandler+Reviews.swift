@@ -149,6 +149,6 @@ extension APIHandler {
             kind: item.kind.rawValue, reviewers: reviewers, recommendation: item.recommendation.rawValue,
             recommendationReason: item.recommendationReason, decision: item.decision?.verdict.rawValue,
             decidedBy: decidedBy, decidedAt: item.decision?.at, justification: item.decision?.justification,
-            outcome: item.outcome)
+            outcome: item.outcome?.rawValue)
     }
 }

@@ -70,6 +70,15 @@ extension StoreTransaction {
         ).first().map { try $0.id("manager_id") }
     }
 
+    /// Every principal's manager, for a review's snapshot.
+    public func managers() async throws -> [Principal.ID: Principal.ID] {
+        var managers: [Principal.ID: Principal.ID] = [:]
+        for row in try await db.raw("SELECT principal_id, manager_id FROM principal_managers").all() {
+            managers[try row.id("principal_id")] = try row.id("manager_id")
+        }
+        return managers
+    }
+
     public func setManager(of principal: Principal.ID, to manager: Principal.ID?) async throws {
         try await db.raw("DELETE FROM principal_managers WHERE principal_id = \(bind: principal.description)").run()
         guard let manager else { return }

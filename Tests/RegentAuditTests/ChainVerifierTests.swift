@@ -15,7 +15,7 @@ struct ChainVerifierTests {
                 draft: AuditDraft(
                     id: UUID(), time: Self.start.addingTimeInterval(Double(n)),
                     actor: AuditActor(principalId: nil, name: "alice"),
-                    action: "request.created", subject: AuditSubject(scope: .root), reason: n % 2 == 0 ? "even" : nil,
+                    action: .requestCreated, subject: AuditSubject(scope: .root), reason: n % 2 == 0 ? "even" : nil,
                     details: ["n": String(n)]),
                 prevHash: previous)
             previous = event.hash
@@ -94,7 +94,7 @@ struct ChainVerifierTests {
                 seq: 1,
                 draft: AuditDraft(
                     id: UUID(uuidString: "00000000-0000-0000-0000-000000000001")!, time: Self.start,
-                    actor: AuditActor(principalId: nil, name: "a"), action: "x", reason: reason,
+                    actor: AuditActor(principalId: nil, name: "a"), action: .requestCreated, reason: reason,
                     correlationId: correlation),
                 prevHash: AuditEvent.genesisHash)
         }

@@ -55,5 +55,5 @@ func savedAssignments(_ effects: [Effect]) -> [Assignment] {
 }
 
 func auditActions(_ effects: [Effect]) -> [String] {
-    effects.compactMap { if case .audit(let note) = $0 { note.action } else { nil } }
+    effects.compactMap { if case .audit(let note) = $0 { note.action.rawValue } else { nil } }
 }

@@ -152,7 +152,7 @@ struct RequestStateMachineTests {
             effects == [
                 .audit(
                     AuditNote(
-                        "request.denied", .denied, reason: tooLong.reason,
+                        .requestDenied, .denied, reason: tooLong.reason,
                         details: [
                             "requestId": tooLong.id.description, "action": "selfActivate", "status": "denied",
                             "duration": "PT2H",

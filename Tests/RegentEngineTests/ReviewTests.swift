@@ -66,8 +66,8 @@ struct ReviewTests {
             let applied = try await h.engine.reviewInstance(first.id, by: h.admin)
             #expect(applied.state == .applied)
             let bobItem = try #require(applied.items.first { $0.principalId == bob.principalId })
-            #expect(bobItem.decision?.verdict == .deny && bobItem.decision?.by == nil && bobItem.outcome == "removed")
-            #expect(applied.items.first { $0.principalId == alice.principalId }?.outcome == "kept")
+            #expect(bobItem.decision?.verdict == .deny && bobItem.decision?.by == nil && bobItem.outcome == .removed)
+            #expect(applied.items.first { $0.principalId == alice.principalId }?.outcome == .kept)
             #expect(db.holdings.isEmpty)
             #expect(h.engine.check(principal: bob.principalId, role: dba.id, scope: .root) == nil)
             let bobAssignment = try await h.store.transaction { try await $0.assignment(id: bobItem.assignmentId) }
@@ -138,8 +138,8 @@ struct ReviewTests {
                 try await h.engine.applyReview(instance.id, by: mia)
             }
             let applied = try await h.engine.applyReview(instance.id, by: h.admin)
-            #expect(applied.items.first { $0.principalId == alice.principalId }?.outcome == "removed")
-            #expect(applied.items.first { $0.principalId == bob.principalId }?.outcome == "kept")
+            #expect(applied.items.first { $0.principalId == alice.principalId }?.outcome == .removed)
+            #expect(applied.items.first { $0.principalId == bob.principalId }?.outcome == .kept)
             let live = try await h.engine.listAssignments(
                 AssignmentFilter(roleId: ops.id, states: AssignmentFilter.live), by: h.admin, offset: 0, limit: 10)
             #expect(live.items.map(\.principalId) == [bob.principalId])

@@ -40,7 +40,8 @@ struct AuditTextPropertyTests {
             let draft = AuditDraft(
                 id: UUID(), time: start.addingTimeInterval(Double(appended.count)),
                 actor: AuditActor(principalId: nil, name: first, sourceAddress: second, userAgent: third),
-                action: fourth, outcome: .denied, reason: third + first, correlationId: second, details: details)
+                action: AuditAction.allCases[appended.count % AuditAction.allCases.count], outcome: .denied,
+                reason: third + first, correlationId: second, details: details)
             let event = try await store.transaction { try await $0.appendAudit(draft) }
             appended.append(event)
         }
@@ -50,7 +51,8 @@ struct AuditTextPropertyTests {
             try await store.transaction { tx in
                 try await tx.appendAudit(
                     AuditDraft(
-                        id: UUID(), time: start, actor: AuditActor(principalId: nil, name: long), action: long,
+                        id: UUID(), time: start, actor: AuditActor(principalId: nil, name: long),
+                        action: .requestDenied,
                         reason: long, details: [long: long]))
             })
         let stored = try await store.transaction { try await $0.auditEvents(after: 0, limit: 1_000) }

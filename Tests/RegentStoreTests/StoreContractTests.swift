@@ -164,23 +164,23 @@ struct StoreContractTests {
     @Test(arguments: Backend.allCases)
     func auditIsTransactional(backend: Backend) async throws {
         try await withStore(backend) { store, _ in
-            @Sendable func draft(_ action: String) -> AuditDraft {
+            @Sendable func draft(_ action: AuditAction) -> AuditDraft {
                 AuditDraft(id: UUID(), time: Self.now, actor: .system, action: action)
             }
             try await store.transaction { (tx) async throws in
-                try await tx.appendAudit(draft("a"))
-                try await tx.appendAudit(draft("b"))
+                try await tx.appendAudit(draft(.requestCreated))
+                try await tx.appendAudit(draft(.requestApproved))
             }
             struct Abort: Error {}
             await #expect(throws: Abort.self) {
                 try await store.transaction { (tx) async throws in
-                    try await tx.appendAudit(draft("lost"))
+                    try await tx.appendAudit(draft(.requestDenied))
                     throw Abort()
                 }
             }
-            _ = try await store.transaction { tx in try await tx.appendAudit(draft("c")) }
+            _ = try await store.transaction { tx in try await tx.appendAudit(draft(.requestExpired)) }
             let events = try await store.transaction { try await $0.auditEvents(after: 0, limit: 10) }
-            #expect(events.map(\.action) == ["a", "b", "c"])
+            #expect(events.map(\.action) == ["request.created", "request.approved", "request.expired"])
             #expect(events.map(\.seq) == [1, 2, 3])
             var verifier = ChainVerifier(checkpoints: [], trustedKey: nil)
             #expect(events.compactMap { verifier.feed($0) }.isEmpty)

@@ -66,7 +66,7 @@ extension Engine {
                     try await tx.abandonNotification(message.id, error: failure.reason, at: finished)
                     try await self.audit(
                         AuditNote(
-                            "notification.failed", .failed, reason: failure.reason,
+                            .notificationFailed, .failed, reason: failure.reason,
                             details: ["topic": message.topic.rawValue, "channel": message.channel.rawValue]),
                         in: tx, context: AuditContext(actor: .system, subject: AuditSubject(), correlationId: nil),
                         now: finished)
@@ -119,18 +119,6 @@ extension Engine {
         }
     }
 
-    /// Tells Regent's administrators about an alert raised or reopened.
-    func notifyAlert(_ alert: Alert, in tx: StoreTransaction, now: Date) async throws {
-        guard configuration.notifications.hasChannel else { return }
-        try await enqueue(
-            NotificationPlan(
-                topic: .alertRaised, key: "alertRaised:\(alert.rule.rawValue):\(alert.updatedAt.rfc3339)",
-                subject: "Security alert: \(alert.rule.rawValue)",
-                lines: alert.items.prefix(20).map { "- \($0.summary)" } + ["", "Fix: \(alert.rule.fix)"],
-                link: "/alerts"),
-            in: tx, now: now)
-    }
-
     /// Whether the actor receives non-critical mail.
     public func wantsNonCriticalEmail(_ actor: ActorContext) async throws -> Bool {
         try await store.transaction { try await $0.wantsNonCriticalEmail(actor.principalId) }
@@ -143,7 +131,7 @@ extension Engine {
         try await store.transaction { tx in
             try await tx.setWantsNonCriticalEmail(actor.principalId, wants)
             try await self.audit(
-                AuditNote("notification.preference_changed", details: ["nonCriticalEmail": "\(wants)"]), in: tx,
+                AuditNote(.notificationPreferenceChanged, details: ["nonCriticalEmail": "\(wants)"]), in: tx,
                 context: AuditContext(
                     actor: actor.auditActor, subject: AuditSubject(principalId: actor.principalId), correlationId: nil),
                 now: now)

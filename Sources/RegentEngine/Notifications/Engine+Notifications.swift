@@ -8,14 +8,13 @@ import RegentStore
 /// notification rules, and sent later by the ``Notifier``: a slow or absent mail server never
 /// delays the request that caused it.
 extension Engine {
-    /// The events of one transaction that someone is told about; true when any was queued.
-    func enqueueNotifications(for notes: [AuditNote], context: AuditContext, in tx: StoreTransaction, now: Date)
-        async throws -> Bool
-    {
+    /// Queues the notices of one transaction, after its other effects so the states they
+    /// describe are the saved ones; true when any was queued.
+    func enqueue(_ notices: [Notice], in tx: StoreTransaction, now: Date) async throws -> Bool {
         guard configuration.notifications.hasChannel else { return false }
         var queued = false
-        for note in notes {
-            guard let plan = try await notificationPlan(for: note, context: context, in: tx) else { continue }
+        for notice in notices {
+            guard let plan = try await plan(for: notice, in: tx) else { continue }
             try await enqueue(plan, in: tx, now: now)
             queued = true
         }
@@ -41,103 +40,93 @@ extension Engine {
         var link: String
     }
 
-    /// The audit actions anyone is told about; every other event costs nothing here.
-    private static let notifiedActions: Set<String> = [
-        "request.created", "request.stage_approved", "request.escalated", "request.approved", "request.denied",
-        "request.timed_out", "assignment.activated", "assignment.created", "assignment.expired",
-        "assignment.deactivated", "assignment.removed", "assignment.revoked",
-    ]
-
-    private func notificationPlan(for note: AuditNote, context: AuditContext, in tx: StoreTransaction) async throws
-        -> NotificationPlan?
-    {
-        guard Self.notifiedActions.contains(note.action) else { return nil }
-        let requestId = note.details["requestId"].flatMap(RegentCore.Request.ID.init)
-        let assignmentId = note.details["assignmentId"].flatMap(Assignment.ID.init)
-        if let requestId, let request = try await tx.request(id: requestId) {
-            return try await requestPlan(note, request, in: tx)
+    /// The words of a notice, read from the saved state; nil when what it is about is gone.
+    private func plan(for notice: Notice, in tx: StoreTransaction) async throws -> NotificationPlan? {
+        switch notice {
+        case .approvalNeeded(let id, let stage, let approvers, let escalated, let deadline):
+            guard let request = try await tx.request(id: id) else { return nil }
+            return try await requestPlan(
+                notice, request, title: "Approval needed", approvers: approvers,
+                key: ":stage\(stage)\(escalated ? ":escalated" : "")", extra: ["Decide before: \(deadline.rfc3339)"],
+                in: tx)
+        case .requestApproved(let id):
+            guard let request = try await tx.request(id: id) else { return nil }
+            return try await requestPlan(notice, request, title: "Approved", in: tx)
+        case .requestDenied(let id, let reason, let timedOut):
+            guard let request = try await tx.request(id: id) else { return nil }
+            return try await requestPlan(
+                notice, request, title: timedOut ? "Timed out" : "Denied", extra: ["Reason: \(reason ?? "-")"], in: tx)
+        case .activationStarted(let id), .activationEnded(let id), .assignmentCreated(let id),
+            .assignmentRemoved(let id):
+            guard let assignment = try await tx.assignment(id: id) else { return nil }
+            return try await assignmentPlan(notice.topic, assignment, in: tx)
+        case .reviewStarted(let id, let reviewers, let items), .reviewReminder(let id, let reviewers, let items):
+            guard !reviewers.isEmpty, let instance = try await tx.reviewInstance(id: id),
+                let definition = try await tx.reviewDefinition(id: instance.definitionId)
+            else { return nil }
+            return NotificationPlan(
+                topic: notice.topic, key: "\(notice.topic.rawValue):\(instance.id)",
+                recipients: reviewers.sorted { $0.description < $1.description },
+                subject: "\(notice.topic == .reviewStarted ? "Review started" : "Reminder"): \(definition.name)",
+                lines: ["Review: \(definition.name)", "Items: \(items)", "Ends: \(instance.end.rfc3339)"],
+                link: "/reviews")
+        case .reviewCompleted(let id, let denied):
+            guard let instance = try await tx.reviewInstance(id: id),
+                let definition = try await tx.reviewDefinition(id: instance.definitionId)
+            else { return nil }
+            return NotificationPlan(
+                topic: .reviewCompleted, key: "reviewCompleted:\(instance.id)", recipients: [definition.createdBy],
+                addresses: definition.completionRecipients, subject: "Review completed: \(definition.name)",
+                lines: [
+                    "Review: \(definition.name)", "Items: \(instance.items.count)", "Denied: \(denied)",
+                    definition.autoApply ? "The results are applied." : "Apply the results in Regent.",
+                ], link: "/admin/reviews")
+        case .alertRaised(let rule):
+            guard let alert = try await tx.alerts().first(where: { $0.rule == rule }) else { return nil }
+            return NotificationPlan(
+                topic: .alertRaised, key: "alertRaised:\(alert.rule.rawValue):\(alert.updatedAt.rfc3339)",
+                subject: "Security alert: \(alert.rule.rawValue)",
+                lines: alert.items.prefix(20).map { "- \($0.summary)" } + ["", "Fix: \(alert.rule.fix)"],
+                link: "/alerts")
         }
-        if let assignmentId, let assignment = try await tx.assignment(id: assignmentId) {
-            return try await assignmentPlan(note, assignment, in: tx)
-        }
-        return nil
     }
 
-    private func requestPlan(_ note: AuditNote, _ request: RegentCore.Request, in tx: StoreTransaction) async throws
-        -> NotificationPlan?
-    {
-        guard request.action == .selfActivate || request.action == .selfExtend || request.action == .selfRenew else {
-            return nil
-        }
-        // What the event is, decided before any read: most request events tell no one.
-        let topic: NotificationTopic
-        var extra: [String] = []
-        var approvers: [Principal.ID]?
-        var stageKey = ""
-        switch note.action {
-        case "request.created", "request.stage_approved", "request.escalated":
-            guard request.status == .pendingApproval, let approval = request.approval else { return nil }
-            let escalated = note.action == "request.escalated"
-            topic = .approvalNeeded
-            approvers = escalated ? approval.stage.escalation?.approvers ?? [] : approval.stage.approvers
-            stageKey = ":stage\(approval.currentStage)\(escalated ? ":escalated" : "")"
-            extra = ["Decide before: \(approval.deadline.rfc3339)"]
-        case "request.approved":
-            // Approved without anyone deciding: the requester already has the answer.
-            guard request.approval != nil else { return nil }
-            topic = .requestApproved
-        case "request.denied" where note.details["approverId"] != nil, "request.timed_out":
-            topic = .requestDenied
-            extra = ["Reason: \(note.reason ?? "-")"]
-        default:
-            return nil
-        }
+    private func requestPlan(
+        _ notice: Notice, _ request: RegentCore.Request, title: String, approvers: [Principal.ID]? = nil,
+        key: String = "", extra: [String] = [], in tx: StoreTransaction
+    ) async throws -> NotificationPlan {
         let who = try await tx.principal(id: request.principalId)?.name ?? "?"
         let role = try await tx.role(id: request.roleId)?.name ?? "?"
-        let title: String =
-            switch topic {
-            case .approvalNeeded: "Approval needed"
-            case .requestApproved: "Approved"
-            default: note.action == "request.timed_out" ? "Timed out" : "Denied"
-            }
         var lines = [
             "Requester: \(who)", "Role: \(role)", "Scope: \(request.scope.path)",
             "Duration: \(request.duration?.description ?? "-")", "Justification: \(request.justification ?? "-")",
         ]
         if let ticket = request.ticket { lines.append("Ticket: \(ticket.system):\(ticket.number)") }
+        let topic = notice.topic
         return NotificationPlan(
-            topic: topic, key: "\(topic.rawValue):\(request.id)\(stageKey)", principalId: request.principalId,
+            topic: topic, key: "\(topic.rawValue):\(request.id)\(key)", principalId: request.principalId,
             roleId: request.roleId, scope: request.scope, approvers: approvers,
             subject: "\(title): \(who) → \(role) at \(request.scope.path)", lines: lines + extra,
             link: topic == .approvalNeeded ? "/approvals" : "/roles")
     }
 
-    private func assignmentPlan(_ note: AuditNote, _ assignment: Assignment, in tx: StoreTransaction) async throws
-        -> NotificationPlan?
+    private func assignmentPlan(_ topic: NotificationTopic, _ assignment: Assignment, in tx: StoreTransaction)
+        async throws -> NotificationPlan
     {
-        let ended = ["assignment.expired", "assignment.deactivated", "assignment.removed", "assignment.revoked"]
-        let topic: NotificationTopic
-        switch note.action {
-        // An activation starts when it is created in force, or when its scheduled start comes.
-        case "assignment.activated" where assignment.isActivation: topic = .activationStarted
-        case "assignment.created" where assignment.isActivation && assignment.state == .active:
-            topic = .activationStarted
-        case "assignment.created" where !assignment.isActivation: topic = .assignmentCreated
-        case let action where ended.contains(action):
-            topic = assignment.isActivation ? .activationEnded : .assignmentRemoved
-        default: return nil
-        }
         let who = try await tx.principal(id: assignment.principalId)?.name ?? "?"
         let role = try await tx.role(id: assignment.roleId)?.name ?? "?"
-        let titles: [NotificationTopic: String] = [
-            .activationStarted: "Active", .activationEnded: "Ended", .assignmentCreated: "Assigned",
-            .assignmentRemoved: "Assignment ended",
-        ]
+        let title: String =
+            switch topic {
+            case .activationStarted: "Active"
+            case .activationEnded: "Ended"
+            case .assignmentCreated: "Assigned"
+            default: "Assignment ended"
+            }
         return NotificationPlan(
             topic: topic, key: "\(topic.rawValue):\(assignment.id)", principalId: assignment.principalId,
             roleId: assignment.roleId, scope: assignment.scope, kind: assignment.kind,
             isActivation: assignment.isActivation,
-            subject: "\(titles[topic] ?? topic.rawValue): \(who) → \(role) at \(assignment.scope.path)",
+            subject: "\(title): \(who) → \(role) at \(assignment.scope.path)",
             lines: [
                 "Principal: \(who)", "Role: \(role)", "Scope: \(assignment.scope.path)",
                 "Kind: \(assignment.kind.rawValue)", "Until: \(assignment.end?.rfc3339 ?? "permanent")",

@@ -74,7 +74,7 @@ extension Portal {
                         "id": instance.id.description, "occurrence": instance.occurrence + 1,
                         "state": instance.state.rawValue, "completed": instance.state == .completed,
                         "progress": "\(decided) of \(instance.items.count) decided",
-                        "removed": instance.items.filter { $0.outcome == "removed" }.count,
+                        "removed": instance.items.filter { $0.outcome == .removed }.count,
                         "ends": (try? Self.dates.encode(instance.end)) ?? "", "csrf": csrf,
                     ])
                 }
