@@ -100,7 +100,6 @@ let package = Package(
                 "RegentEngine",
                 "RegentConnectors",
                 "RegentAudit",
-                "RegentStore",
                 "RegentAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -5,6 +5,12 @@ public struct ReviewOccurrence: Hashable, Sendable {
     public var index: Int
     public var start: Date
     public var end: Date
+
+    public init(index: Int, start: Date, end: Date) {
+        self.index = index
+        self.start = start
+        self.end = end
+    }
 }
 
 /// What the review rules look at when an occurrence opens, read by the engine first.

@@ -15,7 +15,7 @@ extension Engine {
     }
 
     public func createAPIToken(
-        name: String, lifetime: ISODuration, access: StoredSession.Access, session: Authenticated,
+        name: String, lifetime: ISODuration, access: TokenAccess, session: Authenticated,
         by actor: ActorContext
     ) async throws -> NewAPIToken {
         guard !session.isAPIToken else {
@@ -53,8 +53,12 @@ extension Engine {
         return NewAPIToken(id: id, token: token, expiresAt: stored.expiresAt)
     }
 
-    public func apiTokens(of actor: ActorContext) async throws -> [StoredSession] {
-        try await store.transaction { try await $0.apiTokens(of: actor.principalId) }
+    public func apiTokens(of actor: ActorContext) async throws -> [APIToken] {
+        try await store.transaction { try await $0.apiTokens(of: actor.principalId) }.map {
+            APIToken(
+                id: $0.id ?? "", name: $0.name ?? "", access: $0.access, createdAt: $0.createdAt,
+                expiresAt: $0.expiresAt, revokedAt: $0.revokedAt)
+        }
     }
 
     public func revokeAPIToken(id: String, by actor: ActorContext) async throws {

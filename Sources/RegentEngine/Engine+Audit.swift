@@ -1,7 +1,7 @@
 import Foundation
 public import RegentAudit
-import RegentCore
-public import RegentStore
+public import RegentCore
+import RegentStore
 
 /// Reading the audit log: auditors, security readers and administrators.
 extension Engine {
@@ -10,6 +10,11 @@ extension Engine {
     {
         try await authorize(actor, .readAudit)
         return try await store.transaction { try await $0.searchAudit(filter, before: before, limit: limit) }
+    }
+
+    /// The chain's last event: what readiness reads to know the database answers.
+    public func auditHead() async throws -> (seq: Int64, hash: String) {
+        try await store.transaction { try await $0.auditHead() }
     }
 
     /// Verifies the whole chain and its signed checkpoints against this server's signing key.

@@ -38,7 +38,7 @@ public struct Authenticated: Sendable, Hashable {
     public var mfaPending: Bool
     /// An API token rather than a sign-in, and what it may do.
     public var isAPIToken = false
-    public var access: StoredSession.Access = .full
+    public var access: TokenAccess = .full
 }
 
 extension Engine {

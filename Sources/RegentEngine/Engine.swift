@@ -112,7 +112,7 @@ public struct EngineConfiguration: Sendable {
 /// case reads the time once, decides with RegentCore, and commits the new state with its audit
 /// events and jobs in one transaction; the check index and the scheduler learn of it after commit.
 public final class Engine: Sendable {
-    public let store: any Store
+    let store: any Store
     public let clock: any EngineClock
     public let configuration: EngineConfiguration
     public let index = CheckIndex()

@@ -28,7 +28,7 @@ public struct GovernanceMonitor: Service {
                 try await engine.clock.sleep(until: state.lastEvaluation + 1)
             }
             let now = engine.clock.now()
-            let head = try await engine.store.transaction { try await $0.auditHead().seq }
+            let head = try await engine.auditHead().seq
             let full = now.timeIntervalSince(state.lastFull) >= interval
             if head != state.seenSeq || full {
                 // When the evaluation audits a change, that wakes the next pass, which evaluates once

@@ -3,7 +3,6 @@ import RegentAPI
 import RegentAudit
 import RegentCore
 import RegentEngine
-import RegentStore
 
 extension APIHandler {
     func searchAudit(_ input: Operations.SearchAudit.Input) async throws -> Operations.SearchAudit.Output {

@@ -4,7 +4,6 @@ import OpenAPIRuntime
 import RegentAPI
 import RegentCore
 import RegentEngine
-import RegentStore
 
 /// Principals, groups, roles, policies and the listings.
 extension APIHandler {

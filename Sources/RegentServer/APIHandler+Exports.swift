@@ -4,7 +4,6 @@ import RegentAPI
 import RegentAudit
 import RegentCore
 import RegentEngine
-import RegentStore
 
 /// Exports of the audit log and the assignment report, in the format asked for.
 extension APIHandler {

@@ -1,7 +1,6 @@
 import Foundation
 import RegentAPI
 import RegentCore
-import RegentStore
 
 /// Domain values → API shapes. Field names are the contract (DESIGN.md §7).
 extension Components.Schemas.Principal {
@@ -74,9 +73,9 @@ extension Components.Schemas.Assignment {
 }
 
 extension Components.Schemas.ApiToken {
-    init(_ token: StoredSession, secret: String?) {
+    init(_ token: APIToken, secret: String?) {
         self.init(
-            id: token.id ?? "", name: token.name ?? "", access: token.access == .check ? .check : .full, token: secret,
+            id: token.id, name: token.name, access: token.access == .check ? .check : .full, token: secret,
             createdAt: token.createdAt, expiresAt: token.expiresAt, revokedAt: token.revokedAt)
     }
 }

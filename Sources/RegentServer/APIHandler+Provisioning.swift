@@ -4,7 +4,6 @@ import RegentAPI
 import RegentConnectors
 import RegentCore
 import RegentEngine
-import RegentStore
 
 /// What provisioning hands to people: SSH certificates, credentials shown once, and the
 /// revocations that keep failing.

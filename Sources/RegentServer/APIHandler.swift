@@ -5,7 +5,6 @@ import RegentAPI
 import RegentConnectors
 import RegentCore
 import RegentEngine
-import RegentStore
 
 /// Implements the generated `APIProtocol` over the engine. Handlers translate between the API's
 /// types and the domain's; decisions and refusals belong to the engine, and errors are mapped to
@@ -22,7 +21,7 @@ struct APIHandler: APIProtocol {
     /// Ready when the database answers a read of the audit head.
     func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
         do {
-            let head = try await engine.store.transaction { try await $0.auditHead() }
+            let head = try await engine.auditHead()
             return .ok(
                 .init(
                     body: .json(
@@ -99,7 +98,7 @@ struct APIHandler: APIProtocol {
     func createApiToken(_ input: Operations.CreateApiToken.Input) async throws -> Operations.CreateApiToken.Output {
         let (session, actor) = try Caller.required()
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
-        let access: StoredSession.Access = body.access == .check ? .check : .full
+        let access: TokenAccess = body.access == .check ? .check : .full
         let created = try await engine.createAPIToken(
             name: body.name, lifetime: try ISODuration(parsing: body.expiresIn, field: "expiresIn"), access: access,
             session: session, by: actor)

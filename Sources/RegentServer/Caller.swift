@@ -1,7 +1,6 @@
 import HTTPTypes
 import RegentCore
 import RegentEngine
-import RegentStore
 import Synchronization
 
 /// Who is calling, resolved once per HTTP request by ``AuthenticationMiddleware`` and read by the

@@ -3,32 +3,6 @@ import RegentAudit
 public import RegentCore
 import SQLKit
 
-/// Which assignments to list.
-public struct AssignmentFilter: Sendable, Hashable {
-    public var principalIds: Set<Principal.ID>?
-    public var roleId: Role.ID?
-    public var kind: Assignment.Kind?
-    public var states: Set<Assignment.State>?
-    public var scope: Scope?
-    /// Only assignments that ended at or after this time.
-    public var endedSince: Date?
-
-    public init(
-        principalIds: Set<Principal.ID>? = nil, roleId: Role.ID? = nil, kind: Assignment.Kind? = nil,
-        states: Set<Assignment.State>? = nil, scope: Scope? = nil, endedSince: Date? = nil
-    ) {
-        self.principalIds = principalIds
-        self.roleId = roleId
-        self.kind = kind
-        self.states = states
-        self.scope = scope
-        self.endedSince = endedSince
-    }
-
-    /// Not ended: scheduled or in force.
-    public static let live: Set<Assignment.State> = [.scheduled, .active]
-}
-
 extension StoreTransaction {
     /// Inserts or replaces the assignment's current state (assignments are never deleted).
     public func saveAssignment(_ a: Assignment) async throws {

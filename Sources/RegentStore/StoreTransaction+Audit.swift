@@ -109,34 +109,6 @@ extension StoreTransaction {
     }
 }
 
-/// Which audit events to find.
-public struct AuditFilter: Sendable, Hashable {
-    public var from: Date?
-    public var to: Date?
-    public var actorId: Principal.ID?
-    /// An exact action, or a prefix ending in `.` (`request.`).
-    public var action: String?
-    public var outcome: AuditOutcome?
-    public var subjectPrincipalId: Principal.ID?
-    public var subjectRoleId: Role.ID?
-    public var correlationId: String?
-
-    public init(
-        from: Date? = nil, to: Date? = nil, actorId: Principal.ID? = nil, action: String? = nil,
-        outcome: AuditOutcome? = nil,
-        subjectPrincipalId: Principal.ID? = nil, subjectRoleId: Role.ID? = nil, correlationId: String? = nil
-    ) {
-        self.from = from
-        self.to = to
-        self.actorId = actorId
-        self.action = action
-        self.outcome = outcome
-        self.subjectPrincipalId = subjectPrincipalId
-        self.subjectRoleId = subjectRoleId
-        self.correlationId = correlationId
-    }
-}
-
 extension StoreTransaction {
     /// Matching events, newest first, with `seq` below `before` when given.
     public func searchAudit(_ filter: AuditFilter, before: Int64?, limit: Int) async throws -> [AuditEvent] {

@@ -13,12 +13,7 @@ public struct StoredSession: Hashable, Sendable {
         case token
     }
 
-    /// What an API token may do.
-    public enum Access: String, Sendable, CaseIterable {
-        case full
-        /// Checks, role tokens and "who am I" only: enough for an app, useless to an attacker.
-        case check
-    }
+    public typealias Access = TokenAccess
 
     public var kind: Kind = .session
     public var id: String?

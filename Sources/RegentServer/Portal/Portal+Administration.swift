@@ -3,7 +3,6 @@ import Hummingbird
 import RegentAPI
 import RegentCore
 import RegentEngine
-import RegentStore
 
 /// The administration pages. Every page and form asks the engine, so the rights are exactly the
 /// API's; a page the user may not read answers 403 with the reason.

@@ -4,7 +4,6 @@ import RegentAPI
 import RegentAudit
 import RegentCore
 import RegentEngine
-import RegentStore
 
 /// The audit log in the browser: filters, paging by sequence number, each event's details and
 /// hash, and the chain's verification status. Readable by those the engine lets read it.

@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import RegentCore
 import RegentEngine
-import RegentStore
 
 /// Roles with their entitlements, Regent's own roles, and targets. Entitlements are written one
 /// per line as `TARGET VALUE`; target settings and secrets as `NAME=VALUE` lines. Secrets are

@@ -5,7 +5,6 @@ import NIOCore
 import RegentAudit
 import RegentCore
 import RegentEngine
-import RegentStore
 
 /// The export buttons: the audit search on the page and the assignment report, downloaded as
 /// files. Exports go through the engine, which checks the right and audits the export.
