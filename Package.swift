@@ -122,10 +122,10 @@ let package = Package(
                 "RegentServer",
                 "RegentAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIURLSession", package: "swift-openapi-urlsession"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -137,12 +137,22 @@ let package = Package(
             path: "Benchmarks",
             swiftSettings: strictSettings
         ),
-        .testTarget(
-            name: "RegentCoreTests",
-            dependencies: ["RegentCore", .product(name: "PropertyBased", package: "swift-property-based")],
+        // What the test targets share: the test epoch and the engine harness.
+        .target(
+            name: "RegentTestSupport",
+            dependencies: ["RegentCore", "RegentAudit", "RegentStore", "RegentConnectors", "RegentEngine"],
+            path: "Tests/RegentTestSupport",
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "RegentAuditTests", dependencies: ["RegentAudit"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "RegentCoreTests",
+            dependencies: [
+                "RegentCore", "RegentTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RegentAuditTests", dependencies: ["RegentAudit", "RegentTestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "RegentStoreTests",
             dependencies: ["RegentStore", .product(name: "PropertyBased", package: "swift-property-based")],
@@ -154,7 +164,8 @@ let package = Package(
         .testTarget(
             name: "RegentEngineTests",
             dependencies: [
-                "RegentEngine", "RegentConnectors", .product(name: "PropertyBased", package: "swift-property-based"),
+                "RegentEngine", "RegentConnectors", "RegentTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: strictSettings
@@ -164,6 +175,7 @@ let package = Package(
             dependencies: [
                 "RegentServer",
                 "RegentAPI",
+                "RegentTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],

@@ -125,6 +125,7 @@ public final class Engine: Sendable {
     let wakeup = Wakeup()
     let noticeWakeup = Wakeup()
     let auditWakeup = Wakeup()
+    let started = StartGate()
     let sessions: SessionCache
     let names = NameCache()
     let refusals: Mutex<RefusalDigest<RefusalContext>>
@@ -166,6 +167,7 @@ public final class Engine: Sendable {
         index.load(assignments, graph: graph)
         _ = try await runDueJobs(timersOnly: true)
         try await checkpointIfDue(force: false)
+        started.open()
     }
 
     /// Is the role active for the principal at the scope right now?

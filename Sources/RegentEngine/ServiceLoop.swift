@@ -23,6 +23,7 @@ struct ServiceLoop {
 
     func run<State: Sendable>(initial: State, pass: @escaping @Sendable (inout State) async throws -> Date) async {
         await cancelWhenGracefulShutdown {
+            await engine.started.wait()
             var state = initial
             while !Task.isCancelled {
                 let next: Date

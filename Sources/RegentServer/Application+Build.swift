@@ -4,6 +4,7 @@ import OpenAPIHummingbird
 import RegentAPI
 public import RegentCore
 public import RegentEngine
+public import ServiceLifecycle
 
 /// Where and how the HTTP server listens.
 public struct ServerConfiguration: Sendable {
@@ -27,11 +28,32 @@ public struct ServerConfiguration: Sendable {
     var issuer: String { publicURL ?? "http://\(host):\(port)" }
 }
 
-/// Builds the HTTP application over an engine that has already started (migrated, index loaded,
-/// overdue work enforced), so the server accepts nothing before the state is safe.
+/// What runs beside the HTTP server.
+public struct BackgroundServices: Sendable {
+    /// How the notifier sends; nil: no background service runs.
+    var transport: (any NotificationTransport)?
+
+    /// The scheduler, reconciler, governance monitor and notifier, sending through `transport`.
+    public static func standard(transport: any NotificationTransport) -> Self { Self(transport: transport) }
+
+    /// None: for tests that move a manual clock and run each pass themselves.
+    public static let none = Self(transport: nil)
+
+    func services(_ engine: Engine) -> [any Service] {
+        guard let transport else { return [] }
+        return [
+            Scheduler(engine: engine), Reconciler(engine: engine), GovernanceMonitor(engine: engine),
+            Notifier(engine: engine, transport: transport),
+        ]
+    }
+}
+
+/// Builds Regent: the HTTP application and its background services over one engine. The engine
+/// starts (leases freed, index loaded, overdue timers enforced) before the server binds, so it
+/// accepts nothing before the state is safe, and the background services wait for that start.
 public func buildApplication(
-    engine: Engine, configuration: ServerConfiguration, logger: Logger = Logger(label: "regent.server"),
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    engine: Engine, configuration: ServerConfiguration, background: BackgroundServices,
+    logger: Logger = Logger(label: "regent.server"), onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let router = Router(context: RegentRequestContext.self)
     let allowed = AllowedMethods()
@@ -47,9 +69,12 @@ public func buildApplication(
     try APIHandler(engine: engine, issuer: configuration.issuer).registerHandlers(
         on: RecordingTransport(router: router, allowed: allowed), configuration: .regent)
     try Portal.load(engine: engine).register(on: router)
-    return Application(
+    var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Regent"),
+        services: background.services(engine),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
+    app.beforeServerStarts { try await engine.start() }
+    return app
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Crypto
 import Foundation
+import Hummingbird
 import Logging
 import RegentAudit
 import RegentConnectors
@@ -8,7 +9,6 @@ import RegentCore
 import RegentEngine
 import RegentServer
 import RegentStore
-import ServiceLifecycle
 import UnixSignals
 
 /// `regent serve`: the whole application, assembled in one place from configuration.
@@ -75,30 +75,22 @@ struct Serve: AsyncParsableCommand {
             ]), logger: logger)
         do {
             try await bootstrapIfEmpty(engine)
-            try await engine.start()
         } catch {
             try? await store.close()
             throw Regent.fail("cannot start: \(error)")
         }
-        let app = try buildApplication(engine: engine, configuration: server, logger: logger) { port in
+        let app = try buildApplication(
+            engine: engine, configuration: server,
+            background: .standard(transport: StandardNotificationTransport(settings: settings.engine.notifications)),
+            logger: logger
+        ) { port in
             say("Regent is listening on http://\(server.host):\(port)")
         }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: app), .init(service: Scheduler(engine: engine)),
-                    .init(service: Reconciler(engine: engine)), .init(service: GovernanceMonitor(engine: engine)),
-                    .init(
-                        service: Notifier(
-                            engine: engine,
-                            transport: StandardNotificationTransport(settings: settings.engine.notifications))),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        // The store is closed whatever happened, so nothing is left half-written.
+        // The store is closed whatever happened, so nothing is left half-written; the scheduler
+        // signs a last checkpoint as it stops.
         var failure: (any Error)?
         do {
-            try await group.run()
-            try await engine.checkpointIfDue(force: true)
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         } catch {
             failure = error
         }

@@ -1,10 +1,11 @@
 import Foundation
 import RegentAudit
 import RegentCore
+import RegentTestSupport
 import Testing
 
 struct ChainVerifierTests {
-    static let start = Date(timeIntervalSince1970: 1_800_000_000)
+    static let start = t0
 
     func chain(_ count: Int) -> [AuditEvent] {
         var events: [AuditEvent] = []

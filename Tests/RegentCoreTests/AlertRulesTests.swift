@@ -1,5 +1,6 @@
 import Foundation
 import RegentCore
+import RegentTestSupport
 import Testing
 
 /// The alert rules over a snapshot of facts, with a fixed clock: raised (audited and told),

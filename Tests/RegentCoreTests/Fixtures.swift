@@ -1,8 +1,6 @@
 import Foundation
 import RegentCore
-
-/// A fixed instant so every test reads the same calendar.
-let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+import RegentTestSupport
 
 func id<T>(_ n: Int) -> Identifier<T> {
     Identifier(UUID(uuidString: String(format: "00000000-0000-0000-0000-%012d", n))!)

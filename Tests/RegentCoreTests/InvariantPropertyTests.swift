@@ -1,6 +1,7 @@
 import Foundation
 import PropertyBased
 import RegentCore
+import RegentTestSupport
 import Testing
 
 /// Property tests of the invariants DESIGN.md §10 names, over random policies and event sequences.

@@ -1,5 +1,6 @@
 import Foundation
 import RegentCore
+import RegentTestSupport
 import Testing
 
 struct NetworkAndTimeTests {

@@ -1,5 +1,6 @@
 import Foundation
 import RegentCore
+import RegentTestSupport
 import Testing
 
 /// Who is told what is decided with the event, as `.notify` effects of the same transition.

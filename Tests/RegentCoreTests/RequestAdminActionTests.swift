@@ -1,5 +1,6 @@
 import Foundation
 import RegentCore
+import RegentTestSupport
 import Testing
 
 /// The admin actions and renewals, each filed against a real assignment value.

@@ -1,5 +1,6 @@
 import Foundation
 import RegentCore
+import RegentTestSupport
 import Testing
 
 /// An access review told as a story with a fixed clock: occurrences come due, one missed while

@@ -1,5 +1,6 @@
 import Foundation
 import RegentCore
+import RegentTestSupport
 import Testing
 
 /// The safeguards the abuse tests broke: self-assignment through a group, administrative changes to

@@ -3,6 +3,7 @@ import RegentAudit
 import RegentCore
 import RegentEngine
 import RegentStore
+import RegentTestSupport
 import Testing
 
 /// Hostile text through the real audited paths — an unauthenticated sign-in, a justification and

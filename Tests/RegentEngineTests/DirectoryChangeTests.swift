@@ -3,6 +3,7 @@ import RegentAudit
 import RegentCore
 import RegentEngine
 import RegentStore
+import RegentTestSupport
 import Testing
 
 /// Changing principals, groups, roles and targets after creation: each is permission-checked,

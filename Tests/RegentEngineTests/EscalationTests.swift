@@ -3,6 +3,7 @@ import RegentAudit
 import RegentCore
 import RegentEngine
 import RegentStore
+import RegentTestSupport
 import Testing
 
 /// The abuse-test findings, end to end through the engine over a real SQLite store: privilege

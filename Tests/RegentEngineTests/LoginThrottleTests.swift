@@ -3,15 +3,10 @@ import RegentAudit
 import RegentCore
 import RegentEngine
 import RegentStore
+import RegentTestSupport
 import Testing
 
 /// Plain-text "hashes" so the engine tests exercise the rules and the counting, not bcrypt.
-struct PlainPasswords: PasswordHashing {
-    let decoyHash = "decoy"
-    func verify(_ password: String, against hash: String) async throws -> Bool { password == hash }
-    func hash(_ password: String) async throws -> String { password }
-}
-
 struct LoginThrottleTests {
     func signIn(_ h: Harness, _ name: String, _ password: String, from address: String = "192.0.2.7") async throws
         -> SignedIn

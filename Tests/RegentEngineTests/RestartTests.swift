@@ -4,6 +4,7 @@ import RegentAudit
 import RegentCore
 import RegentEngine
 import RegentStore
+import RegentTestSupport
 import Testing
 
 struct RestartTests {

@@ -4,6 +4,7 @@ import RegentConnectors
 import RegentCore
 import RegentEngine
 import RegentStore
+import RegentTestSupport
 import Synchronization
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import RegentCore
 import RegentEngine
 import RegentStore
+import RegentTestSupport
 import Testing
 
 struct SchedulerTests {

@@ -6,6 +6,7 @@ import RegentAudit
 import RegentCore
 import RegentEngine
 import RegentStore
+import RegentTestSupport
 import Testing
 
 struct AuthRouterTests {

@@ -6,6 +6,7 @@ import RegentAPI
 import RegentCore
 import RegentEngine
 import RegentStore
+import RegentTestSupport
 import Testing
 
 /// Every operation in openapi.yaml × every kind of actor, against the status each must get. The

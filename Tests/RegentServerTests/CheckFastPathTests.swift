@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import RegentCore
 import RegentEngine
+import RegentTestSupport
 import Testing
 
 /// `/v1/check` answered before the generated router and through it (an extra parameter sends a

@@ -6,6 +6,7 @@ import RegentAudit
 import RegentCore
 import RegentEngine
 import RegentStore
+import RegentTestSupport
 import Testing
 
 /// Decodes unpadded base32, as an authenticator app reads the enrollment secret.

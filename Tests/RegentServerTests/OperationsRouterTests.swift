@@ -5,25 +5,12 @@ import RegentAudit
 import RegentEngine
 import RegentServer
 import RegentStore
+import RegentTestSupport
 import Testing
 
 struct OperationsRouterTests {
-    func withApp(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let store = try await SQLStore.openSQLite(path: nil)
-        do {
-            let engine = Engine(
-                store: store, clock: ManualClock(Date(timeIntervalSince1970: 1_800_000_000)), signer: .generate(),
-                secrets: .ephemeral(), passwords: ServerHarness.FastBcrypt())
-            _ = try await engine.bootstrap(administratorPassword: "operations-admin")
-            try await engine.start()
-            let app = try buildApplication(
-                engine: engine, configuration: ServerConfiguration(host: "127.0.0.1", port: 0))
-            try await app.test(.router, body)
-            try await store.close()
-        } catch {
-            try? await store.close()
-            throw error
-        }
+    func withApp(_ body: @Sendable @escaping (any TestClientProtocol) async throws -> Void) async throws {
+        try await ServerHarness.run { _, client in try await body(client) }
     }
 
     /// Liveness answers JSON {"status":"ok"}.

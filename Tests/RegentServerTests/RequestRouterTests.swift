@@ -5,6 +5,7 @@ import HummingbirdTesting
 import RegentCore
 import RegentEngine
 import RegentStore
+import RegentTestSupport
 import Testing
 
 struct RequestRouterTests {

@@ -9,15 +9,16 @@ import RegentCore
 import RegentEngine
 import RegentServer
 import RegentStore
+import RegentTestSupport
 
-let t0 = Date(timeIntervalSince1970: 1_800_000_000)
-
-/// A bootstrapped engine on in-memory SQLite with a manual clock, its router, and helpers to sign in.
+/// The engine harness with the real application built over it (background services off: tests
+/// move the manual clock and run each pass themselves), and helpers to sign in.
 struct ServerHarness {
-    let engine: Engine
-    let clock: ManualClock
-    let store: SQLStore
-    let admin: ActorContext
+    let base: Harness
+    var engine: Engine { base.engine }
+    var clock: ManualClock { base.clock }
+    var store: SQLStore { base.store }
+    var admin: ActorContext { base.admin }
 
     /// Real bcrypt at cost 4, which keeps tests fast; the verifier reads the cost from the hash.
     struct FastBcrypt: PasswordHashing {
@@ -31,23 +32,17 @@ struct ServerHarness {
     static func run(
         publicURL: String? = nil, _ body: @Sendable (ServerHarness, any TestClientProtocol) async throws -> Void
     ) async throws {
-        let store = try await SQLStore.openSQLite(path: nil)
+        let base = try await Harness.make(
+            passwords: FastBcrypt(), administratorPassword: "admin-password", starts: false)
         do {
-            let clock = ManualClock(t0)
-            let engine = Engine(
-                store: store, clock: clock, signer: .generate(), secrets: .ephemeral(), passwords: FastBcrypt())
-            _ = try await engine.bootstrap(administratorPassword: "admin-password")
-            try await engine.start()
-            let admin = try await store.transaction { try await $0.principal(named: "admin") }!
-            let harness = ServerHarness(
-                engine: engine, clock: clock, store: store,
-                admin: ActorContext(principalId: admin.id, name: "admin", mfaVerifiedAt: t0))
             let app = try buildApplication(
-                engine: engine, configuration: ServerConfiguration(host: "127.0.0.1", port: 0, publicURL: publicURL))
-            try await app.test(.router) { client in try await body(harness, client) }
-            try await store.close()
+                engine: base.engine,
+                configuration: ServerConfiguration(host: "127.0.0.1", port: 0, publicURL: publicURL),
+                background: .none)
+            try await app.test(.router) { client in try await body(ServerHarness(base: base), client) }
+            await base.close()
         } catch {
-            try? await store.close()
+            await base.close()
             throw error
         }
     }

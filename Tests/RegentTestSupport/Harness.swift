@@ -1,36 +1,49 @@
-import Foundation
-import RegentAudit
-import RegentConnectors
-import RegentCore
-import RegentEngine
-import RegentStore
+public import Foundation
+public import RegentAudit
+public import RegentConnectors
+public import RegentCore
+public import RegentEngine
+public import RegentStore
 
-let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+/// The one instant every test of Regent starts from, so every test reads the same calendar.
+public let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
-/// An engine over a real SQLite store with a manual clock, bootstrapped with `admin`.
-struct Harness {
-    let clock: ManualClock
-    let store: SQLStore
-    let engine: Engine
-    let admin: ActorContext
-    let path: String?
-    let signer: AuditSigner
-    let secrets: SecretBox
+/// Passwords compared as they are: the engine's tests are about rules, not about bcrypt.
+public struct PlainPasswords: PasswordHashing {
+    public let decoyHash = "decoy"
+    public init() {}
+    public func verify(_ password: String, against hash: String) async throws -> Bool { password == hash }
+    public func hash(_ password: String) async throws -> String { password }
+}
 
-    static func make(
+/// An engine over a real SQLite store with a manual clock, bootstrapped with `admin`: what the
+/// engine's tests drive directly and the server's tests build the application over.
+public struct Harness: Sendable {
+    public let clock: ManualClock
+    public let store: SQLStore
+    public let engine: Engine
+    public let admin: ActorContext
+    public let path: String?
+    public let signer: AuditSigner
+    public let secrets: SecretBox
+
+    /// - Parameter starts: false when the application builder starts the engine (server tests).
+    public static func make(
         path: String? = nil, at start: Date = t0, signer: AuditSigner = .generate(), secrets: SecretBox = .ephemeral(),
+        passwords: any PasswordHashing = PlainPasswords(), administratorPassword: String = "harness-admin-password",
         provisioners: ProvisionerRegistry = ProvisionerRegistry(),
-        configuration: EngineConfiguration = EngineConfiguration(checkpointEvery: 10), runJobs: Bool = true
+        configuration: EngineConfiguration = EngineConfiguration(checkpointEvery: 10), starts: Bool = true,
+        runJobs: Bool = true
     ) async throws -> Harness {
         let clock = ManualClock(start)
         let store = try await SQLStore.openSQLite(path: path)
         let engine = Engine(
             store: store, clock: clock, configuration: configuration, signer: signer, secrets: secrets,
-            passwords: PlainPasswords(), provisioners: provisioners)
-        _ = try await engine.bootstrap(administratorPassword: "harness-admin-password")
-        try await engine.start()
+            passwords: passwords, provisioners: provisioners)
+        _ = try await engine.bootstrap(administratorPassword: administratorPassword)
+        if starts { try await engine.start() }
         // What the scheduler does first once the server runs: the grants and revocations left.
-        if runJobs { try await engine.runDueJobs() }
+        if starts && runJobs { try await engine.runDueJobs() }
         let adminPrincipal = try await store.transaction { try await $0.principal(named: "admin") }!
         return Harness(
             clock: clock, store: store, engine: engine,
@@ -39,27 +52,27 @@ struct Harness {
     }
 
     /// Closes this store and opens the same file again at `time`, as a restarted server would.
-    func restart(at time: Date) async throws -> Harness {
+    public func restart(at time: Date) async throws -> Harness {
         try await store.close()
         return try await Harness.make(path: path, at: time, signer: signer, secrets: secrets)
     }
 
-    func close() async { try? await store.close() }
+    public func close() async { try? await store.close() }
 
-    func user(_ name: String) async throws -> ActorContext {
+    public func user(_ name: String) async throws -> ActorContext {
         let principal = try await engine.createPrincipal(
             kind: .user, name: name, displayName: nil, email: nil, password: nil, by: admin)
         return ActorContext(principalId: principal.id, name: name, mfaVerifiedAt: clock.now())
     }
 
-    func group(_ name: String, members: [ActorContext]) async throws -> Principal.ID {
+    public func group(_ name: String, members: [ActorContext]) async throws -> Principal.ID {
         let group = try await engine.createPrincipal(
             kind: .group, name: name, displayName: nil, email: nil, password: nil, by: admin)
         for member in members { try await engine.addMember(member.principalId, to: group.id, by: admin) }
         return group.id
     }
 
-    func role(_ name: String, _ configure: (inout Policy) -> Void = { _ in }) async throws -> Role {
+    public func role(_ name: String, _ configure: (inout Policy) -> Void = { _ in }) async throws -> Role {
         let role = try await engine.createRole(name: name, description: "", entitlements: [], by: admin)
         var policy = Policy()
         configure(&policy)
@@ -68,7 +81,7 @@ struct Harness {
     }
 
     @discardableResult
-    func assign(
+    public func assign(
         _ principal: Principal.ID, _ role: Role, kind: Assignment.Kind = .eligible, scope: Scope = .root,
         duration: ISODuration? = nil
     ) async throws -> Request {
@@ -80,7 +93,7 @@ struct Harness {
             by: admin)
     }
 
-    func activate(_ actor: ActorContext, _ role: Role, duration: ISODuration = .minutes(30), scope: Scope = .root)
+    public func activate(_ actor: ActorContext, _ role: Role, duration: ISODuration = .minutes(30), scope: Scope = .root)
         async throws -> Request
     {
         var fresh = actor
@@ -92,17 +105,17 @@ struct Harness {
             by: fresh)
     }
 
-    func auditEvents() async throws -> [AuditEvent] {
+    public func auditEvents() async throws -> [AuditEvent] {
         try await store.transaction { try await $0.auditEvents(after: 0, limit: 100_000) }
     }
 
-    func verifyChain() async throws -> ChainVerifier.Report {
+    public func verifyChain() async throws -> ChainVerifier.Report {
         try await store.verifyAuditChain(trustedKey: signer.publicKeyBase64, batchSize: 7)
     }
 }
 
 /// Runs `body` with a fresh in-memory harness and always closes its store.
-func withHarness(
+public func withHarness(
     provisioners: ProvisionerRegistry = ProvisionerRegistry(),
     configuration: EngineConfiguration = EngineConfiguration(checkpointEvery: 10),
     _ body: (Harness) async throws -> Void
