@@ -1,6 +1,7 @@
-import Foundation
+public import Foundation
 import Logging
 import RegentAudit
+import Synchronization
 import RegentConnectors
 public import RegentCore
 import RegentStore
@@ -42,8 +43,13 @@ extension Engine {
                 report.failedTargets.append(target.name)
             }
         }
+        let finished = clock.now()
+        reconciledAt.withLock { $0 = finished }
         return report
     }
+
+    /// When the last reconcile pass ended; nil before the first.
+    public var lastReconciled: Date? { reconciledAt.withLock { $0 } }
 
     private func reconcile(
         _ target: Target, values: Set<String>, with connector: any Provisioner, into report: inout ReconcileReport

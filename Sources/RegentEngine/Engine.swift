@@ -126,6 +126,8 @@ public final class Engine: Sendable {
     let noticeWakeup = Wakeup()
     let auditWakeup = Wakeup()
     let started = StartGate()
+    /// When this replica last compared every target with the assignments (readiness shows it).
+    let reconciledAt = Mutex<Date?>(nil)
     let sessions: SessionCache
     let names = NameCache()
     let refusals: Mutex<RefusalDigest<RefusalContext>>

@@ -30,6 +30,7 @@ struct APIHandler: APIProtocol {
                             checks: .init(additionalProperties: [
                                 "database": "ok", "auditSeq": String(head.seq),
                                 "checkIndex": String(engine.index.count),
+                                "lastReconcile": engine.lastReconciled?.rfc3339 ?? "",
                             ])))))
         } catch {
             return .serviceUnavailable(

@@ -35,6 +35,13 @@ def call(url: str, method: str, body: dict | None = None, token: str | None = No
         return error.code, json.loads(error.read() or b"{}")
 
 
+def audit_actions(server, token: str, prefix: str = "") -> list[str]:
+    """The actions of the latest audit events (newest first), those starting with `prefix`."""
+    status, page = call(server.url + f"/v1/audit?action={prefix}&limit=500", "GET", None, token)
+    assert status == 200, page
+    return [event["action"] for event in page["items"]]
+
+
 def sign_in(server, username: str, password: str) -> str:
     status, body = call(server.url + "/v1/auth/login", "POST", {"username": username, "password": password})
     assert status == 200, body

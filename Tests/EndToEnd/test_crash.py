@@ -100,7 +100,9 @@ def test_sigkill_while_granting_and_expiring(server_factory, postgres, tmp_path)
 
     # Let every activation end and one reconcile pass follow, then stop sampling.
     wait_until(lambda: not postgres.members("app_dba"), timeout=30)
-    time.sleep(RECONCILE + 0.5)
+    emptied = call(server.url + "/readyz", "GET", None, None)[1]["checks"]["lastReconcile"]
+    wait_until(lambda: call(server.url + "/readyz", "GET", None, None)[1]["checks"]["lastReconcile"] > emptied,
+               timeout=RECONCILE * 5)
     sampling.set()
     sampler.join()
     assert len(acknowledged) >= KILLS, "too few activations were acknowledged to mean anything"

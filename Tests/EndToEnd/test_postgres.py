@@ -4,7 +4,7 @@ a grant made by hand outside Regent is revoked by the reconciler and audited."""
 import subprocess
 import time
 
-from helpers import call, eligible_user, role_on_target, sign_in, wait_until
+from helpers import audit_actions, call, eligible_user, role_on_target, sign_in, wait_until
 
 ADMIN_PASSWORD = "admin password 123"
 ALICE_PG = "alice pg password"
@@ -28,12 +28,6 @@ def prepare(server, pg) -> tuple[str, str]:
 def can_read_payroll(pg) -> bool:
     result = pg.as_login("alice", ALICE_PG, "SET ROLE app_dba; SELECT amount FROM payroll")
     return result.returncode == 0 and result.stdout.split()[-1:] == ["42"]
-
-
-def actions(server, admin: str, prefix: str) -> list[str]:
-    status, page = call(server.url + f"/v1/audit?action={prefix}&limit=500", "GET", None, admin)
-    assert status == 200, page
-    return [event["action"] for event in page["items"]]
 
 
 def test_set_role_during_activation_only(server_factory, postgres):
@@ -65,7 +59,7 @@ def test_set_role_during_activation_only(server_factory, postgres):
     out, err = session.communicate("SELECT amount FROM payroll;\n", timeout=10)
     assert session.returncode != 0 and "terminat" in (err + out).lower(), (out, err)
 
-    assert {"grant.applied", "grant.revoked"} <= set(actions(server, admin, "grant."))
+    assert {"grant.applied", "grant.revoked"} <= set(audit_actions(server, admin, "grant."))
     assert server.stop() == 0
 
 
@@ -75,7 +69,7 @@ def test_reconciler_revokes_grants_made_outside_regent(server_factory, postgres)
     # The reconciler may take the grant away before a second look, so the test waits for its
     # audit event rather than first asserting that the grant is there.
     postgres.admin("GRANT app_dba TO bob")
-    wait_until(lambda: "grant.outside_regent" in actions(server, admin, "grant."), timeout=10)
+    wait_until(lambda: "grant.outside_regent" in audit_actions(server, admin, "grant."), timeout=10)
     assert "bob" not in postgres.members("app_dba")
     assert server.stop() == 0
 

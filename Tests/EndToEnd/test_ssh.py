@@ -4,13 +4,12 @@ is in the revocation list sshd reads)."""
 import os
 import shutil
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from helpers import SSHServer, activate, call, eligible_user, role_on_target, sign_in, wait_until
+from helpers import SSHServer, activate, audit_actions, call, eligible_user, role_on_target, sign_in, wait_until
 
 ADMIN_PASSWORD = "admin password 123"
 
@@ -55,8 +54,9 @@ def test_ssh_certificate_lifecycle(server_factory, sshd_binary, tmp_path):
         assert sshd.user in listing
         result = sshd.login(key, certificate)
         assert result.returncode == 0, result.stderr
-        time.sleep(7)
-        assert sshd.login(key, certificate).returncode != 0
+        # The activation ends (audited) and with it the certificate's validity.
+        wait_until(lambda: "assignment.expired" in audit_actions(server, admin, "assignment."), timeout=15)
+        wait_until(lambda: sshd.login(key, certificate).returncode != 0, timeout=5)
 
         # A second activation, ended early: the serial goes into the revocation list at once.
         second = activate(server, alice, "ops", 300, "deploy hotfix")

@@ -1,4 +1,5 @@
 public import Foundation
+import Logging
 import RegentAudit
 public import RegentCore
 public import RegentStore
@@ -61,6 +62,12 @@ extension Engine {
                 let outcome = self.retryPolicy.afterFailure(
                     attempt: message.attempts + 1, of: .delivery(permanent: failure.permanent), at: finished)
                 if case .retry(let at) = outcome {
+                    self.logger.warning(
+                        "notification delivery failed; retrying",
+                        metadata: [
+                            "channel": "\(message.channel.rawValue)", "topic": "\(message.topic.rawValue)",
+                            "attempt": "\(message.attempts + 1)", "retryAt": "\(at.rfc3339)", "error": "\(failure.reason)",
+                        ])
                     try await tx.retryNotification(message.id, error: failure.reason, at: at)
                 } else {
                     try await tx.abandonNotification(message.id, error: failure.reason, at: finished)
