@@ -35,7 +35,9 @@ extension Portal {
         router.get("/audit") { request, _ in try await auditPage(request) }
     }
 
-    func adminSection(_ section: AdminSection, notice: String? = nil, error: String? = nil) async throws -> Response {
+    func adminSection(_ section: AdminSection, notice: String? = nil, refusal: RegentError? = nil) async throws
+        -> Response
+    {
         guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
         do {
             var values: [String: Any] =
@@ -46,12 +48,11 @@ extension Portal {
                 case .targets: try await targetValues(actor)
                 }
             if let notice { values["notice"] = notice }
-            if let error { values["error"] = error }
+            values["error"] = refusal?.reason
             return try await page(
-                "admin-\(section.rawValue)", title: "Administration", values,
-                status: error == nil ? .ok : .unprocessableContent)
-        } catch let failure as RegentError where failure.code == .accessDenied {
-            return try await page("requests", title: "Administration", ["error": failure.reason], status: .forbidden)
+                "admin-\(section.rawValue)", title: "Administration", values, status: refusal?.pageStatus ?? .ok)
+        } catch let failure as RegentError {
+            return try await refusalPage(failure, title: "Administration")
         }
     }
 
@@ -67,7 +68,7 @@ extension Portal {
             try await action(fields, actor)
             return Self.redirect("\(section.path)?done=\(done)")
         } catch let error as RegentError {
-            return try await adminSection(section, error: error.reason)
+            return try await adminSection(section, refusal: error)
         }
     }
 

@@ -15,7 +15,7 @@ extension Portal {
         router.post("/alerts/rule") { request, _ in try await alertAction(request, dismissing: false) }
     }
 
-    private func alertsPage(notice: String? = nil, error: String? = nil) async throws -> Response {
+    private func alertsPage(notice: String? = nil, refusal: RegentError? = nil) async throws -> Response {
         guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
         do {
             let csrf = csrfToken(for: session)
@@ -51,11 +51,10 @@ extension Portal {
                 },
             ]
             if let notice { values["notice"] = notice }
-            if let error { values["error"] = error }
-            return try await page(
-                "alerts", title: "Security alerts", values, status: error == nil ? .ok : .unprocessableContent)
-        } catch let failure as RegentError where failure.code == .accessDenied {
-            return try await page("requests", title: "Security alerts", ["error": failure.reason], status: .forbidden)
+            values["error"] = refusal?.reason
+            return try await page("alerts", title: "Security alerts", values, status: refusal?.pageStatus ?? .ok)
+        } catch let failure as RegentError {
+            return try await refusalPage(failure, title: "Security alerts")
         }
     }
 
@@ -83,7 +82,7 @@ extension Portal {
             }
             return Self.redirect("/alerts?done=\(dismissing ? "dismissed" : "saved")")
         } catch let error as RegentError {
-            return try await alertsPage(error: error.reason)
+            return try await alertsPage(refusal: error)
         }
     }
 }

@@ -62,7 +62,7 @@ extension Portal {
         } catch let error as RegentError {
             return try await page(
                 "audit", title: "Audit log", ["error": error.reason, "intact": true, "chain": "not checked"],
-                status: error.code == .accessDenied ? .forbidden : .badRequest)
+                status: error.pageStatus)
         }
     }
 

@@ -21,8 +21,8 @@ extension Portal {
                 let (filter, given) = try await auditFilter(value, by: actor)
                 let data = try await engine.exportAudit(filter, filters: given, format: format, by: actor)
                 return download(data, format: format, name: "regent-audit")
-            } catch let error as RegentError where error.code == .accessDenied {
-                return try await page("requests", title: "Audit log", ["error": error.reason], status: .forbidden)
+            } catch let error as RegentError {
+                return try await refusalPage(error, title: "Audit log")
             }
         }
         router.get("/admin/report") { request, _ in
@@ -32,8 +32,8 @@ extension Portal {
             do {
                 let data = try await engine.assignmentReport(AssignmentFilter(), filters: [], format: format, by: actor)
                 return download(data, format: format, name: "regent-assignments")
-            } catch let error as RegentError where error.code == .accessDenied {
-                return try await page("requests", title: "Administration", ["error": error.reason], status: .forbidden)
+            } catch let error as RegentError {
+                return try await refusalPage(error, title: "Administration")
             }
         }
     }

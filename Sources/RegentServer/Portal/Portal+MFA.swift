@@ -21,7 +21,7 @@ extension Portal {
                 return try await page(
                     "mfa", title: "Authenticator", ["secret": secret, "uri": uri, "qr": try QRCode(uri).svg])
             } catch let error as RegentError {
-                return try await page("mfa", title: "Authenticator", ["error": error.reason], status: .conflict)
+                return try await page("mfa", title: "Authenticator", ["error": error.reason], status: error.pageStatus)
             }
         }
         router.post("/mfa/confirm") { request, _ in
@@ -33,7 +33,7 @@ extension Portal {
             } catch let error as RegentError {
                 return try await page(
                     "mfa", title: "Authenticator", ["error": "\(error.reason) Start again to get a new key."],
-                    status: .unprocessableContent)
+                    status: error.pageStatus)
             }
         }
     }

@@ -6,7 +6,7 @@ import RegentEngine
 /// The policy editor: every rule of DESIGN.md §3 for one role at one scope, each field showing
 /// the role's own setting (empty: inherited) next to what is in force and the scope it comes from.
 extension Portal {
-    func policyPage(role name: String, scope scopeText: String, notice: String? = nil, error: String? = nil)
+    func policyPage(role name: String, scope scopeText: String, notice: String? = nil, refusal: RegentError? = nil)
         async throws -> Response
     {
         guard let (_, actor) = signedIn() else { return Self.redirect("/login") }
@@ -22,12 +22,12 @@ extension Portal {
                 "notifications": rules.notifications,
             ]
             if let notice { values["notice"] = notice }
-            if let error { values["error"] = error }
+            values["error"] = refusal.map { error in (error.field.map { "\($0): " } ?? "") + error.reason }
             return try await page(
                 "policy", title: "Policy of \(role.name) at \(scope.path)", values,
-                status: error == nil ? .ok : .unprocessableContent)
+                status: refusal?.pageStatus ?? .ok)
         } catch let failure as RegentError {
-            return try await adminSection(.roles, error: failure.reason)
+            return try await adminSection(.roles, refusal: failure)
         }
     }
 
@@ -53,8 +53,7 @@ extension Portal {
             ]
             return Self.redirect(components.string ?? "/admin/roles")
         } catch let error as RegentError {
-            let field = error.field.map { "\($0): " } ?? ""
-            return try await policyPage(role: roleName, scope: scopeText, error: field + error.reason)
+            return try await policyPage(role: roleName, scope: scopeText, refusal: error)
         }
     }
 }

@@ -19,7 +19,7 @@ extension Portal {
         router.post("/admin/reviews/apply") { request, _ in try await applyFromForm(request) }
     }
 
-    private func reviewerPage(notice: String? = nil, error: String? = nil) async throws -> Response {
+    private func reviewerPage(notice: String? = nil, refusal: RegentError? = nil) async throws -> Response {
         guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
         var rows: [[String: Any]] = []
         for (instance, item) in try await engine.myReviewItems(actor) {
@@ -33,9 +33,8 @@ extension Portal {
         }
         var values: [String: Any] = ["items": rows, "none": rows.isEmpty, "csrf": csrfToken(for: session)]
         if let notice { values["notice"] = notice }
-        if let error { values["error"] = error }
-        return try await page(
-            "reviews", title: "Access reviews", values, status: error == nil ? .ok : .unprocessableContent)
+        values["error"] = refusal?.reason
+        return try await page("reviews", title: "Access reviews", values, status: refusal?.pageStatus ?? .ok)
     }
 
     /// Decides every selected item the same way, stopping at the first refusal.
@@ -44,7 +43,9 @@ extension Portal {
         let fields = try await form(request, session: session)
         let verdict = ReviewItem.Verdict(rawValue: fields["decision"] ?? "") ?? .dontKnow
         let chosen = fields.all("item")
-        guard !chosen.isEmpty else { return try await reviewerPage(error: "Select at least one item.") }
+        guard !chosen.isEmpty else {
+            return try await reviewerPage(refusal: .invalid("items", "Select at least one item."))
+        }
         for pair in chosen {
             let parts = pair.split(separator: "/").map(String.init)
             guard parts.count == 2, let instance = ReviewInstance.ID(parts[0]), let item = ReviewItem.ID(parts[1])
@@ -55,13 +56,13 @@ extension Portal {
                 _ = try await engine.decideReviewItem(
                     instance, item: item, verdict: verdict, justification: fields.text("justification"), by: actor)
             } catch let error as RegentError {
-                return try await reviewerPage(error: error.reason)
+                return try await reviewerPage(refusal: error)
             }
         }
         return Self.redirect("/reviews?done=decided")
     }
 
-    private func reviewAdminPage(notice: String? = nil, error: String? = nil) async throws -> Response {
+    private func reviewAdminPage(notice: String? = nil, refusal: RegentError? = nil) async throws -> Response {
         guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
         do {
             let csrf = csrfToken(for: session)
@@ -90,11 +91,11 @@ extension Portal {
                 "defaults": ReviewDefinition.DefaultDecision.allCases.map(\.rawValue),
             ]
             if let notice { values["notice"] = notice }
-            if let error { values["error"] = error }
+            values["error"] = refusal?.reason
             return try await page(
-                "admin-reviews", title: "Access reviews", values, status: error == nil ? .ok : .unprocessableContent)
-        } catch let failure as RegentError where failure.code == .accessDenied {
-            return try await page("requests", title: "Access reviews", ["error": failure.reason], status: .forbidden)
+                "admin-reviews", title: "Access reviews", values, status: refusal?.pageStatus ?? .ok)
+        } catch let failure as RegentError {
+            return try await refusalPage(failure, title: "Access reviews")
         }
     }
 
@@ -137,7 +138,7 @@ extension Portal {
             _ = try await engine.createReview(definition, by: actor)
             return Self.redirect("/admin/reviews?done=created")
         } catch let error as RegentError {
-            return try await reviewAdminPage(error: error.reason)
+            return try await reviewAdminPage(refusal: error)
         }
     }
 
@@ -151,7 +152,7 @@ extension Portal {
             _ = try await engine.applyReview(id, by: actor)
             return Self.redirect("/admin/reviews?done=applied")
         } catch let error as RegentError {
-            return try await reviewAdminPage(error: error.reason)
+            return try await reviewAdminPage(refusal: error)
         }
     }
 

@@ -35,8 +35,8 @@ extension Portal {
 
     /// - Parameter refused: the role whose activation was just refused, with the errors per field.
     func rolesPage(
-        notice: String? = nil, error: String? = nil,
-        refused: (role: String, errors: [String: [String]], fields: FormFields)? = nil
+        notice: String? = nil, refusal: RegentError? = nil,
+        refused: (role: String, error: RegentError, errors: [String: [String]], fields: FormFields)? = nil
     ) async throws -> Response {
         guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
         let held = try await engine.myRoles(actor)
@@ -87,8 +87,9 @@ extension Portal {
         ]
         if let notice { values["notice"] = notice }
         if refused != nil { values["error"] = "The activation was refused; see the fields below." }
-        if let error { values["error"] = error }
-        return try await page("roles", title: "My roles", values, status: refused == nil ? .ok : .unprocessableContent)
+        if let refusal { values["error"] = refusal.reason }
+        return try await page(
+            "roles", title: "My roles", values, status: (refused?.error ?? refusal)?.pageStatus ?? .ok)
     }
 
     private func activate(_ request: Request) async throws -> Response {
@@ -123,7 +124,7 @@ extension Portal {
             for rule in error.failedRules {
                 errors[place[rule] ?? "other", default: []].append(Self.explain(rule, error.reason))
             }
-            return try await rolesPage(refused: (roleName, errors, fields))
+            return try await rolesPage(refused: (roleName, error, errors, fields))
         }
     }
 
@@ -151,7 +152,9 @@ extension Portal {
         let fields = try await form(request, session: session)
         guard let id = fields["assignment"].flatMap(Assignment.ID.init),
             let held = try await engine.myRoles(actor).first(where: { $0.assignment.id == id })
-        else { return try await rolesPage(error: "That activation is not yours or has ended.") }
+        else {
+            return try await rolesPage(refusal: RegentError(.notFound, "That activation is not yours or has ended."))
+        }
         do {
             _ = try await engine.submit(
                 RequestDraft(
@@ -163,7 +166,7 @@ extension Portal {
                 by: actor)
             return Self.redirect(extending ? "/roles?done=extended" : "/roles?done=deactivated")
         } catch let error as RegentError {
-            return try await rolesPage(error: error.reason)
+            return try await rolesPage(refusal: error)
         }
     }
 
@@ -182,7 +185,7 @@ extension Portal {
         return try await page("requests", title: "My requests", ["requests": rows, "any": !rows.isEmpty])
     }
 
-    private func approvalsPage(notice: String? = nil, error: String? = nil) async throws -> Response {
+    private func approvalsPage(notice: String? = nil, refusal: RegentError? = nil) async throws -> Response {
         guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
         let waiting = try await engine.listRequests(
             status: nil, mine: false, awaitingMe: true, by: actor, offset: 0, limit: 200)
@@ -199,8 +202,8 @@ extension Portal {
         }
         var values: [String: Any] = ["requests": rows, "any": !rows.isEmpty, "csrf": csrfToken(for: session)]
         if let notice { values["notice"] = notice }
-        if let error { values["error"] = error }
-        return try await page("approvals", title: "Approvals", values)
+        values["error"] = refusal?.reason
+        return try await page("approvals", title: "Approvals", values, status: refusal?.pageStatus ?? .ok)
     }
 
     /// Approves or denies every selected request; stops at the first refusal and says which.
@@ -208,7 +211,9 @@ extension Portal {
         guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
         let fields = try await form(request, session: session)
         let ids = fields.all("request").compactMap(RegentCore.Request.ID.init)
-        guard !ids.isEmpty else { return try await approvalsPage(error: "Select at least one request.") }
+        guard !ids.isEmpty else {
+            return try await approvalsPage(refusal: .invalid("requests", "Select at least one request."))
+        }
         let approving = fields["decision"] == "approve"
         for id in ids {
             do {
@@ -218,7 +223,7 @@ extension Portal {
                     _ = try await engine.deny(id, by: actor, justification: fields.text("reason"))
                 }
             } catch let error as RegentError {
-                return try await approvalsPage(error: error.reason)
+                return try await approvalsPage(refusal: error)
             }
         }
         return Self.redirect("/approvals?done=decided")

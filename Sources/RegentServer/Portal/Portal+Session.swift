@@ -44,7 +44,7 @@ extension Portal {
         } catch let error as RegentError {
             return try await page(
                 "login", title: "Sign in", ["error": error.reason, "username": fields["username"] ?? ""],
-                status: error.code == .tooManyAttempts ? .tooManyRequests : .unauthorized)
+                status: error.pageStatus)
         }
     }
 
@@ -57,7 +57,7 @@ extension Portal {
             return Self.redirect("/roles")
         } catch let error as RegentError {
             return try await page(
-                "login", title: "Second factor", ["totp": true, "error": error.reason], status: .unauthorized)
+                "login", title: "Second factor", ["totp": true, "error": error.reason], status: error.pageStatus)
         }
     }
 }

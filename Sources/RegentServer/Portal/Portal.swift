@@ -71,6 +71,12 @@ struct Portal: Sendable {
             body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
+    /// A page that could not be shown (not allowed, storage unavailable, …): the refusal on the
+    /// requests page, with the status of the one error mapping.
+    func refusalPage(_ error: RegentError, title: String) async throws -> Response {
+        try await page("requests", title: title, ["error": error.reason], status: error.pageStatus)
+    }
+
     static func securityHeaders(contentType: String) -> HTTPFields {
         var headers: HTTPFields = [.contentType: contentType]
         headers[.contentSecurityPolicy] =
@@ -150,4 +156,10 @@ struct FormFields {
         let value = self[name]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         return value.isEmpty ? nil : value
     }
+}
+
+extension RegentError {
+    /// The status a portal page answers this error with: the API's, from the one mapping
+    /// (``APIProblem``), so a refusal reads the same to a browser, a script and a load balancer.
+    var pageStatus: HTTPResponse.Status { APIProblem(self).status }
 }
