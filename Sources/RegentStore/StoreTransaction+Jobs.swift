@@ -21,34 +21,16 @@ extension StoreTransaction {
     public func claimDueJobs(now: Date, lease: TimeInterval, limit: Int, timersOnly: Bool = false) async throws
         -> [Job]
     {
-        let nowMs = now.milliseconds
         let kinds = timersOnly ? ["timer"] : ["timer", "grant", "revoke"]
-        let rows = try await db.raw(
-            """
-            SELECT id, payload, due_at, attempts, last_error FROM jobs
-            WHERE dead = 0 AND due_at <= \(bind: nowMs) AND (lease_until IS NULL OR lease_until <= \(bind: nowMs))
-                AND kind IN (\(binds: kinds))
-            ORDER BY CASE kind WHEN 'revoke' THEN 0 WHEN 'timer' THEN 1 ELSE 2 END, due_at DESC, id
-            LIMIT \(bind: limit)
-            """
-        ).all()
-        var jobs: [Job] = []
-        for row in rows {
+        return try await LeasedQueue.jobs.claim(
+            in: db, now: now, lease: lease, limit: limit, narrowing: "kind IN (\(binds: kinds))"
+        ).map { row, attempt in
             let id = try row.string("id")
             guard let uuid = UUID(uuidString: id) else { throw StoreError.corrupt("job id \(id)") }
-            let attempts = Int(try row.int64("attempts")) + 1
-            try await db.raw(
-                """
-                UPDATE jobs SET attempts = \(bind: attempts), lease_until = \(bind: (now + lease).milliseconds)
-                WHERE id = \(bind: id)
-                """
-            ).run()
-            jobs.append(
-                Job(
-                    id: uuid, kind: try decodeJSON(Job.Kind.self, try row.string("payload"), "job payload"),
-                    dueAt: try row.date("due_at"), attempts: attempts, lastError: try row.optionalString("last_error")))
+            return Job(
+                id: uuid, kind: try decodeJSON(Job.Kind.self, try row.string("payload"), "job payload"),
+                dueAt: try row.date("due_at"), attempts: attempt, lastError: try row.optionalString("last_error"))
         }
-        return jobs
     }
 
     /// Frees every lease: at start, the leases in the file were taken by a process that is gone (a
@@ -66,12 +48,7 @@ extension StoreTransaction {
     public func failJob(_ id: UUID, error: String, retryAt: Date?) async throws {
         let id = id.uuidString.lowercased()
         if let retryAt {
-            try await db.raw(
-                """
-                UPDATE jobs SET last_error = \(bind: error), lease_until = NULL, due_at = \(bind: retryAt.milliseconds)
-                WHERE id = \(bind: id)
-                """
-            ).run()
+            try await LeasedQueue.jobs.retry(id, error: error, at: retryAt, in: db)
         } else {
             try await db.raw(
                 "UPDATE jobs SET last_error = \(bind: error), lease_until = NULL, dead = 1 WHERE id = \(bind: id)"
@@ -79,12 +56,8 @@ extension StoreTransaction {
         }
     }
 
-    /// When the scheduler must next wake up: the earliest due time of a job that is not leased.
-    public func nextJobDue() async throws -> Date? {
-        try await db.raw(
-            "SELECT MIN(CASE WHEN lease_until IS NULL OR lease_until < due_at THEN due_at ELSE lease_until END) AS due FROM jobs WHERE dead = 0"
-        ).first()?.optionalInt64("due").map(Date.init(milliseconds:))
-    }
+    /// When the scheduler must next wake up: the earliest due job, or the end of the lease on it.
+    public func nextJobDue() async throws -> Date? { try await LeasedQueue.jobs.nextDue(in: db) }
 
     public func pendingJobCount() async throws -> Int {
         Int(try await db.raw("SELECT COUNT(*) AS n FROM jobs WHERE dead = 0").first()?.int64("n") ?? 0)

@@ -72,37 +72,13 @@ extension StoreTransaction {
     }
 
     /// When the earliest unsent message may next be claimed: its due time, or its lease's end.
-    public func nextNotificationDue() async throws -> Date? {
-        try await db.raw(
-            """
-            SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > due_at THEN lease_until ELSE due_at END)
-              AS next FROM notifications WHERE sent_at IS NULL AND abandoned_at IS NULL
-            """
-        ).first()?.optionalDate("next")
-    }
+    public func nextNotificationDue() async throws -> Date? { try await LeasedQueue.notifications.nextDue(in: db) }
 
     /// Hands out unsent messages that are due and not leased, leasing them for `lease` seconds.
     public func claimDueNotifications(now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxMessage] {
-        let rows = try await db.raw(
-            """
-            SELECT * FROM notifications WHERE sent_at IS NULL AND abandoned_at IS NULL
-              AND due_at <= \(bind: now.milliseconds)
-              AND (lease_until IS NULL OR lease_until <= \(bind: now.milliseconds))
-            ORDER BY due_at, created_at LIMIT \(bind: limit)
-            """
-        ).all()
-        var claimed: [OutboxMessage] = []
-        for row in rows {
-            let message = try Self.outboxMessage(row)
-            try await db.raw(
-                """
-                UPDATE notifications SET attempts = attempts + 1, lease_until = \(bind: (now + lease).milliseconds)
-                WHERE id = \(bind: message.id.uuidString)
-                """
-            ).run()
-            claimed.append(message)
+        try await LeasedQueue.notifications.claim(in: db, now: now, lease: lease, limit: limit).map { row, _ in
+            try Self.outboxMessage(row)
         }
-        return claimed
     }
 
     public func markNotificationSent(_ id: UUID, at time: Date) async throws {
@@ -112,12 +88,7 @@ extension StoreTransaction {
     }
 
     public func retryNotification(_ id: UUID, error: String, at time: Date) async throws {
-        try await db.raw(
-            """
-            UPDATE notifications SET due_at = \(bind: time.milliseconds), lease_until = NULL,
-                   last_error = \(bind: String(error.prefix(1000))) WHERE id = \(bind: id.uuidString)
-            """
-        ).run()
+        try await LeasedQueue.notifications.retry(id.uuidString, error: error, at: time, in: db)
     }
 
     /// Gives a message up after a permanent refusal; it stays in the outbox with the error.
