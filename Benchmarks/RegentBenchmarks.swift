@@ -129,13 +129,14 @@ enum RegentBenchmarks {
         try await engine.start()
         let admin = try await store.transaction { try await $0.principal(named: "admin") }!
         let adminActor = ActorContext(principalId: admin.id, name: "admin", mfaVerifiedAt: Date())
-        let role = try await engine.createRole(name: "bench-role", description: "", entitlements: [], by: adminActor)
+        let role = try await engine.directory.createRole(
+            name: "bench-role", description: "", entitlements: [], by: adminActor)
         var users: [ActorContext] = []
         for n in 0..<count {
-            let user = try await engine.createPrincipal(
+            let user = try await engine.directory.createPrincipal(
                 kind: .user, name: "user\(n)", displayName: nil, email: withEmail ? "user\(n)@example.com" : nil,
                 password: nil, by: adminActor)
-            _ = try await engine.submit(
+            _ = try await engine.requests.submit(
                 RequestDraft(
                     action: .adminAssign, requesterId: admin.id, principalId: user.id, roleId: role.id, scope: .root,
                     kind: .eligible),
@@ -150,7 +151,7 @@ enum RegentBenchmarks {
         let start = ContinuousClock.now
         for var user in users {
             user.mfaVerifiedAt = Date()
-            _ = try await engine.submit(
+            _ = try await engine.requests.submit(
                 RequestDraft(
                     action: .selfActivate, requesterId: user.principalId, principalId: user.principalId,
                     roleId: role.id, scope: .root, kind: .active, justification: "bench", duration: .hours(1)),
@@ -241,7 +242,7 @@ enum RegentBenchmarks {
         var start = ContinuousClock.now
         for _ in 0..<5 {
             start = ContinuousClock.now
-            try await engine.evaluateAlerts()
+            try await engine.governance.evaluateAlerts()
             evaluations.append(nanoseconds(ContinuousClock.now - start) / 1e6)
         }
         print(
@@ -252,7 +253,7 @@ enum RegentBenchmarks {
         let events = try await store.transaction { try await $0.auditHead().seq }
         for format in ExportFormat.allCases {
             start = ContinuousClock.now
-            let data = try await engine.exportAudit(AuditFilter(), filters: [], format: format, by: adminActor)
+            let data = try await engine.auditLog.exportAudit(AuditFilter(), filters: [], format: format, by: adminActor)
             elapsed = nanoseconds(ContinuousClock.now - start) / 1e9
             print(
                 String(

@@ -8,7 +8,7 @@ import RegentEngine
 extension APIHandler {
     func listAlerts(_ input: Operations.ListAlerts.Input) async throws -> Operations.ListAlerts.Output {
         let (_, actor) = try Caller.required()
-        let alerts = try await engine.alerts(by: actor)
+        let alerts = try await engine.governance.alerts(by: actor)
         var items: [Components.Schemas.AlertView] = []
         for alert in alerts { items.append(try await view(alert)) }
         return .ok(.init(body: .json(.init(items: items))))
@@ -17,14 +17,14 @@ extension APIHandler {
     func dismissAlert(_ input: Operations.DismissAlert.Input) async throws -> Operations.DismissAlert.Output {
         let (_, actor) = try Caller.required()
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "a JSON body is required") }
-        let alert = try await engine.dismissAlert(
+        let alert = try await engine.governance.dismissAlert(
             try Self.rule(input.path.rule), reason: String(body.reason.prefix(2000)), by: actor)
         return .ok(.init(body: .json(try await view(alert))))
     }
 
     func listAlertRules(_ input: Operations.ListAlertRules.Input) async throws -> Operations.ListAlertRules.Output {
         let (_, actor) = try Caller.required()
-        let settings = try await engine.alertSettings(by: actor)
+        let settings = try await engine.governance.alertSettings(by: actor)
         return .ok(
             .init(
                 body: .json(
@@ -39,7 +39,9 @@ extension APIHandler {
             enabled: body.enabled, count: body.count, percent: body.percent,
             window: try body.window.map { try ISODuration(parsing: $0, field: "window") }, names: body.names ?? [])
         return .ok(
-            .init(body: .json(Self.view(rule, try await engine.setAlertSettings(settings, for: rule, by: actor)))))
+            .init(
+                body: .json(
+                    Self.view(rule, try await engine.governance.setAlertSettings(settings, for: rule, by: actor)))))
     }
 
     private static func rule(_ name: Components.Schemas.AlertRuleName) throws -> AlertRule {
@@ -57,7 +59,7 @@ extension APIHandler {
 
     private func view(_ alert: Alert) async throws -> Components.Schemas.AlertView {
         let dismisser = try await alert.dismissal.asyncMap {
-            (try? await engine.principal(id: $0.by))?.name
+            (try? await engine.directory.principal(id: $0.by))?.name
         }
         return .init(
             rule: .init(rawValue: alert.rule.rawValue) ?? .tooManyAdmins,

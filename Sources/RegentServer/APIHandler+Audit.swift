@@ -18,7 +18,7 @@ extension APIHandler {
             from: query.from, to: query.to, actor: query.actor, action: query.action,
             outcome: query.outcome?.rawValue, principal: query.principal, role: query.role,
             correlationId: query.correlationId, by: actor)
-        let events = try await engine.searchAudit(filter, by: actor, before: before, limit: limit)
+        let events = try await engine.auditLog.searchAudit(filter, by: actor, before: before, limit: limit)
         let next = events.count == limit ? events.last.map { Cursor.encode(Int($0.seq)) } ?? nil : nil
         return .ok(.init(body: .json(.init(items: events.map(Components.Schemas.AuditEvent.init), cursor: next))))
     }
@@ -30,15 +30,17 @@ extension APIHandler {
     ) async throws -> AuditFilter {
         var filter = AuditFilter(from: from, to: to, action: action, correlationId: correlationId)
         filter.outcome = outcome.flatMap(AuditOutcome.init)
-        if let actor { filter.actorId = try await engine.principal(named: actor, by: caller).id }
-        if let principal { filter.subjectPrincipalId = try await engine.principal(named: principal, by: caller).id }
-        if let role { filter.subjectRoleId = try await engine.role(named: role).id }
+        if let actor { filter.actorId = try await engine.directory.principal(named: actor, by: caller).id }
+        if let principal {
+            filter.subjectPrincipalId = try await engine.directory.principal(named: principal, by: caller).id
+        }
+        if let role { filter.subjectRoleId = try await engine.directory.role(named: role).id }
         return filter
     }
 
     func verifyAudit(_ input: Operations.VerifyAudit.Input) async throws -> Operations.VerifyAudit.Output {
         let (_, actor) = try Caller.required()
-        let report = try await engine.verifyAudit(by: actor)
+        let report = try await engine.auditLog.verifyAudit(by: actor)
         return .ok(
             .init(
                 body: .json(

@@ -10,7 +10,7 @@ extension APIHandler {
     func listPrincipals(_ input: Operations.ListPrincipals.Input) async throws -> Operations.ListPrincipals.Output {
         let (_, actor) = try Caller.required()
         let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
-        let page = try await engine.listPrincipals(by: actor, offset: offset, limit: limit)
+        let page = try await engine.directory.listPrincipals(by: actor, offset: offset, limit: limit)
         return .ok(
             .init(
                 body: .json(
@@ -26,11 +26,13 @@ extension APIHandler {
             throw APIProblem.invalid("kind", "unknown kind")
         }
         if body.members != nil && kind != .group { throw APIProblem.invalid("members", "only groups have members") }
-        let members = try await (body.members ?? []).asyncMap { try await engine.principal(named: $0, by: actor).id }
-        let principal = try await engine.createPrincipal(
+        let members = try await (body.members ?? []).asyncMap {
+            try await engine.directory.principal(named: $0, by: actor).id
+        }
+        let principal = try await engine.directory.createPrincipal(
             kind: kind, name: body.name, displayName: body.displayName, email: body.email, password: body.password,
             by: actor)
-        for member in members { try await engine.addMember(member, to: principal.id, by: actor) }
+        for member in members { try await engine.directory.addMember(member, to: principal.id, by: actor) }
         return .created(.init(body: .json(.init(principal))))
     }
 
@@ -40,7 +42,7 @@ extension APIHandler {
         let notFound = RegentError(.notFound, "no such principal", field: "principal")
         let principal: Principal
         do {
-            principal = try await engine.principal(named: input.path.principalId, by: actor)
+            principal = try await engine.directory.principal(named: input.path.principalId, by: actor)
         } catch let error as RegentError where error.code == .accessDenied {
             throw notFound
         }
@@ -53,16 +55,16 @@ extension APIHandler {
     func addGroupMember(_ input: Operations.AddGroupMember.Input) async throws -> Operations.AddGroupMember.Output {
         let (_, actor) = try Caller.required()
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
-        let group = try await engine.principal(named: input.path.principalId, by: actor)
-        let member = try await engine.principal(named: body.memberId, by: actor)
-        try await engine.addMember(member.id, to: group.id, by: actor)
+        let group = try await engine.directory.principal(named: input.path.principalId, by: actor)
+        let member = try await engine.directory.principal(named: body.memberId, by: actor)
+        try await engine.directory.addMember(member.id, to: group.id, by: actor)
         return .noContent(.init())
     }
 
     func listRoles(_ input: Operations.ListRoles.Input) async throws -> Operations.ListRoles.Output {
         _ = try Caller.required()
         let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
-        let page = try await engine.listRoles(offset: offset, limit: limit)
+        let page = try await engine.directory.listRoles(offset: offset, limit: limit)
         return .ok(
             .init(
                 body: .json(
@@ -76,19 +78,19 @@ extension APIHandler {
         let entitlements = try (body.entitlements ?? []).map {
             Entitlement(targetId: try Self.id($0.targetId, "entitlements.targetId"), value: $0.value)
         }
-        let role = try await engine.createRole(
+        let role = try await engine.directory.createRole(
             name: body.name, description: body.description ?? "", entitlements: entitlements, by: actor)
         return .created(.init(body: .json(.init(role))))
     }
 
     func getRole(_ input: Operations.GetRole.Input) async throws -> Operations.GetRole.Output {
         _ = try Caller.required()
-        return .ok(.init(body: .json(.init(try await engine.role(named: input.path.roleId)))))
+        return .ok(.init(body: .json(.init(try await engine.directory.role(named: input.path.roleId)))))
     }
 
     func getRolePolicy(_ input: Operations.GetRolePolicy.Input) async throws -> Operations.GetRolePolicy.Output {
         _ = try Caller.required()
-        let role = try await engine.role(named: input.path.roleId)
+        let role = try await engine.directory.role(named: input.path.roleId)
         let scope = try Scope(parsing: input.query.scope ?? "/")
         return .ok(.init(body: .json(try await policyView(role: role.id, scope: scope))))
     }
@@ -96,9 +98,10 @@ extension APIHandler {
     func setRolePolicy(_ input: Operations.SetRolePolicy.Input) async throws -> Operations.SetRolePolicy.Output {
         let (_, actor) = try Caller.required()
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
-        let role = try await engine.role(named: input.path.roleId)
+        let role = try await engine.directory.role(named: input.path.roleId)
         let scope = try Scope(parsing: input.query.scope ?? "/")
-        _ = try await engine.setPolicy(try await policy(from: body, by: actor), role: role.id, scope: scope, by: actor)
+        _ = try await engine.directory.setPolicy(
+            try await policy(from: body, by: actor), role: role.id, scope: scope, by: actor)
         return .ok(.init(body: .json(try await policyView(role: role.id, scope: scope))))
     }
 
@@ -107,13 +110,13 @@ extension APIHandler {
         let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
         var filter = AssignmentFilter()
         if let principal = input.query.principal {
-            filter.principalIds = [try await engine.principal(named: principal, by: actor).id]
+            filter.principalIds = [try await engine.directory.principal(named: principal, by: actor).id]
         }
-        if let role = input.query.role { filter.roleId = try await engine.role(named: role).id }
+        if let role = input.query.role { filter.roleId = try await engine.directory.role(named: role).id }
         if let kind = input.query.kind { filter.kind = kind == .eligible ? .eligible : .active }
         if let state = input.query.state { filter.states = Assignment.State(rawValue: state.rawValue).map { [$0] } }
         if let scope = input.query.scope { filter.scope = try Scope(parsing: scope) }
-        let page = try await engine.listAssignments(filter, by: actor, offset: offset, limit: limit)
+        let page = try await engine.requests.listAssignments(filter, by: actor, offset: offset, limit: limit)
         return .ok(
             .init(
                 body: .json(
@@ -125,7 +128,7 @@ extension APIHandler {
     func listRequests(_ input: Operations.ListRequests.Input) async throws -> Operations.ListRequests.Output {
         let (_, actor) = try Caller.required()
         let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
-        let page = try await engine.listRequests(
+        let page = try await engine.requests.listRequests(
             status: input.query.status.flatMap { RegentCore.Request.Status(rawValue: $0.rawValue) },
             mine: input.query.mine ?? false, awaitingMe: input.query.awaitingMe ?? false, by: actor, offset: offset,
             limit: limit)
@@ -138,7 +141,7 @@ extension APIHandler {
     }
 
     private func policyView(role: Role.ID, scope: Scope) async throws -> Components.Schemas.PolicyView {
-        let (own, effective) = try await engine.policies(role: role, scope: scope)
+        let (own, effective) = try await engine.directory.policies(role: role, scope: scope)
         return .init(
             roleId: role.description, scope: scope.path, own: .init(own ?? Policy()), effective: .init(effective),
             origins: .init(
@@ -185,7 +188,7 @@ extension Optional {
 extension APIHandler {
     func getMyRoles(_ input: Operations.GetMyRoles.Input) async throws -> Operations.GetMyRoles.Output {
         let (_, actor) = try Caller.required()
-        let held = try await engine.myRoles(actor)
+        let held = try await engine.requests.myRoles(actor)
         return .ok(
             .init(
                 body: .json(

@@ -20,7 +20,7 @@ extension APIHandler {
             ("principal", query.principal), ("role", query.role), ("correlationId", query.correlationId),
         ].compactMap { name, value in value.map { (name, $0) } }
         let format = try Self.format(query.format)
-        let data = try await engine.exportAudit(filter, filters: filters, format: format, by: actor)
+        let data = try await engine.auditLog.exportAudit(filter, filters: filters, format: format, by: actor)
         return .ok(.init(body: Self.body(data, format, as: Operations.ExportAudit.Output.Ok.Body.self)))
     }
 
@@ -30,14 +30,16 @@ extension APIHandler {
         let (_, actor) = try Caller.required()
         let query = input.query
         var filter = AssignmentFilter()
-        if let name = query.role { filter.roleId = try await engine.role(named: name).id }
-        if let name = query.principal { filter.principalIds = [try await engine.principal(named: name, by: actor).id] }
+        if let name = query.role { filter.roleId = try await engine.directory.role(named: name).id }
+        if let name = query.principal {
+            filter.principalIds = [try await engine.directory.principal(named: name, by: actor).id]
+        }
         if let kind = query.kind { filter.kind = Assignment.Kind(rawValue: kind.rawValue) }
         let filters: [(name: String, value: String)] = [
             ("role", query.role), ("principal", query.principal), ("kind", query.kind?.rawValue),
         ].compactMap { name, value in value.map { (name, $0) } }
         let format = try Self.format(query.format)
-        let data = try await engine.assignmentReport(filter, filters: filters, format: format, by: actor)
+        let data = try await engine.auditLog.assignmentReport(filter, filters: filters, format: format, by: actor)
         return .ok(.init(body: Self.body(data, format, as: Operations.ReportAssignments.Output.Ok.Body.self)))
     }
 

@@ -7,7 +7,8 @@ extension APIHandler {
         -> Operations.GetMyNotificationSettings.Output
     {
         let (_, actor) = try Caller.required()
-        return .ok(.init(body: .json(.init(nonCriticalEmail: try await engine.wantsNonCriticalEmail(actor)))))
+        return .ok(
+            .init(body: .json(.init(nonCriticalEmail: try await engine.notifications.wantsNonCriticalEmail(actor)))))
     }
 
     func setMyNotificationSettings(_ input: Operations.SetMyNotificationSettings.Input) async throws
@@ -15,7 +16,7 @@ extension APIHandler {
     {
         let (_, actor) = try Caller.required()
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "a JSON body is required") }
-        try await engine.setWantsNonCriticalEmail(body.nonCriticalEmail, by: actor)
+        try await engine.notifications.setWantsNonCriticalEmail(body.nonCriticalEmail, by: actor)
         return .ok(.init(body: .json(.init(nonCriticalEmail: body.nonCriticalEmail))))
     }
 }

@@ -94,7 +94,7 @@ extension APIHandler {
 
     private func principalIds(_ references: [String], by actor: ActorContext) async throws -> [Principal.ID] {
         var ids: [Principal.ID] = []
-        for reference in references { ids.append(try await engine.principal(named: reference, by: actor).id) }
+        for reference in references { ids.append(try await engine.directory.principal(named: reference, by: actor).id) }
         return ids
     }
 }

@@ -13,8 +13,9 @@ extension APIHandler {
     {
         let (_, actor) = try Caller.required()
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
-        let role = try await body.role.asyncMap { try await engine.roleID(named: $0) }
-        let issued = try await engine.issueSSHCertificates(publicKey: body.publicKey, role: role, by: actor)
+        let role = try await body.role.asyncMap { try await engine.directory.roleID(named: $0) }
+        let issued = try await engine.provisioning.issueSSHCertificates(
+            publicKey: body.publicKey, role: role, by: actor)
         return .created(
             .init(
                 body: .json(
@@ -40,7 +41,7 @@ extension APIHandler {
         let (_, actor) = try Caller.required()
         let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
         try await engine.authorize(actor, .readEverything)
-        let page = try await engine.failingRevocations(offset: offset, limit: limit)
+        let page = try await engine.provisioning.failingRevocations(offset: offset, limit: limit)
         let items = page.items.map { failing -> Components.Schemas.FailingRevocation in
             .init(
                 assignmentId: failing.assignmentId.description, attempts: failing.attempts,
@@ -55,7 +56,7 @@ extension APIHandler {
         -> Operations.RetrieveCredentials.Output
     {
         let (_, actor) = try Caller.required()
-        let credentials = try await engine.retrieveCredentials(
+        let credentials = try await engine.provisioning.retrieveCredentials(
             of: try Self.id(input.path.requestId, "requestId"), by: actor)
         return .ok(
             .init(

@@ -10,7 +10,7 @@ extension APIHandler {
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
         let now = engine.clock.now()
         let ids = { (names: [String]?) async throws -> [Principal.ID] in
-            try await (names ?? []).asyncMap { try await self.engine.principal(named: $0, by: actor).id }
+            try await (names ?? []).asyncMap { try await self.engine.directory.principal(named: $0, by: actor).id }
         }
         let reviewers: ReviewDefinition.Reviewers =
             switch body.reviewers._type {
@@ -26,7 +26,7 @@ extension APIHandler {
             }
         let definition = try ReviewDefinition(
             id: ReviewDefinition.ID(UUID()), name: body.name,
-            roleIds: try await (body.roles ?? []).asyncMap { try await engine.role(named: $0).id },
+            roleIds: try await (body.roles ?? []).asyncMap { try await engine.directory.role(named: $0).id },
             scope: try Scope(parsing: body.scope ?? "/"),
             kinds: Set((body.kinds ?? [.eligible, .active]).compactMap { Assignment.Kind(rawValue: $0.rawValue) }),
             inactiveDays: body.inactiveDays, reviewers: reviewers,
@@ -37,14 +37,16 @@ extension APIHandler {
             autoApply: body.autoApply ?? false, reminders: body.reminders ?? true,
             completionRecipients: body.completionRecipients ?? [], lookBackDays: body.lookBackDays ?? 30,
             createdBy: actor.principalId, createdAt: now)
-        let created = try await engine.createReview(definition, by: actor)
+        let created = try await engine.governance.createReview(definition, by: actor)
         return .created(.init(body: .json(try await view(created))))
     }
 
     func listReviews(_ input: Operations.ListReviews.Input) async throws -> Operations.ListReviews.Output {
         let (_, actor) = try Caller.required()
         var items: [Components.Schemas.ReviewView] = []
-        for definition in try await engine.reviewDefinitions(by: actor) { items.append(try await view(definition)) }
+        for definition in try await engine.governance.reviewDefinitions(by: actor) {
+            items.append(try await view(definition))
+        }
         return .ok(.init(body: .json(.init(items: items))))
     }
 
@@ -52,7 +54,8 @@ extension APIHandler {
         -> Operations.ListReviewInstances.Output
     {
         let (_, actor) = try Caller.required()
-        let instances = try await engine.reviewInstances(of: try Self.id(input.path.reviewId, "reviewId"), by: actor)
+        let instances = try await engine.governance.reviewInstances(
+            of: try Self.id(input.path.reviewId, "reviewId"), by: actor)
         var items: [Components.Schemas.ReviewInstanceView] = []
         for instance in instances { items.append(try await view(instance)) }
         return .ok(.init(body: .json(.init(items: items))))
@@ -60,7 +63,8 @@ extension APIHandler {
 
     func applyReview(_ input: Operations.ApplyReview.Input) async throws -> Operations.ApplyReview.Output {
         let (_, actor) = try Caller.required()
-        let instance = try await engine.applyReview(try Self.id(input.path.instanceId, "instanceId"), by: actor)
+        let instance = try await engine.governance.applyReview(
+            try Self.id(input.path.instanceId, "instanceId"), by: actor)
         return .ok(.init(body: .json(try await view(instance))))
     }
 
@@ -69,7 +73,7 @@ extension APIHandler {
         let (_, actor) = try Caller.required()
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
         let instanceId: ReviewInstance.ID = try Self.id(input.path.instanceId, "instanceId")
-        let item = try await engine.decideReviewItem(
+        let item = try await engine.governance.decideReviewItem(
             instanceId, item: try Self.id(input.path.itemId, "itemId"),
             verdict: ReviewItem.Verdict(rawValue: body.decision.rawValue) ?? .dontKnow,
             justification: body.justification, by: actor)
@@ -81,7 +85,7 @@ extension APIHandler {
     {
         let (_, actor) = try Caller.required()
         var items: [Components.Schemas.ReviewItemView] = []
-        for (instance, item) in try await engine.myReviewItems(actor) {
+        for (instance, item) in try await engine.governance.myReviewItems(actor) {
             var view = try await view(item, instanceId: instance.id)
             view.reviewEnds = instance.end
             items.append(view)
@@ -90,11 +94,11 @@ extension APIHandler {
     }
 
     private func name(_ id: Principal.ID) async -> String {
-        (try? await engine.principal(id: id))?.name ?? id.description
+        (try? await engine.directory.principal(id: id))?.name ?? id.description
     }
 
     private func roleName(_ id: Role.ID) async throws -> String {
-        (try? await engine.role(named: id.description).name) ?? id.description
+        (try? await engine.directory.role(named: id.description).name) ?? id.description
     }
 
     private func view(_ definition: ReviewDefinition) async throws -> Components.Schemas.ReviewView {

@@ -7,10 +7,10 @@ extension APIHandler {
     func listTargets(_ input: Operations.ListTargets.Input) async throws -> Operations.ListTargets.Output {
         let (_, actor) = try Caller.required()
         let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
-        let page = try await engine.listTargets(by: actor, offset: offset, limit: limit)
+        let page = try await engine.provisioning.listTargets(by: actor, offset: offset, limit: limit)
         var items: [Components.Schemas.Target] = []
         for target in page.items {
-            items.append(.init(target, secretNames: try await engine.secretNames(of: target.id)))
+            items.append(.init(target, secretNames: try await engine.provisioning.secretNames(of: target.id)))
         }
         return .ok(.init(body: .json(.init(items: items, cursor: Cursor.encode(page.nextOffset)))))
     }
@@ -22,7 +22,7 @@ extension APIHandler {
             throw APIProblem.invalid("kind", "unknown kind")
         }
         let secrets = body.secrets?.additionalProperties ?? [:]
-        let target = try await engine.createTarget(
+        let target = try await engine.provisioning.createTarget(
             kind: kind, name: body.name, scope: try Scope(parsing: body.scope),
             config: body.config?.additionalProperties ?? [:],
             secrets: secrets, by: actor)

@@ -21,7 +21,7 @@ struct APIHandler: APIProtocol {
     /// Ready when the database answers a read of the audit head.
     func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
         do {
-            let head = try await engine.auditHead()
+            let head = try await engine.auditLog.auditHead()
             return .ok(
                 .init(
                     body: .json(
@@ -30,7 +30,7 @@ struct APIHandler: APIProtocol {
                             checks: .init(additionalProperties: [
                                 "database": "ok", "auditSeq": String(head.seq),
                                 "checkIndex": String(engine.index.count),
-                                "lastReconcile": engine.lastReconciled?.rfc3339 ?? "",
+                                "lastReconcile": engine.provisioning.lastReconciled?.rfc3339 ?? "",
                             ])))))
         } catch {
             return .serviceUnavailable(
@@ -51,7 +51,7 @@ struct APIHandler: APIProtocol {
     func login(_ input: Operations.Login.Input) async throws -> Operations.Login.Output {
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
         let caller = Caller.current
-        let signedIn = try await engine.signIn(
+        let signedIn = try await engine.sessions.signIn(
             username: body.username, password: body.password, sourceAddress: caller.sourceAddress,
             userAgent: caller.userAgent)
         caller.cookies.setSession(signedIn.token, maxAge: Int(signedIn.expiresAt.timeIntervalSince(engine.clock.now())))
@@ -65,7 +65,7 @@ struct APIHandler: APIProtocol {
         let (session, actor) = try Caller.required(allowPendingMFA: true)
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
         if !Caller.current.steppedUp {
-            try await engine.verifyTOTP(code: body.code, session: session, by: actor)
+            try await engine.sessions.verifyTOTP(code: body.code, session: session, by: actor)
         }
         return .ok(
             .init(
@@ -77,7 +77,7 @@ struct APIHandler: APIProtocol {
         -> Operations.BeginTotpEnrollment.Output
     {
         let (_, actor) = try Caller.required()
-        let (secret, uri) = try await engine.beginTOTPEnrollment(by: actor)
+        let (secret, uri) = try await engine.sessions.beginTOTPEnrollment(by: actor)
         return .created(.init(body: .json(.init(secret: secret, otpauthUri: uri))))
     }
 
@@ -86,13 +86,13 @@ struct APIHandler: APIProtocol {
     {
         let (session, actor) = try Caller.required()
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
-        try await engine.confirmTOTPEnrollment(code: body.code, session: session, by: actor)
+        try await engine.sessions.confirmTOTPEnrollment(code: body.code, session: session, by: actor)
         return .ok(.init(body: .json(.init(enrolled: true))))
     }
 
     func listApiTokens(_ input: Operations.ListApiTokens.Input) async throws -> Operations.ListApiTokens.Output {
         let (_, actor) = try Caller.required()
-        let tokens = try await engine.apiTokens(of: actor)
+        let tokens = try await engine.sessions.apiTokens(of: actor)
         return .ok(.init(body: .json(.init(items: tokens.map { Components.Schemas.ApiToken($0, secret: nil) }))))
     }
 
@@ -100,7 +100,7 @@ struct APIHandler: APIProtocol {
         let (session, actor) = try Caller.required()
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
         let access: TokenAccess = body.access == .check ? .check : .full
-        let created = try await engine.createAPIToken(
+        let created = try await engine.sessions.createAPIToken(
             name: body.name, lifetime: try ISODuration(parsing: body.expiresIn, field: "expiresIn"), access: access,
             session: session, by: actor)
         return .created(
@@ -114,13 +114,13 @@ struct APIHandler: APIProtocol {
 
     func revokeApiToken(_ input: Operations.RevokeApiToken.Input) async throws -> Operations.RevokeApiToken.Output {
         let (_, actor) = try Caller.required()
-        try await engine.revokeAPIToken(id: input.path.tokenId.lowercased(), by: actor)
+        try await engine.sessions.revokeAPIToken(id: input.path.tokenId.lowercased(), by: actor)
         return .noContent(.init())
     }
 
     func logout(_ input: Operations.Logout.Input) async throws -> Operations.Logout.Output {
         let (session, actor) = try Caller.required(allowPendingMFA: true)
-        try await engine.signOut(session, by: actor)
+        try await engine.sessions.signOut(session, by: actor)
         return .noContent(.init())
     }
 
@@ -135,7 +135,7 @@ struct APIHandler: APIProtocol {
         let action = try RegentCore.Request.Action(body.action)
         let principalId =
             if let reference = body.principalId {
-                try await engine.principal(named: reference, by: actor).id
+                try await engine.directory.principal(named: reference, by: actor).id
             } else if action.isSelfService {
                 actor.principalId
             } else { throw APIProblem.invalid("principalId", "an admin action names the principal") }
@@ -147,25 +147,27 @@ struct APIHandler: APIProtocol {
             }
         let draft = RequestDraft(
             action: action, requesterId: actor.principalId, principalId: principalId,
-            roleId: try await engine.role(named: body.roleId).id, scope: try Scope(parsing: body.scope), kind: kind,
+            roleId: try await engine.directory.role(named: body.roleId).id, scope: try Scope(parsing: body.scope),
+            kind: kind,
             justification: body.justification, ticket: body.ticket.map { .init(system: $0.system, number: $0.number) },
             start: body.start, duration: try body.duration.map { try ISODuration(parsing: $0) },
             targetAssignmentId: try body.assignmentId.map { try Self.id($0, "assignmentId") })
         let validationOnly = body.isValidationOnly ?? false
-        let request = try await engine.submit(draft, by: actor, validationOnly: validationOnly)
+        let request = try await engine.requests.submit(draft, by: actor, validationOnly: validationOnly)
         return validationOnly ? .ok(.init(body: .json(.init(request)))) : .created(.init(body: .json(.init(request))))
     }
 
     func getRequest(_ input: Operations.GetRequest.Input) async throws -> Operations.GetRequest.Output {
         let (_, actor) = try Caller.required()
-        let request = try await engine.request(try Self.id(input.path.requestId, "requestId"), visibleTo: actor)
+        let request = try await engine.requests.request(
+            try Self.id(input.path.requestId, "requestId"), visibleTo: actor)
         return .ok(.init(body: .json(.init(request))))
     }
 
     func approveRequest(_ input: Operations.ApproveRequest.Input) async throws -> Operations.ApproveRequest.Output {
         let (_, actor) = try Caller.required()
         let justification: String? = if case .json(let body) = input.body { body.justification } else { nil }
-        let request = try await engine.approve(
+        let request = try await engine.requests.approve(
             try Self.id(input.path.requestId, "requestId"), by: actor, justification: justification)
         return .ok(.init(body: .json(.init(request))))
     }
@@ -173,14 +175,14 @@ struct APIHandler: APIProtocol {
     func denyRequest(_ input: Operations.DenyRequest.Input) async throws -> Operations.DenyRequest.Output {
         let (_, actor) = try Caller.required()
         let justification: String? = if case .json(let body) = input.body { body.justification } else { nil }
-        let request = try await engine.deny(
+        let request = try await engine.requests.deny(
             try Self.id(input.path.requestId, "requestId"), by: actor, justification: justification)
         return .ok(.init(body: .json(.init(request))))
     }
 
     func cancelRequest(_ input: Operations.CancelRequest.Input) async throws -> Operations.CancelRequest.Output {
         let (_, actor) = try Caller.required()
-        let request = try await engine.cancel(try Self.id(input.path.requestId, "requestId"), by: actor)
+        let request = try await engine.requests.cancel(try Self.id(input.path.requestId, "requestId"), by: actor)
         return .ok(.init(body: .json(.init(request))))
     }
 
@@ -198,12 +200,14 @@ struct APIHandler: APIProtocol {
 
     func issueToken(_ input: Operations.IssueToken.Input) async throws -> Operations.IssueToken.Output {
         let (_, actor) = try Caller.required(forChecks: true)
-        let issued = try await engine.issueRoleToken(for: actor, issuer: issuer)
+        let issued = try await engine.provisioning.issueRoleToken(for: actor, issuer: issuer)
         return .ok(.init(body: .json(.init(token: issued.token, expiresAt: issued.expiresAt))))
     }
 
     func getJwks(_ input: Operations.GetJwks.Input) async throws -> Operations.GetJwks.Output {
-        let keys = try await engine.tokenPublicKeys().map { TokenIssuer.jwk(kid: $0.kid, publicKey: $0.publicKey) }
+        let keys = try await engine.provisioning.tokenPublicKeys().map {
+            TokenIssuer.jwk(kid: $0.kid, publicKey: $0.publicKey)
+        }
         return .ok(
             .init(
                 body: .json(

@@ -34,11 +34,14 @@ struct AuthenticationMiddleware: RouterMiddleware {
             trusted: trustedProxies)
         if let token = Self.token(in: request) {
             if request.headers[.authorization] == nil { try Self.refuseCrossSite(request) }
-            guard var session = try await engine.authenticate(token: token) else { throw APIProblem.unauthenticated }
+            guard var session = try await engine.sessions.authenticate(token: token) else {
+                throw APIProblem.unauthenticated
+            }
             caller.token = token
             // Step-up: any call may carry a fresh TOTP code for itself.
             if let code = request.headers[Self.otpHeader] {
-                let verifiedAt = try await engine.verifyTOTP(code: code, session: session, by: caller.actor(session))
+                let verifiedAt = try await engine.sessions.verifyTOTP(
+                    code: code, session: session, by: caller.actor(session))
                 session.mfaVerifiedAt = verifiedAt
                 session.mfaPending = false
                 caller.steppedUp = true

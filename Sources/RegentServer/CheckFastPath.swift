@@ -17,12 +17,12 @@ enum CheckAnswer {
     /// For the caller themself; about anyone else only for those who may read everything.
     static func answer(engine: Engine, principal: String, role: String, scope: String) async throws -> Answer {
         let (_, actor) = try Caller.required(forChecks: true)
-        let principalId = try await engine.principalID(named: principal, by: actor)
+        let principalId = try await engine.directory.principalID(named: principal, by: actor)
         if principalId != actor.principalId, try await !engine.permits(actor, .readEverything) {
             throw APIProblem(
                 status: .forbidden, slug: "access-denied", title: "Not allowed", detail: "you may check only yourself")
         }
-        let roleId = try await engine.roleID(named: role)
+        let roleId = try await engine.directory.roleID(named: role)
         return Answer(match: engine.check(principal: principalId, role: roleId, scope: try Scope(parsing: scope)))
     }
 }

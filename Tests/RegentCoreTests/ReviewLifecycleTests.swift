@@ -40,6 +40,13 @@ struct ReviewLifecycleTests {
             ])
     }
 
+    /// The summary an application of results audits.
+    func applied(_ instance: ReviewInstance.ID, removed: Int, items: Int) -> AuditNote {
+        AuditNote(
+            .reviewApplied,
+            details: ["instanceId": instance.description, "removed": "\(removed)", "items": "\(items)"])
+    }
+
     @Test func scheduleComesDueAndSkipsWhatWasMissed() throws {
         let review = try definition()
         #expect(review.occurrencesDue(after: 0, now: t0 - 1) == [])
@@ -135,15 +142,7 @@ struct ReviewLifecycleTests {
                     .notify(.reviewCompleted(id(950), denied: 1)),
                 ]),
                 .removal(removed, removal),
-                .review([
-                    .saveReview(instance),
-                    .audit(
-                        AuditNote(
-                            .reviewApplied,
-                            details: [
-                                "instanceId": (id(950) as ReviewInstance.ID).description, "removed": "1", "items": "2",
-                            ])),
-                ]),
+                .review([.saveReview(instance), .audit(applied(id(950), removed: 1, items: 2))]),
             ])
         #expect(facts.live[bobAccess.id] == nil)
         // Applied once: a second application does nothing.
@@ -172,15 +171,7 @@ struct ReviewLifecycleTests {
         #expect(instance.items.map(\.outcome) == [.keptLastAdministrator])
         #expect(
             steps == [
-                .review([
-                    .saveReview(instance),
-                    .audit(
-                        AuditNote(
-                            .reviewApplied,
-                            details: [
-                                "instanceId": (id(951) as ReviewInstance.ID).description, "removed": "0", "items": "1",
-                            ])),
-                ])
+                .review([.saveReview(instance), .audit(applied(id(951), removed: 0, items: 1))])
             ])
     }
 }

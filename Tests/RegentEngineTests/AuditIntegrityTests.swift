@@ -18,7 +18,7 @@ struct AuditIntegrityTests {
     func hostileTextKeepsTheChainIntact(text: String) async throws {
         try await withHarness { h in
             await #expect(throws: RegentError(.unauthenticated, "", field: "credentials")) {
-                _ = try await h.engine.signIn(
+                _ = try await h.engine.sessions.signIn(
                     username: text, password: "x", sourceAddress: IPAddress("192.0.2.1"), userAgent: text)
             }
             let alice = try await h.user("alice")
@@ -27,13 +27,13 @@ struct AuditIntegrityTests {
                 $0.approval = Approval(stages: [ApprovalStage(approvers: [bob.principalId])])
             }
             try await h.assign(alice.principalId, role)
-            let request = try await h.engine.submit(
+            let request = try await h.engine.requests.submit(
                 RequestDraft(
                     action: .selfActivate, requesterId: alice.principalId, principalId: alice.principalId,
                     roleId: role.id, scope: .root, kind: .active, justification: String(text.prefix(2000)),
                     ticket: Request.Ticket(system: String(text.prefix(100)), number: "1"), duration: .minutes(30)),
                 by: alice)
-            _ = try await h.engine.deny(request.id, by: bob, justification: String(text.prefix(2000)))
+            _ = try await h.engine.requests.deny(request.id, by: bob, justification: String(text.prefix(2000)))
 
             #expect(try await h.verifyChain().isIntact)
             let events = try await h.auditEvents()

@@ -10,24 +10,24 @@ import Testing
 /// audited, takes effect at once, and never leaves Regent without an enabled administrator.
 struct DirectoryChangeTests {
     func signIn(_ h: Harness, _ name: String) async throws -> SignedIn {
-        try await h.engine.signIn(
+        try await h.engine.sessions.signIn(
             username: name, password: "right password", sourceAddress: IPAddress("192.0.2.7"), userAgent: "test")
     }
 
     /// Disabling ends sessions and checks at once; enabling restores exactly what was there.
     @Test func disablingAPrincipal() async throws {
         try await withHarness { h in
-            let alice = try await h.engine.createPrincipal(
+            let alice = try await h.engine.directory.createPrincipal(
                 kind: .user, name: "alice", displayName: nil, email: nil, password: "right password", by: h.admin)
             let role = try await h.role("dba")
             try await h.assign(alice.id, role, kind: .active, duration: .hours(8))
             let session = try await signIn(h, "alice")
-            #expect(try await h.engine.authenticate(token: session.token) != nil)
+            #expect(try await h.engine.sessions.authenticate(token: session.token) != nil)
             #expect(h.engine.check(principal: alice.id, role: role.id, scope: .root) != nil)
 
-            let disabled = try await h.engine.updatePrincipal(alice.id, .init(isEnabled: false), by: h.admin)
+            let disabled = try await h.engine.directory.updatePrincipal(alice.id, .init(isEnabled: false), by: h.admin)
             #expect(!disabled.isEnabled)
-            #expect(try await h.engine.authenticate(token: session.token) == nil)
+            #expect(try await h.engine.sessions.authenticate(token: session.token) == nil)
             #expect(h.engine.check(principal: alice.id, role: role.id, scope: .root) == nil)
             await #expect(throws: RegentError(.unauthenticated, "", field: "credentials")) {
                 try await signIn(h, "alice")
@@ -35,10 +35,10 @@ struct DirectoryChangeTests {
             let event = try #require(try await h.auditEvents().last { $0.action == "principal.disabled" })
             #expect(event.details["sessionsRevoked"] == "1")
 
-            _ = try await h.engine.updatePrincipal(
+            _ = try await h.engine.directory.updatePrincipal(
                 alice.id, .init(displayName: "Alice A.", isEnabled: true), by: h.admin)
             #expect(h.engine.check(principal: alice.id, role: role.id, scope: .root) != nil)
-            #expect(try await h.engine.principal(named: "alice", by: h.admin).displayName == "Alice A.")
+            #expect(try await h.engine.directory.principal(named: "alice", by: h.admin).displayName == "Alice A.")
         }
     }
 
@@ -50,10 +50,11 @@ struct DirectoryChangeTests {
         let bob = try await h.user("bob")
         let role = try await h.role("ops")
         try await h.assign(bob.principalId, role, kind: .active, duration: .hours(8))
-        _ = try await h.engine.updatePrincipal(bob.principalId, .init(isEnabled: false), by: h.admin)
+        _ = try await h.engine.directory.updatePrincipal(bob.principalId, .init(isEnabled: false), by: h.admin)
         let restarted = try await h.restart(at: h.clock.now())
         #expect(restarted.engine.check(principal: bob.principalId, role: role.id, scope: .root) == nil)
-        _ = try await restarted.engine.updatePrincipal(bob.principalId, .init(isEnabled: true), by: restarted.admin)
+        _ = try await restarted.engine.directory.updatePrincipal(
+            bob.principalId, .init(isEnabled: true), by: restarted.admin)
         #expect(restarted.engine.check(principal: bob.principalId, role: role.id, scope: .root) != nil)
         await restarted.close()
     }
@@ -66,7 +67,7 @@ struct DirectoryChangeTests {
             let role = try await h.role("ops")
             try await h.assign(crew, role, kind: .active, duration: .hours(8))
             #expect(h.engine.check(principal: bob.principalId, role: role.id, scope: .root) != nil)
-            _ = try await h.engine.updatePrincipal(crew, .init(isEnabled: false), by: h.admin)
+            _ = try await h.engine.directory.updatePrincipal(crew, .init(isEnabled: false), by: h.admin)
             #expect(h.engine.check(principal: bob.principalId, role: role.id, scope: .root) == nil)
         }
     }
@@ -76,17 +77,18 @@ struct DirectoryChangeTests {
     @Test func lastRegentAdminIsKept() async throws {
         try await withHarness { h in
             await #expect(throws: RegentError(.conflict, "", field: "principalId")) {
-                _ = try await h.engine.updatePrincipal(h.admin.principalId, .init(isEnabled: false), by: h.admin)
+                _ = try await h.engine.directory.updatePrincipal(
+                    h.admin.principalId, .init(isEnabled: false), by: h.admin)
             }
             let carol = try await h.user("carol")
             let admins = try await h.group("admins", members: [carol])
-            try await h.assign(admins, try await h.engine.role(named: "regent-admin"), kind: .active)
-            _ = try await h.engine.updatePrincipal(h.admin.principalId, .init(isEnabled: false), by: carol)
+            try await h.assign(admins, try await h.engine.directory.role(named: "regent-admin"), kind: .active)
+            _ = try await h.engine.directory.updatePrincipal(h.admin.principalId, .init(isEnabled: false), by: carol)
             await #expect(throws: RegentError(.conflict, "", field: "principalId")) {
-                try await h.engine.removeMember(carol.principalId, from: admins, by: carol)
+                try await h.engine.directory.removeMember(carol.principalId, from: admins, by: carol)
             }
             await #expect(throws: RegentError(.conflict, "", field: "principalId")) {
-                _ = try await h.engine.updatePrincipal(admins, .init(isEnabled: false), by: carol)
+                _ = try await h.engine.directory.updatePrincipal(admins, .init(isEnabled: false), by: carol)
             }
             #expect(try await h.auditEvents().contains { $0.action == "principal.update.refused" })
         }
@@ -99,10 +101,10 @@ struct DirectoryChangeTests {
             let crew = try await h.group("crew", members: [bob])
             let role = try await h.role("ops")
             try await h.assign(crew, role, kind: .active, duration: .hours(8))
-            try await h.engine.removeMember(bob.principalId, from: crew, by: h.admin)
+            try await h.engine.directory.removeMember(bob.principalId, from: crew, by: h.admin)
             #expect(h.engine.check(principal: bob.principalId, role: role.id, scope: .root) == nil)
             await #expect(throws: RegentError(.notFound, "", field: "memberId")) {
-                try await h.engine.removeMember(bob.principalId, from: crew, by: h.admin)
+                try await h.engine.directory.removeMember(bob.principalId, from: crew, by: h.admin)
             }
             #expect(try await h.auditEvents().contains { $0.action == "group.member_removed" })
         }
@@ -113,12 +115,12 @@ struct DirectoryChangeTests {
         try await withHarness { h in
             let pra = try await h.user("pra")
             try await h.assign(
-                pra.principalId, try await h.engine.role(named: "privileged-role-admin"), kind: .active,
+                pra.principalId, try await h.engine.directory.role(named: "privileged-role-admin"), kind: .active,
                 duration: .hours(1))
-            let role = try await h.engine.createRole(name: "web", description: "", entitlements: [], by: pra)
-            _ = try await h.engine.updateRole(role.id, description: "web servers", entitlements: nil, by: pra)
+            let role = try await h.engine.directory.createRole(name: "web", description: "", entitlements: [], by: pra)
+            _ = try await h.engine.directory.updateRole(role.id, description: "web servers", entitlements: nil, by: pra)
             await #expect(throws: RegentError(.accessDenied, "", field: "actor")) {
-                _ = try await h.engine.createPrincipal(
+                _ = try await h.engine.directory.createPrincipal(
                     kind: .user, name: "mallory", displayName: nil, email: nil, password: nil, by: pra)
             }
             #expect(try await h.engine.permits(pra, .readEverything))
@@ -126,11 +128,11 @@ struct DirectoryChangeTests {
             // Once the assignment ends, so do the rights.
             h.clock.advance(by: 3601)
             await #expect(throws: RegentError(.accessDenied, "", field: "actor")) {
-                _ = try await h.engine.updateRole(role.id, description: "late", entitlements: nil, by: pra)
+                _ = try await h.engine.directory.updateRole(role.id, description: "late", entitlements: nil, by: pra)
             }
             await #expect(throws: RegentError(.conflict, "", field: "roleId")) {
-                _ = try await h.engine.updateRole(
-                    try await h.engine.role(named: "auditor").id, description: "mine now", entitlements: nil,
+                _ = try await h.engine.directory.updateRole(
+                    try await h.engine.directory.role(named: "auditor").id, description: "mine now", entitlements: nil,
                     by: h.admin)
             }
         }
@@ -139,18 +141,20 @@ struct DirectoryChangeTests {
     /// Entitlements are replaced whole, and must name existing targets, once each.
     @Test func updatingARole() async throws {
         try await withHarness { h in
-            let target = try await h.engine.createTarget(
+            let target = try await h.engine.provisioning.createTarget(
                 kind: .postgres, name: "db", scope: .root, config: [:], secrets: [:], by: h.admin)
             let role = try await h.role("dba")
             let grant = Entitlement(targetId: target.id, value: "pg_read_all_data")
-            let updated = try await h.engine.updateRole(role.id, description: nil, entitlements: [grant], by: h.admin)
+            let updated = try await h.engine.directory.updateRole(
+                role.id, description: nil, entitlements: [grant], by: h.admin)
             #expect(updated.entitlements == [grant])
-            #expect(try await h.engine.role(named: "dba").entitlements == [grant])
+            #expect(try await h.engine.directory.role(named: "dba").entitlements == [grant])
             await #expect(throws: RegentError(.invalidArgument, "", field: "entitlements")) {
-                _ = try await h.engine.updateRole(role.id, description: nil, entitlements: [grant, grant], by: h.admin)
+                _ = try await h.engine.directory.updateRole(
+                    role.id, description: nil, entitlements: [grant, grant], by: h.admin)
             }
             await #expect(throws: RegentError(.notFound, "", field: "entitlements.targetId")) {
-                _ = try await h.engine.updateRole(
+                _ = try await h.engine.directory.updateRole(
                     role.id, description: nil, entitlements: [Entitlement(targetId: Target.ID(UUID()), value: "x")],
                     by: h.admin)
             }
@@ -160,17 +164,17 @@ struct DirectoryChangeTests {
     /// Secrets are kept unless replaced, and no secret value reaches the audit log.
     @Test func updatingATarget() async throws {
         try await withHarness { h in
-            let target = try await h.engine.createTarget(
+            let target = try await h.engine.provisioning.createTarget(
                 kind: .webhook, name: "hook", scope: .root, config: ["url": "http://127.0.0.1:1/a"],
                 secrets: ["hmacKey": "first-secret"], by: h.admin)
-            _ = try await h.engine.updateTarget(
+            _ = try await h.engine.provisioning.updateTarget(
                 target.id, scope: try Scope(parsing: "/prod"), config: ["url": "http://127.0.0.1:1/b"], secrets: nil,
                 by: h.admin)
-            #expect(try await h.engine.secretNames(of: target.id) == ["hmacKey"])
-            _ = try await h.engine.updateTarget(
+            #expect(try await h.engine.provisioning.secretNames(of: target.id) == ["hmacKey"])
+            _ = try await h.engine.provisioning.updateTarget(
                 target.id, scope: nil, config: nil, secrets: ["signingKey": "second-secret"], by: h.admin)
-            #expect(try await h.engine.secretNames(of: target.id) == ["signingKey"])
-            let stored = try await h.engine.target(target.id, by: h.admin)
+            #expect(try await h.engine.provisioning.secretNames(of: target.id) == ["signingKey"])
+            let stored = try await h.engine.provisioning.target(target.id, by: h.admin)
             #expect(stored.scope.path == "/prod")
             #expect(stored.config == ["url": "http://127.0.0.1:1/b"])
             let audit = try await h.auditEvents().filter { $0.action == "target.updated" }
@@ -183,22 +187,22 @@ struct DirectoryChangeTests {
     /// An administrator resets another user's TOTP (their sessions end); nobody resets their own.
     @Test func resettingTOTP() async throws {
         try await withHarness { h in
-            let alice = try await h.engine.createPrincipal(
+            let alice = try await h.engine.directory.createPrincipal(
                 kind: .user, name: "alice", displayName: nil, email: nil, password: "right password", by: h.admin)
             let session = try await signIn(h, "alice")
             let aliceActor = ActorContext(principalId: alice.id, name: "alice")
-            _ = try await h.engine.beginTOTPEnrollment(by: aliceActor)
+            _ = try await h.engine.sessions.beginTOTPEnrollment(by: aliceActor)
             await #expect(throws: RegentError(.accessDenied, "", field: "principalId")) {
-                try await h.engine.resetTOTP(of: h.admin.principalId, by: h.admin)
+                try await h.engine.directory.resetTOTP(of: h.admin.principalId, by: h.admin)
             }
             let bob = try await h.user("bob")
             await #expect(throws: RegentError(.accessDenied, "", field: "actor")) {
-                try await h.engine.resetTOTP(of: bob.principalId, by: aliceActor)
+                try await h.engine.directory.resetTOTP(of: bob.principalId, by: aliceActor)
             }
-            try await h.engine.resetTOTP(of: alice.id, by: h.admin)
-            #expect(try await h.engine.authenticate(token: session.token) == nil)
+            try await h.engine.directory.resetTOTP(of: alice.id, by: h.admin)
+            #expect(try await h.engine.sessions.authenticate(token: session.token) == nil)
             await #expect(throws: RegentError(.notFound, "", field: "principalId")) {
-                try await h.engine.resetTOTP(of: alice.id, by: h.admin)
+                try await h.engine.directory.resetTOTP(of: alice.id, by: h.admin)
             }
             #expect(try await h.auditEvents().contains { $0.action == "mfa.totp_reset" })
         }

@@ -17,8 +17,8 @@ struct EngineUseCaseTests {
             try await h.assign(alice.principalId, dba)
             let request = try await h.activate(alice, dba)
             #expect(request.status == .provisioning)
-            try await h.engine.runDueJobs()
-            #expect(try await h.engine.request(request.id)?.status == .provisioned)
+            try await h.engine.provisioning.runDueJobs()
+            #expect(try await h.engine.requests.request(request.id)?.status == .provisioned)
             let match = try #require(
                 h.engine.check(principal: alice.principalId, role: dba.id, scope: try Scope(parsing: "/prod")))
             #expect(match.until == t0 + 1800)
@@ -26,8 +26,8 @@ struct EngineUseCaseTests {
             #expect(h.engine.check(principal: alice.principalId, role: dba.id, scope: .root) != nil)
             h.clock.advance(by: 1)
             #expect(h.engine.check(principal: alice.principalId, role: dba.id, scope: .root) == nil)
-            try await h.engine.runDueJobs()
-            #expect(try await h.engine.request(request.id)?.status == .expired)
+            try await h.engine.provisioning.runDueJobs()
+            #expect(try await h.engine.requests.request(request.id)?.status == .expired)
             let events = try await h.auditEvents()
             #expect(events.filter { $0.action == "assignment.expired" }.count == 1)
             #expect(events.contains { $0.action == "grant.revoked" && $0.correlationId == request.id.description })
@@ -43,16 +43,16 @@ struct EngineUseCaseTests {
             let dba = try await h.role("dba")
             try await h.assign(alice.principalId, dba)
             _ = try await h.activate(alice, dba)
-            try await h.engine.runDueJobs()
-            #expect(try await h.engine.myEndedRoles(alice, since: t0).isEmpty)
+            try await h.engine.provisioning.runDueJobs()
+            #expect(try await h.engine.requests.myEndedRoles(alice, since: t0).isEmpty)
             h.clock.advance(by: 1800)
-            try await h.engine.runDueJobs()
-            let ended = try await h.engine.myEndedRoles(alice, since: t0)
+            try await h.engine.provisioning.runDueJobs()
+            let ended = try await h.engine.requests.myEndedRoles(alice, since: t0)
             #expect(ended.map(\.roleName) == ["dba"])
             #expect(ended.first?.assignment.endReason == .expired && ended.first?.viaGroup == nil)
-            #expect(try await h.engine.myEndedRoles(alice, since: t0 + 1801).isEmpty)
+            #expect(try await h.engine.requests.myEndedRoles(alice, since: t0 + 1801).isEmpty)
             let bob = try await h.user("bob")
-            #expect(try await h.engine.myEndedRoles(bob, since: t0).isEmpty)
+            #expect(try await h.engine.requests.myEndedRoles(bob, since: t0).isEmpty)
         }
     }
 
@@ -68,13 +68,13 @@ struct EngineUseCaseTests {
             let pending = try await h.activate(alice, dba)
             #expect(pending.status == .pendingApproval)
             await #expect(throws: RegentError(.accessDenied, "", field: "approverId")) {
-                try await h.engine.approve(pending.id, by: alice, justification: "me")
+                try await h.engine.requests.approve(pending.id, by: alice, justification: "me")
             }
             let refusal = try await h.auditEvents().last
             #expect(refusal?.action == "request.approve.refused")
             #expect(refusal?.outcome == .denied)
             #expect(refusal?.actor.principalId == alice.principalId)
-            let approved = try await h.engine.approve(pending.id, by: bob, justification: "ok")
+            let approved = try await h.engine.requests.approve(pending.id, by: bob, justification: "ok")
             #expect(approved.status == .provisioning)
             #expect(h.engine.check(principal: alice.principalId, role: dba.id, scope: .root) != nil)
         }
@@ -91,10 +91,10 @@ struct EngineUseCaseTests {
             try await h.assign(alice.principalId, dba)
             let pending = try await h.activate(alice, dba)
             h.clock.advance(by: 3600)
-            try await h.engine.runDueJobs()
-            #expect(try await h.engine.request(pending.id)?.status == .timedOut)
+            try await h.engine.provisioning.runDueJobs()
+            #expect(try await h.engine.requests.request(pending.id)?.status == .timedOut)
             await #expect(throws: RegentError(.invalidTransition, "", field: "requestId")) {
-                try await h.engine.approve(pending.id, by: bob, justification: "late")
+                try await h.engine.requests.approve(pending.id, by: bob, justification: "late")
             }
         }
     }
@@ -111,9 +111,9 @@ struct EngineUseCaseTests {
             let pending = try await h.activate(alice, dba)
             h.clock.advance(by: 7200)
             await #expect(throws: RegentError(.invalidTransition, "", field: "requestId")) {
-                try await h.engine.approve(pending.id, by: bob, justification: "late")
+                try await h.engine.requests.approve(pending.id, by: bob, justification: "late")
             }
-            #expect(try await h.engine.request(pending.id)?.status == .timedOut)
+            #expect(try await h.engine.requests.request(pending.id)?.status == .timedOut)
             #expect(h.engine.check(principal: alice.principalId, role: dba.id, scope: .root) == nil)
         }
     }
@@ -125,7 +125,7 @@ struct EngineUseCaseTests {
             let dba = try await h.role("dba")
             let before = try await h.store.transaction { try await $0.requests().count }
             await #expect(throws: RegentError(.accessDenied, "", field: "actor")) {
-                try await h.engine.submit(
+                try await h.engine.requests.submit(
                     RequestDraft(
                         action: .adminAssign, requesterId: alice.principalId, principalId: alice.principalId,
                         roleId: dba.id, scope: .root, kind: .active, justification: "me", duration: .hours(1)),
@@ -172,7 +172,7 @@ struct EngineUseCaseTests {
             try await h.assign(alice.principalId, dba)
             alice.mfaVerifiedAt = nil
             await #expect(throws: RegentError(.mfaRequired, "")) {
-                try await h.engine.submit(
+                try await h.engine.requests.submit(
                     RequestDraft(
                         action: .selfActivate, requesterId: alice.principalId, principalId: alice.principalId,
                         roleId: dba.id, scope: .root, kind: .active, justification: "x", duration: .hours(1)),
@@ -191,11 +191,13 @@ struct EngineUseCaseTests {
             let removal = RequestDraft(
                 action: .adminRemove, requesterId: h.admin.principalId, principalId: h.admin.principalId,
                 roleId: regentAdmin.id, scope: .root, kind: .active, targetAssignmentId: adminAssignment.id)
-            await #expect(throws: RegentError(.policyViolation, "")) { try await h.engine.submit(removal, by: h.admin) }
+            await #expect(throws: RegentError(.policyViolation, "")) {
+                try await h.engine.requests.submit(removal, by: h.admin)
+            }
             #expect(h.engine.check(principal: h.admin.principalId, role: regentAdmin.id, scope: .root) != nil)
             let bob = try await h.user("bob")
             try await h.assign(bob.principalId, regentAdmin, kind: .active, duration: .days(30))
-            let removed = try await h.engine.submit(removal, by: h.admin)
+            let removed = try await h.engine.requests.submit(removal, by: h.admin)
             #expect(removed.status == .revoked)
             #expect(h.engine.check(principal: h.admin.principalId, role: regentAdmin.id, scope: .root) == nil)
         }
@@ -207,7 +209,7 @@ struct EngineUseCaseTests {
             let alice = try await h.user("alice")
             let dba = try await h.role("dba")
             let before = try await h.auditEvents().count
-            let dryRun = try await h.engine.submit(
+            let dryRun = try await h.engine.requests.submit(
                 RequestDraft(
                     action: .adminAssign, requesterId: h.admin.principalId, principalId: alice.principalId,
                     roleId: dba.id, scope: .root, kind: .eligible),
@@ -223,9 +225,9 @@ struct EngineUseCaseTests {
         try await withHarness { h in
             let inner = try await h.group("inner", members: [])
             let outer = try await h.group("outer", members: [])
-            try await h.engine.addMember(inner, to: outer, by: h.admin)
+            try await h.engine.directory.addMember(inner, to: outer, by: h.admin)
             await #expect(throws: RegentError(.conflict, "", field: "memberId")) {
-                try await h.engine.addMember(outer, to: inner, by: h.admin)
+                try await h.engine.directory.addMember(outer, to: inner, by: h.admin)
             }
         }
     }
@@ -237,16 +239,19 @@ struct RoleCreationTests {
         try await withHarness { h in
             let unknown = Entitlement(targetId: Target.ID(UUID()), value: "orders_admin")
             await #expect(throws: RegentError(.notFound, "", field: "entitlements.targetId")) {
-                try await h.engine.createRole(name: "dba", description: "", entitlements: [unknown], by: h.admin)
+                try await h.engine.directory.createRole(
+                    name: "dba", description: "", entitlements: [unknown], by: h.admin)
             }
             let target = try Target(id: Target.ID(UUID()), kind: .postgres, name: "orders-db", scope: .root)
             try await h.store.transaction { try await $0.insertTarget(target, at: t0) }
             let known = Entitlement(targetId: target.id, value: "orders_admin")
             await #expect(throws: RegentError.invalid("entitlements", "")) {
-                try await h.engine.createRole(name: "dba", description: "", entitlements: [known, known], by: h.admin)
+                try await h.engine.directory.createRole(
+                    name: "dba", description: "", entitlements: [known, known], by: h.admin)
             }
-            let role = try await h.engine.createRole(name: "dba", description: "", entitlements: [known], by: h.admin)
-            #expect(try await h.engine.role(named: "dba") == role)
+            let role = try await h.engine.directory.createRole(
+                name: "dba", description: "", entitlements: [known], by: h.admin)
+            #expect(try await h.engine.directory.role(named: "dba") == role)
         }
     }
 }

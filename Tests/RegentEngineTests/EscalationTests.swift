@@ -14,7 +14,7 @@ struct EscalationTests {
     func privilegedRoleAdmin(_ h: Harness, _ name: String = "pra") async throws -> ActorContext {
         let pra = try await h.user(name)
         try await h.assign(
-            pra.principalId, try await h.engine.role(named: "privileged-role-admin"), kind: .active,
+            pra.principalId, try await h.engine.directory.role(named: "privileged-role-admin"), kind: .active,
             duration: .days(1))
         return pra
     }
@@ -25,8 +25,8 @@ struct EscalationTests {
         try await withHarness { h in
             let pra = try await privilegedRoleAdmin(h)
             let crew = try await h.group("crew", members: [pra])
-            let regentAdmin = try await h.engine.role(named: "regent-admin")
-            let request = try await h.engine.submit(
+            let regentAdmin = try await h.engine.directory.role(named: "regent-admin")
+            let request = try await h.engine.requests.submit(
                 RequestDraft(
                     action: .adminAssign, requesterId: pra.principalId, principalId: crew, roleId: regentAdmin.id,
                     scope: .root, kind: .active, justification: "needed", duration: .days(1)),
@@ -35,9 +35,9 @@ struct EscalationTests {
             #expect(request.approval?.stages.first?.approvers == [h.admin.principalId])
             #expect(try await !h.engine.permits(pra, .managePrincipals))
             await #expect(throws: RegentError(.accessDenied, "", field: "approverId")) {
-                _ = try await h.engine.approve(request.id, by: pra, justification: nil)
+                _ = try await h.engine.requests.approve(request.id, by: pra, justification: nil)
             }
-            _ = try await h.engine.approve(request.id, by: h.admin, justification: "ok")
+            _ = try await h.engine.requests.approve(request.id, by: h.admin, justification: "ok")
             #expect(try await h.engine.permits(pra, .managePrincipals))
         }
     }
@@ -52,7 +52,7 @@ struct EscalationTests {
             let activation = try await h.activate(pra, role, duration: .minutes(5))
             let assignmentId = try #require(activation.assignmentId)
             func extend(by actor: ActorContext, _ duration: ISODuration) async throws -> Request {
-                try await h.engine.submit(
+                try await h.engine.requests.submit(
                     RequestDraft(
                         action: .adminExtend, requesterId: actor.principalId, principalId: pra.principalId,
                         roleId: role.id, scope: .root, kind: .active, justification: "longer", duration: duration,
@@ -75,19 +75,19 @@ struct EscalationTests {
             let bob = try await h.user("bob")
             let readers = try await h.group("readers", members: [bob])
             try await h.assign(
-                readers, try await h.engine.role(named: "security-reader"), kind: .active, duration: .days(1))
+                readers, try await h.engine.directory.role(named: "security-reader"), kind: .active, duration: .days(1))
             let ops = try await h.role("ops")
             try await h.assign(readers, ops, kind: .active, duration: .days(1))
             let web = try await h.role("web")
             try await h.assign(readers, web)
             #expect(try await h.engine.permits(bob, .readAudit))
-            #expect(try await h.engine.issueRoleToken(for: bob, issuer: "regent").roles == 2)
+            #expect(try await h.engine.provisioning.issueRoleToken(for: bob, issuer: "regent").roles == 2)
             #expect(h.engine.check(principal: bob.principalId, role: ops.id, scope: .root) != nil)
 
-            _ = try await h.engine.updatePrincipal(readers, .init(isEnabled: false), by: h.admin)
+            _ = try await h.engine.directory.updatePrincipal(readers, .init(isEnabled: false), by: h.admin)
             #expect(try await !h.engine.permits(bob, .readAudit))
             #expect(try await !h.engine.permits(bob, .readEverything))
-            #expect(try await h.engine.issueRoleToken(for: bob, issuer: "regent").roles == 0)
+            #expect(try await h.engine.provisioning.issueRoleToken(for: bob, issuer: "regent").roles == 0)
             #expect(h.engine.check(principal: bob.principalId, role: ops.id, scope: .root) == nil)
             #expect(try await refusal { _ = try await h.activate(bob, web) }?.failedRules == [.eligibility])
         }
@@ -104,19 +104,19 @@ struct EscalationTests {
             let role = try await h.role("ops")
             try await h.assign(opsG, role)
             let named = try ReviewTests().definition(h, roles: [role], reviewers: .principals([bob.principalId]))
-            let review = try await h.engine.createReview(named, by: h.admin)
-            let instance = try #require(try await h.engine.reviewInstances(of: review.id, by: h.admin).first)
+            let review = try await h.engine.governance.createReview(named, by: h.admin)
+            let instance = try #require(try await h.engine.governance.reviewInstances(of: review.id, by: h.admin).first)
             #expect(instance.items.map(\.reviewers) == [[h.admin.principalId]])
 
-            let grouped = try await h.engine.createReview(
+            let grouped = try await h.engine.governance.createReview(
                 try ReviewTests().definition(h, roles: [role], reviewers: .principals([reviewers])), by: h.admin)
-            let second = try #require(try await h.engine.reviewInstances(of: grouped.id, by: h.admin).first)
+            let second = try #require(try await h.engine.governance.reviewInstances(of: grouped.id, by: h.admin).first)
             let item = try #require(second.items.first)
             await #expect(throws: RegentError(.accessDenied, "", field: "itemId")) {
-                _ = try await h.engine.decideReviewItem(
+                _ = try await h.engine.governance.decideReviewItem(
                     second.id, item: item.id, verdict: .approve, justification: "mine", by: bob)
             }
-            let decided = try await h.engine.decideReviewItem(
+            let decided = try await h.engine.governance.decideReviewItem(
                 second.id, item: item.id, verdict: .approve, justification: "needed", by: carol)
             #expect(decided.decision?.by == carol.principalId)
         }
@@ -126,12 +126,12 @@ struct EscalationTests {
     /// empty group or a disabled user does not count as another administrator.
     @Test func neverWithoutAnAdministrator() async throws {
         try await withHarness { h in
-            let regentAdmin = try await h.engine.role(named: "regent-admin")
+            let regentAdmin = try await h.engine.directory.role(named: "regent-admin")
             let nobody = try await h.group("nobody", members: [])
             try await h.assign(nobody, regentAdmin, kind: .active)
             let carol = try await h.user("carol")
             try await h.assign(carol.principalId, regentAdmin, kind: .active)
-            _ = try await h.engine.updatePrincipal(carol.principalId, .init(isEnabled: false), by: h.admin)
+            _ = try await h.engine.directory.updatePrincipal(carol.principalId, .init(isEnabled: false), by: h.admin)
 
             // Removal: the other holders are an empty group and a disabled user.
             let bob = try await h.user("bob")
@@ -141,7 +141,7 @@ struct EscalationTests {
 
             // Expiry: bob's hour ends while only the empty group and the disabled carol remain.
             h.clock.advance(by: 3600)
-            try await h.engine.runDueJobs()
+            try await h.engine.provisioning.runDueJobs()
             #expect(try await h.engine.permits(bob, .manageAssignments))
             let prevented = try await h.auditEvents().filter { $0.action == "assignment.expiry_prevented" }
             #expect(prevented.count == 1)
@@ -152,14 +152,14 @@ struct EscalationTests {
     /// the removal of the eligibility it came from.
     @Test func lastAdministratorByActivation() async throws {
         try await withHarness { h in
-            let regentAdmin = try await h.engine.role(named: "regent-admin")
+            let regentAdmin = try await h.engine.directory.role(named: "regent-admin")
             let dave = try await h.user("dave")
             try await h.assign(dave.principalId, regentAdmin)
             let activation = try await h.activate(dave, regentAdmin, duration: .hours(2))
             try await removeBootstrapAdministrator(h, by: dave)
             h.clock.advance(by: 600)
             let deactivation = try await refusal {
-                _ = try await h.engine.submit(
+                _ = try await h.engine.requests.submit(
                     RequestDraft(
                         action: .selfDeactivate, requesterId: dave.principalId, principalId: dave.principalId,
                         roleId: regentAdmin.id, scope: .root, kind: .active,
@@ -173,7 +173,7 @@ struct EscalationTests {
                         AssignmentFilter(principalIds: [dave.principalId], roleId: regentAdmin.id, kind: .eligible))
                 }.first)
             let removal = try await refusal {
-                _ = try await h.engine.submit(
+                _ = try await h.engine.requests.submit(
                     RequestDraft(
                         action: .adminRemove, requesterId: dave.principalId, principalId: dave.principalId,
                         roleId: regentAdmin.id, scope: .root, kind: .eligible, justification: "cleanup",
@@ -189,35 +189,35 @@ struct EscalationTests {
     /// right code is refused while locked, and every step is audited.
     @Test func secondFactorGuessingIsLockedOut() async throws {
         try await withHarness { h in
-            let alice = try await h.engine.createPrincipal(
+            let alice = try await h.engine.directory.createPrincipal(
                 kind: .user, name: "alice", displayName: nil, email: nil, password: "right password", by: h.admin)
             let actor = ActorContext(principalId: alice.id, name: "alice", sourceAddress: IPAddress("192.0.2.9"))
-            let signedIn = try await h.engine.signIn(
+            let signedIn = try await h.engine.sessions.signIn(
                 username: "alice", password: "right password", sourceAddress: actor.sourceAddress, userAgent: nil)
-            let session = try #require(try await h.engine.authenticate(token: signedIn.token))
-            _ = try await h.engine.beginTOTPEnrollment(by: actor)
+            let session = try #require(try await h.engine.sessions.authenticate(token: signedIn.token))
+            _ = try await h.engine.sessions.beginTOTPEnrollment(by: actor)
             let sealed = try #require(try await h.store.transaction { try await $0.totpEnrollment(of: alice.id) })
             let totp = TOTP(secret: try h.secrets.open(sealed.sealedSecret))
             func code(_ offset: Int64 = 0) -> String { totp.code(atStep: TOTP.step(at: h.clock.now()) + offset) }
-            try await h.engine.confirmTOTPEnrollment(code: code(), session: session, by: actor)
+            try await h.engine.sessions.confirmTOTPEnrollment(code: code(), session: session, by: actor)
             h.clock.advance(by: 60)
 
             for _ in 0..<5 {
                 await #expect(throws: RegentError(.mfaRequired, "", field: "code")) {
-                    try await h.engine.verifyTOTP(code: code(5), session: session, by: actor)
+                    try await h.engine.sessions.verifyTOTP(code: code(5), session: session, by: actor)
                 }
             }
             await #expect(throws: RegentError(.tooManyAttempts, "")) {
-                try await h.engine.verifyTOTP(code: code(), session: session, by: actor)
+                try await h.engine.sessions.verifyTOTP(code: code(), session: session, by: actor)
             }
             // A new password sign-in does not reset the count of wrong codes.
-            _ = try await h.engine.signIn(
+            _ = try await h.engine.sessions.signIn(
                 username: "alice", password: "right password", sourceAddress: actor.sourceAddress, userAgent: nil)
             await #expect(throws: RegentError(.tooManyAttempts, "")) {
-                try await h.engine.verifyTOTP(code: code(), session: session, by: actor)
+                try await h.engine.sessions.verifyTOTP(code: code(), session: session, by: actor)
             }
             h.clock.advance(by: 900)
-            try await h.engine.verifyTOTP(code: code(), session: session, by: actor)
+            try await h.engine.sessions.verifyTOTP(code: code(), session: session, by: actor)
             let actions = try await h.auditEvents().map(\.action)
             #expect(actions.filter { $0 == "auth.mfa.failed" }.count == 5)
             #expect(actions.filter { $0 == "auth.mfa.locked_out" }.count == 1)
@@ -228,14 +228,14 @@ struct EscalationTests {
 
     /// `actor` removes the bootstrap administrator's permanent regent-admin assignment.
     func removeBootstrapAdministrator(_ h: Harness, by actor: ActorContext) async throws {
-        let regentAdmin = try await h.engine.role(named: "regent-admin")
+        let regentAdmin = try await h.engine.directory.role(named: "regent-admin")
         let bootstrap = try #require(
             try await h.store.transaction {
                 try await $0.assignments(
                     AssignmentFilter(
                         principalIds: [h.admin.principalId], roleId: regentAdmin.id, kind: .active, states: [.active]))
             }.first)
-        _ = try await h.engine.submit(
+        _ = try await h.engine.requests.submit(
             RequestDraft(
                 action: .adminRemove, requesterId: actor.principalId, principalId: h.admin.principalId,
                 roleId: regentAdmin.id, scope: .root, kind: .active, justification: "handover",
@@ -261,14 +261,14 @@ struct RefusedReadTests {
             let mallory = try await h.user("mallory")
             for _ in 0..<5 {
                 await #expect(throws: RegentError(.accessDenied, "", field: "actor")) {
-                    _ = try await h.engine.listPrincipals(by: mallory, offset: 0, limit: 10)
+                    _ = try await h.engine.directory.listPrincipals(by: mallory, offset: 0, limit: 10)
                 }
             }
             await #expect(throws: RegentError(.accessDenied, "", field: "actor")) {
-                _ = try await h.engine.searchAudit(AuditFilter(), by: mallory, before: nil, limit: 10)
+                _ = try await h.engine.auditLog.searchAudit(AuditFilter(), by: mallory, before: nil, limit: 10)
             }
             await #expect(throws: RegentError(.accessDenied, "", field: "actor")) {
-                _ = try await h.engine.listRequests(
+                _ = try await h.engine.requests.listRequests(
                     status: nil, mine: false, awaitingMe: false, by: mallory, offset: 0, limit: 10)
             }
             func denials() async throws -> [AuditEvent] {
@@ -277,7 +277,7 @@ struct RefusedReadTests {
             #expect(try await denials().map { $0.details["count"] } == ["1", "1", "1"])
             #expect(try await denials().allSatisfy { $0.actor.principalId == mallory.principalId })
             h.clock.advance(by: 61)
-            try await h.engine.sweepRefusals()
+            try await h.engine.governance.sweepRefusals()
             let all = try await denials()
             #expect(all.map { $0.details["count"] } == ["1", "1", "1", "4"])
             #expect(all.last?.details["operation"] == all.first?.details["operation"])

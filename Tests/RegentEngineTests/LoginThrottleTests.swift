@@ -11,7 +11,7 @@ struct LoginThrottleTests {
     func signIn(_ h: Harness, _ name: String, _ password: String, from address: String = "192.0.2.7") async throws
         -> SignedIn
     {
-        try await h.engine.signIn(
+        try await h.engine.sessions.signIn(
             username: name, password: password, sourceAddress: IPAddress(address), userAgent: "test")
     }
 
@@ -19,7 +19,7 @@ struct LoginThrottleTests {
     /// success resets the count.
     @Test func accountLockout() async throws {
         try await withHarness { h in
-            _ = try await h.engine.createPrincipal(
+            _ = try await h.engine.directory.createPrincipal(
                 kind: .user, name: "alice", displayName: nil, email: nil, password: "right password", by: h.admin)
             for _ in 0..<4 {
                 await #expect(throws: RegentError(.unauthenticated, "", field: "credentials")) {
@@ -44,7 +44,7 @@ struct LoginThrottleTests {
     /// Many failures from one address, across many names, lock that address and not others.
     @Test func addressLockout() async throws {
         try await withHarness { h in
-            _ = try await h.engine.createPrincipal(
+            _ = try await h.engine.directory.createPrincipal(
                 kind: .user, name: "bob", displayName: nil, email: nil, password: "right password", by: h.admin)
             for n in 0..<50 {
                 await #expect(throws: RegentError(.unauthenticated, "", field: "credentials")) {
@@ -62,20 +62,20 @@ struct SessionCacheTests {
     /// replica disabling the user) is seen within the cache lifetime; logout is seen at once.
     @Test func cacheBound() async throws {
         try await withHarness { h in
-            let alice = try await h.engine.createPrincipal(
+            let alice = try await h.engine.directory.createPrincipal(
                 kind: .user, name: "alice", displayName: nil, email: nil, password: "right password", by: h.admin)
-            let signedIn = try await h.engine.signIn(
+            let signedIn = try await h.engine.sessions.signIn(
                 username: "alice", password: "right password", sourceAddress: nil, userAgent: nil)
-            _ = try #require(try await h.engine.authenticate(token: signedIn.token))
+            _ = try #require(try await h.engine.sessions.authenticate(token: signedIn.token))
             try await h.store.transaction { try await $0.setPrincipalEnabled(alice.id, false) }
-            #expect(try await h.engine.authenticate(token: signedIn.token) != nil)
+            #expect(try await h.engine.sessions.authenticate(token: signedIn.token) != nil)
             h.clock.advance(by: h.engine.configuration.sessionCacheLifetime)
-            #expect(try await h.engine.authenticate(token: signedIn.token) == nil)
+            #expect(try await h.engine.sessions.authenticate(token: signedIn.token) == nil)
 
             try await h.store.transaction { try await $0.setPrincipalEnabled(alice.id, true) }
-            let again = try #require(try await h.engine.authenticate(token: signedIn.token))
-            try await h.engine.signOut(again, by: ActorContext(principalId: alice.id, name: "alice"))
-            #expect(try await h.engine.authenticate(token: signedIn.token) == nil)
+            let again = try #require(try await h.engine.sessions.authenticate(token: signedIn.token))
+            try await h.engine.sessions.signOut(again, by: ActorContext(principalId: alice.id, name: "alice"))
+            #expect(try await h.engine.sessions.authenticate(token: signedIn.token) == nil)
         }
     }
 }

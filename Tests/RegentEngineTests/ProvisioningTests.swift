@@ -50,12 +50,12 @@ struct ProvisioningTests {
     func role(_ h: Harness, _ name: String, value: String, target: Target? = nil) async throws -> (Role, Target) {
         let target =
             if let target { target } else {
-                try await h.engine.createTarget(
+                try await h.engine.provisioning.createTarget(
                     kind: .postgres, name: "db", scope: .root, config: ["dsn": "postgres://regent@127.0.0.1/app"],
                     secrets: ["password": "pg-secret"], by: h.admin)
             }
         let role = try await h.role(name)
-        let updated = try await h.engine.updateRole(
+        let updated = try await h.engine.directory.updateRole(
             role.id, description: nil, entitlements: [Entitlement(targetId: target.id, value: value)], by: h.admin)
         return (updated, target)
     }
@@ -68,12 +68,12 @@ struct ProvisioningTests {
             let (dba, _) = try await role(h, "dba", value: "pg_dba")
             try await h.assign(alice.principalId, dba)
             let request = try await h.activate(alice, dba, duration: .minutes(30))
-            try await h.engine.runDueJobs()
+            try await h.engine.provisioning.runDueJobs()
             #expect(db.holdings == ["pg_dba alice"])
             #expect(db.lastSecret.withLock { $0 } == "pg-secret")
-            #expect(try await h.engine.request(request.id)?.status == .provisioned)
+            #expect(try await h.engine.requests.request(request.id)?.status == .provisioned)
             h.clock.advance(by: 1800)
-            try await h.engine.runDueJobs()
+            try await h.engine.provisioning.runDueJobs()
             #expect(db.holdings.isEmpty)
             let actions = try await h.auditEvents().map(\.action)
             #expect(actions.contains("grant.applied") && actions.contains("grant.revoked"))
@@ -89,14 +89,14 @@ struct ProvisioningTests {
             let (analyst, _) = try await role(h, "analyst", value: "pg_read", target: target)
             try await h.assign(alice.principalId, reader, kind: .active, duration: .hours(1))
             try await h.assign(alice.principalId, analyst, kind: .active, duration: .hours(2))
-            try await h.engine.runDueJobs()
+            try await h.engine.provisioning.runDueJobs()
             #expect(db.holdings == ["pg_read alice"])
             h.clock.advance(by: 3600)
-            try await h.engine.runDueJobs()
+            try await h.engine.provisioning.runDueJobs()
             #expect(db.holdings == ["pg_read alice"])
             #expect(!db.calls.withLock { $0 }.contains("revoke pg_read alice"))
             h.clock.advance(by: 3600)
-            try await h.engine.runDueJobs()
+            try await h.engine.provisioning.runDueJobs()
             #expect(db.holdings.isEmpty)
         }
     }
@@ -111,24 +111,24 @@ struct ProvisioningTests {
             let alice = try await h.user("alice")
             let (dba, _) = try await role(h, "dba", value: "pg_dba")
             try await h.assign(alice.principalId, dba, kind: .active, duration: .hours(1))
-            try await h.engine.runDueJobs()
+            try await h.engine.provisioning.runDueJobs()
             db.failRevocations.withLock { $0 = true }
             h.clock.advance(by: 3600)
             #expect(h.engine.check(principal: alice.principalId, role: dba.id, scope: .root) == nil)
             for _ in 0..<6 {
-                try await h.engine.runDueJobs()
+                try await h.engine.provisioning.runDueJobs()
                 h.clock.advance(by: 301)
             }
-            let failing = try await h.engine.failingRevocations()
+            let failing = try await h.engine.provisioning.failingRevocations()
             #expect(failing.items.count == 1)
             let alerts = try await h.auditEvents().filter { $0.action == "alert.revocation_failing" }
             #expect(alerts.count == 1)
             #expect(db.holdings == ["pg_dba alice"])
             db.failRevocations.withLock { $0 = false }
             h.clock.advance(by: 61)
-            try await h.engine.runDueJobs()
+            try await h.engine.provisioning.runDueJobs()
             #expect(db.holdings.isEmpty)
-            #expect(try await h.engine.failingRevocations().items.isEmpty)
+            #expect(try await h.engine.provisioning.failingRevocations().items.isEmpty)
             #expect(try await h.auditEvents().contains { $0.action == "revocation.recovered" })
             #expect(try await h.store.transaction { try await $0.deadJobs() }.isEmpty)
         }
@@ -142,23 +142,23 @@ struct ProvisioningTests {
             let alice = try await h.user("alice")
             let (dba, _) = try await role(h, "dba", value: "pg_dba")
             try await h.assign(alice.principalId, dba, kind: .active, duration: .hours(1))
-            try await h.engine.runDueJobs()
+            try await h.engine.provisioning.runDueJobs()
             // Someone grants bob the role by hand, and alice's grant disappears.
             db.held.withLock { $0 = ["pg_dba bob", "pg_other carol"] }
-            let report = try await h.engine.reconcile()
+            let report = try await h.engine.provisioning.reconcile()
             #expect(report == Engine.ReconcileReport(revoked: 1, regranted: 1, failedTargets: []))
-            try await h.engine.runDueJobs()
+            try await h.engine.provisioning.runDueJobs()
             #expect(db.holdings == ["pg_dba alice", "pg_other carol"])  // pg_other is not Regent's
             let outside = try #require(try await h.auditEvents().last { $0.action == "grant.outside_regent" })
             #expect(outside.details["account"] == "bob")
             #expect(try await h.auditEvents().contains { $0.action == "grant.missing" })
             // A second pass finds nothing to do.
-            #expect(try await h.engine.reconcile() == Engine.ReconcileReport())
+            #expect(try await h.engine.provisioning.reconcile() == Engine.ReconcileReport())
             // After the end, a grant put back by hand is taken away again.
             h.clock.advance(by: 3600)
-            try await h.engine.runDueJobs()
+            try await h.engine.provisioning.runDueJobs()
             db.held.withLock { _ = $0.insert("pg_dba alice") }
-            #expect(try await h.engine.reconcile().revoked == 1)
+            #expect(try await h.engine.provisioning.reconcile().revoked == 1)
             #expect(db.holdings == ["pg_other carol"])
         }
     }
@@ -180,7 +180,7 @@ struct ProvisioningTests {
         let restarted = try await Harness.make(
             path: path, at: h.clock.now().addingTimeInterval(1), signer: h.signer, secrets: h.secrets,
             provisioners: ProvisionerRegistry([db]), runJobs: false)
-        #expect(try await restarted.engine.runDueJobs() == 1)
+        #expect(try await restarted.engine.provisioning.runDueJobs() == 1)
         #expect(db.holdings == ["pg_dba alice"])
         await restarted.close()
     }
@@ -199,7 +199,7 @@ struct ProvisioningTests {
             try await h.assign(person.principalId, dba, kind: .active, duration: .minutes(10 + Int64(n)))
             people.append(person)
         }
-        try await h.engine.runDueJobs()
+        try await h.engine.provisioning.runDueJobs()
         #expect(db.holdings.count == 40)
         try await h.store.close()
         let restarted = try await Harness.make(
@@ -209,7 +209,7 @@ struct ProvisioningTests {
             #expect(restarted.engine.check(principal: person.principalId, role: dba.id, scope: .root) == nil)
         }
         #expect(db.holdings.count == 40)
-        #expect(try await restarted.engine.runDueJobs() == 40)
+        #expect(try await restarted.engine.provisioning.runDueJobs() == 40)
         #expect(db.holdings.isEmpty)
         #expect(try await restarted.verifyChain().isIntact)
         await restarted.close()

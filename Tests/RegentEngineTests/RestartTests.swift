@@ -22,7 +22,7 @@ struct RestartTests {
         let dba = try await h.role("dba")
         try await h.assign(alice.principalId, dba)
         let activation = try await h.activate(alice, dba, duration: .minutes(30))
-        let scheduled = try await h.engine.submit(
+        let scheduled = try await h.engine.requests.submit(
             RequestDraft(
                 action: .adminAssign, requesterId: h.admin.principalId, principalId: bob.principalId,
                 roleId: dba.id, scope: .root, kind: .active, justification: "later", start: t0 + 3600,
@@ -32,9 +32,9 @@ struct RestartTests {
         h = try await h.restart(at: t0 + 2 * 3600)
         let restarted = h
         defer { Task { await restarted.close() } }
-        #expect(try await h.engine.request(activation.id)?.status == .expired)
+        #expect(try await h.engine.requests.request(activation.id)?.status == .expired)
         #expect(h.engine.check(principal: alice.principalId, role: dba.id, scope: .root) == nil)
-        #expect(try await h.engine.request(scheduled.id)?.status == .provisioned)
+        #expect(try await h.engine.requests.request(scheduled.id)?.status == .provisioned)
         #expect(h.engine.check(principal: bob.principalId, role: dba.id, scope: .root)?.until == t0 + 3600 + 8 * 3600)
         #expect(try await h.store.transaction { try await $0.pendingJobCount() } == 1)  // bob's expiry
         #expect(try await h.verifyChain().isIntact)
@@ -72,7 +72,7 @@ struct RestartTests {
                 if let id = request.assignmentId { activations.insert(id) }
             case .deactivate:
                 if let live, h.clock.now().timeIntervalSince(live.start) >= 300 {
-                    _ = try await h.engine.submit(
+                    _ = try await h.engine.requests.submit(
                         RequestDraft(
                             action: .selfDeactivate, requesterId: alice.principalId, principalId: alice.principalId,
                             roleId: dba.id, scope: .root, kind: .active, targetAssignmentId: live.id),
@@ -82,7 +82,7 @@ struct RestartTests {
                 if let live {
                     var fresh = alice
                     fresh.mfaVerifiedAt = h.clock.now()
-                    _ = try? await h.engine.submit(
+                    _ = try? await h.engine.requests.submit(
                         RequestDraft(
                             action: .selfExtend, requesterId: alice.principalId, principalId: alice.principalId,
                             roleId: dba.id, scope: .root, kind: .active, justification: "more",
@@ -93,11 +93,11 @@ struct RestartTests {
                 h = try await h.restart(at: h.clock.now().addingTimeInterval(TimeInterval(waits[index])))
             case .advance, .activate:
                 h.clock.advance(by: TimeInterval(waits[index]))
-                try await h.engine.runDueJobs()
+                try await h.engine.provisioning.runDueJobs()
             }
         }
         h.clock.advance(by: 86_400)
-        try await h.engine.runDueJobs()
+        try await h.engine.provisioning.runDueJobs()
         let events = try await h.auditEvents()
         for id in activations {
             let ends = events.filter {

@@ -35,14 +35,14 @@ struct ReviewTests {
             try await h.assign(alice.principalId, dba)  // eligible, will be activated: recommended approve
             try await h.assign(bob.principalId, dba, kind: .active, duration: .days(30))  // never signed in: deny
             _ = try await h.activate(alice, dba, duration: .minutes(30))
-            try await h.engine.runDueJobs()
+            try await h.engine.provisioning.runDueJobs()
             #expect(db.holdings == ["pg_dba alice", "pg_dba bob"])
             h.clock.advance(by: 1800)
-            try await h.engine.runDueJobs()
+            try await h.engine.provisioning.runDueJobs()
 
-            let review = try await h.engine.createReview(
+            let review = try await h.engine.governance.createReview(
                 try definition(h, roles: [dba], reviewers: .principals([carol.principalId])), by: h.admin)
-            let first = try #require(try await h.engine.reviewInstances(of: review.id, by: h.admin).first)
+            let first = try #require(try await h.engine.governance.reviewInstances(of: review.id, by: h.admin).first)
             #expect(first.state == .active && first.items.count == 2)
             let byPrincipal = Dictionary(uniqueKeysWithValues: first.items.map { ($0.principalId, $0) })
             #expect(byPrincipal[alice.principalId]?.recommendation == .approve)
@@ -53,18 +53,18 @@ struct ReviewTests {
             // Only reviewers decide; carol keeps alice and says nothing about bob.
             let aliceItem = try #require(byPrincipal[alice.principalId])
             await #expect(throws: RegentError(.accessDenied, "", field: "itemId")) {
-                try await h.engine.decideReviewItem(
+                try await h.engine.governance.decideReviewItem(
                     first.id, item: aliceItem.id, verdict: .approve, justification: nil, by: bob)
             }
-            _ = try await h.engine.decideReviewItem(
+            _ = try await h.engine.governance.decideReviewItem(
                 first.id, item: aliceItem.id, verdict: .approve, justification: "on call", by: carol)
-            #expect(try await h.engine.myReviewItems(carol).count == 2)
+            #expect(try await h.engine.governance.myReviewItems(carol).count == 2)
 
             // The end: bob's item takes the recommendation (deny), auto-apply removes it and revokes.
             h.clock.advance(by: 3 * 86_400)
-            try await h.engine.runReviews()
-            try await h.engine.runDueJobs()
-            let applied = try await h.engine.reviewInstance(first.id, by: h.admin)
+            try await h.engine.governance.runReviews()
+            try await h.engine.provisioning.runDueJobs()
+            let applied = try await h.engine.governance.reviewInstance(first.id, by: h.admin)
             #expect(applied.state == .applied)
             let bobItem = try #require(applied.items.first { $0.principalId == bob.principalId })
             #expect(bobItem.decision?.verdict == .deny && bobItem.decision?.by == nil && bobItem.outcome == .removed)
@@ -76,16 +76,16 @@ struct ReviewTests {
 
             // The second occurrence a week after the first snapshots what is left: alice only.
             h.clock.advance(by: 4 * 86_400)
-            try await h.engine.runReviews()
-            let instances = try await h.engine.reviewInstances(of: review.id, by: h.admin)
+            try await h.engine.governance.runReviews()
+            let instances = try await h.engine.governance.reviewInstances(of: review.id, by: h.admin)
             #expect(instances.map(\.occurrence) == [1, 0])
             #expect(instances.first?.items.map(\.principalId) == [alice.principalId])
             // Its end with silence keeps alice (activated within 30 days: approve), and no third one comes.
             h.clock.advance(by: 3 * 86_400)
-            try await h.engine.runReviews()
+            try await h.engine.governance.runReviews()
             h.clock.advance(by: 30 * 86_400)
-            try await h.engine.runReviews()
-            let all = try await h.engine.reviewInstances(of: review.id, by: h.admin)
+            try await h.engine.governance.runReviews()
+            let all = try await h.engine.governance.reviewInstances(of: review.id, by: h.admin)
             #expect(all.count == 2 && all.allSatisfy { $0.state == .applied })
             let actions = try await h.auditEvents().map(\.action).filter { $0.hasPrefix("review.") }
             #expect(
@@ -108,40 +108,40 @@ struct ReviewTests {
             let ops = try await h.role("ops")
             try await h.assign(alice.principalId, ops)
             try await h.assign(bob.principalId, ops)
-            try await h.engine.setManager(of: alice.principalId, to: mia.principalId, by: h.admin)
-            let review = try await h.engine.createReview(
+            try await h.engine.directory.setManager(of: alice.principalId, to: mia.principalId, by: h.admin)
+            let review = try await h.engine.governance.createReview(
                 try definition(
                     h, roles: [ops], reviewers: .managers(fallback: [fallback.principalId]), defaultDecision: .noChange,
                     autoApply: false, justificationRequired: true), by: h.admin)
-            let instance = try #require(try await h.engine.reviewInstances(of: review.id, by: h.admin).first)
+            let instance = try #require(try await h.engine.governance.reviewInstances(of: review.id, by: h.admin).first)
             let aliceItem = try #require(instance.items.first { $0.principalId == alice.principalId })
             let bobItem = try #require(instance.items.first { $0.principalId == bob.principalId })
             #expect(aliceItem.reviewers == [mia.principalId] && bobItem.reviewers == [fallback.principalId])
             await #expect(throws: RegentError.invalid("justification", "")) {
-                try await h.engine.decideReviewItem(
+                try await h.engine.governance.decideReviewItem(
                     instance.id, item: aliceItem.id, verdict: .approve, justification: " ", by: mia)
             }
-            _ = try await h.engine.decideReviewItem(
+            _ = try await h.engine.governance.decideReviewItem(
                 instance.id, item: aliceItem.id, verdict: .deny, justification: nil, by: mia)
             await #expect(throws: RegentError(.invalidTransition, "", field: "instanceId")) {
-                try await h.engine.applyReview(instance.id, by: h.admin)
+                try await h.engine.governance.applyReview(instance.id, by: h.admin)
             }
             h.clock.advance(by: 3 * 86_400)
-            try await h.engine.runReviews()
-            let completed = try await h.engine.reviewInstance(instance.id, by: h.admin)
+            try await h.engine.governance.runReviews()
+            let completed = try await h.engine.governance.reviewInstance(instance.id, by: h.admin)
             #expect(completed.state == .completed)
             #expect(completed.items.first { $0.principalId == bob.principalId }?.decision == nil)
             await #expect(throws: RegentError(.invalidTransition, "", field: "instanceId")) {
-                try await h.engine.decideReviewItem(
+                try await h.engine.governance.decideReviewItem(
                     instance.id, item: bobItem.id, verdict: .deny, justification: nil, by: fallback)
             }
             await #expect(throws: RegentError(.accessDenied, "", field: "actor")) {
-                try await h.engine.applyReview(instance.id, by: mia)
+                try await h.engine.governance.applyReview(instance.id, by: mia)
             }
-            let applied = try await h.engine.applyReview(instance.id, by: h.admin)
+            let applied = try await h.engine.governance.applyReview(instance.id, by: h.admin)
             #expect(applied.items.first { $0.principalId == alice.principalId }?.outcome == .removed)
             #expect(applied.items.first { $0.principalId == bob.principalId }?.outcome == .kept)
-            let live = try await h.engine.listAssignments(
+            let live = try await h.engine.requests.listAssignments(
                 AssignmentFilter(roleId: ops.id, states: AssignmentFilter.live), by: h.admin, offset: 0, limit: 10)
             #expect(live.items.map(\.principalId) == [bob.principalId])
         }

@@ -9,7 +9,8 @@ import Testing
 
 struct TokenTests {
     func publicKeys(_ h: Harness) async throws -> [String: Data] {
-        Dictionary(uniqueKeysWithValues: try await h.engine.tokenPublicKeys().map { ($0.kid, $0.publicKey) })
+        Dictionary(
+            uniqueKeysWithValues: try await h.engine.provisioning.tokenPublicKeys().map { ($0.kid, $0.publicKey) })
     }
 
     /// A token carries the active roles and expires no later than the earliest of them, and never
@@ -19,11 +20,11 @@ struct TokenTests {
             let alice = try await h.user("alice")
             let dba = try await h.role("dba")
             try await h.assign(alice.principalId, dba)
-            let empty = try await h.engine.issueRoleToken(for: alice, issuer: "https://regent.test")
+            let empty = try await h.engine.provisioning.issueRoleToken(for: alice, issuer: "https://regent.test")
             #expect(empty.expiresAt == t0 + 900)
             #expect(empty.roles == 0)
             _ = try await h.activate(alice, dba, duration: .minutes(10))
-            let issued = try await h.engine.issueRoleToken(for: alice, issuer: "https://regent.test")
+            let issued = try await h.engine.provisioning.issueRoleToken(for: alice, issuer: "https://regent.test")
             #expect(issued.expiresAt == t0 + 600)
             let claims = try await TokenIssuer.verify(issued.token, publicKeys: try await publicKeys(h))
             #expect(claims.roles.map(\.role) == ["dba"])
@@ -37,9 +38,9 @@ struct TokenTests {
     @Test func rotationKeepsIssuedTokensValid() async throws {
         try await withHarness { h in
             let alice = try await h.user("alice")
-            let before = try await h.engine.issueRoleToken(for: alice, issuer: "regent")
-            try await h.engine.rotateTokenKey(by: h.admin)
-            let after = try await h.engine.issueRoleToken(for: alice, issuer: "regent")
+            let before = try await h.engine.provisioning.issueRoleToken(for: alice, issuer: "regent")
+            try await h.engine.provisioning.rotateTokenKey(by: h.admin)
+            let after = try await h.engine.provisioning.issueRoleToken(for: alice, issuer: "regent")
             var keys = try await publicKeys(h)
             #expect(keys.count == 2)
             _ = try await TokenIssuer.verify(before.token, publicKeys: keys)

@@ -11,15 +11,15 @@ struct SchedulerTests {
     @Test func nextWakeFollowsJobs() async throws {
         try await withHarness { h in
             let idle = h.engine.configuration.maximumIdle
-            #expect(try await h.engine.nextWake() == t0.addingTimeInterval(idle))
+            #expect(try await h.engine.provisioning.nextWake() == t0.addingTimeInterval(idle))
             let alice = try await h.user("alice")
             let dba = try await h.role("dba") { $0.requireMfa = false }
             try await h.assign(alice.principalId, dba)
             _ = try await h.activate(alice, dba, duration: .minutes(10))
-            #expect(try await h.engine.nextWake() == t0)  // the grant job is due now
-            try await h.engine.runDueJobs()
+            #expect(try await h.engine.provisioning.nextWake() == t0)  // the grant job is due now
+            try await h.engine.provisioning.runDueJobs()
             h.clock.advance(by: 590)
-            #expect(try await h.engine.nextWake() == t0 + 600)
+            #expect(try await h.engine.provisioning.nextWake() == t0 + 600)
         }
     }
 }

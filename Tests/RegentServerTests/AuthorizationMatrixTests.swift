@@ -271,7 +271,7 @@ struct AuthorizationMatrixTests {
         try await ServerHarness.run { h, client in
             let role = try await h.role("dba")
             let zed = try await h.user("zed")
-            _ = try await h.engine.createPrincipal(
+            _ = try await h.engine.directory.createPrincipal(
                 kind: .group, name: "crew", displayName: nil, email: nil, password: nil, by: h.admin)
             var names: [Actor: String] = [:]
             for actor in Actor.allCases where actor != .anonymous {
@@ -286,8 +286,8 @@ struct AuthorizationMatrixTests {
                     default: nil
                     }
                 if let builtIn {
-                    let builtInRole = try await h.engine.role(named: builtIn.rawValue)
-                    _ = try await h.engine.submit(
+                    let builtInRole = try await h.engine.directory.role(named: builtIn.rawValue)
+                    _ = try await h.engine.requests.submit(
                         RequestDraft(
                             action: .adminAssign, requesterId: h.admin.principalId, principalId: principal.id,
                             roleId: builtInRole.id, scope: .root, kind: .active, justification: "matrix",
@@ -295,8 +295,8 @@ struct AuthorizationMatrixTests {
                         by: h.admin)
                 }
             }
-            let approver = try await h.engine.principal(named: "approver", by: h.admin)
-            _ = try await h.engine.setPolicy(
+            let approver = try await h.engine.directory.principal(named: "approver", by: h.admin)
+            _ = try await h.engine.directory.setPolicy(
                 {
                     var p = Policy(); p.requireMfa = false;
                     p.approval = Approval(stages: [ApprovalStage(approvers: [approver.id])]); return p
@@ -305,19 +305,19 @@ struct AuthorizationMatrixTests {
             try await h.makeEligible(zed.id, for: role)
             let zedActor = ActorContext(principalId: zed.id, name: "zed", mfaVerifiedAt: h.clock.now())
             let limitedSession = try #require(
-                try await h.engine.authenticate(token: try await h.token(client, "limitedtoken")))
-            let limitedToken = try await h.engine.createAPIToken(
+                try await h.engine.sessions.authenticate(token: try await h.token(client, "limitedtoken")))
+            let limitedToken = try await h.engine.sessions.createAPIToken(
                 name: "checks", lifetime: .days(1), access: .check, session: limitedSession,
                 by: ActorContext(principalId: limitedSession.principal.id, name: "limitedtoken")
             ).token
-            let target = try await h.engine.createTarget(
+            let target = try await h.engine.provisioning.createTarget(
                 kind: .webhook, name: "matrix-hook", scope: .root, config: [:], secrets: [:], by: h.admin)
             let fixture = Fixture(role: role, bystander: zed, target: target)
 
             for testCase in Self.cases {
                 for actor in Actor.allCases {
                     // A fresh pending request of zed's for every call, so decisions never collide.
-                    let pending = try await h.engine.submit(
+                    let pending = try await h.engine.requests.submit(
                         RequestDraft(
                             action: .selfActivate, requesterId: zed.id, principalId: zed.id, roleId: role.id,
                             scope: .root, kind: .active, justification: "matrix", duration: .hours(1)),
@@ -340,12 +340,12 @@ struct AuthorizationMatrixTests {
                     if actor != .anonymous {
                         #expect(type != "urn:regent:problem:unauthenticated", "\(testCase.operationId) as \(actor)")
                     }
-                    _ = try? await h.engine.cancel(pending.id, by: zedActor)
+                    _ = try? await h.engine.requests.cancel(pending.id, by: zedActor)
                     // An approval granted the activation: take it away so the next call can file again.
-                    if let granted = try await h.engine.request(pending.id), let id = granted.assignmentId,
+                    if let granted = try await h.engine.requests.request(pending.id), let id = granted.assignmentId,
                         [.provisioning, .provisioned].contains(granted.status)
                     {
-                        _ = try await h.engine.submit(
+                        _ = try await h.engine.requests.submit(
                             RequestDraft(
                                 action: .adminRemove, requesterId: h.admin.principalId, principalId: zed.id,
                                 roleId: role.id, scope: .root, kind: .active, targetAssignmentId: id),

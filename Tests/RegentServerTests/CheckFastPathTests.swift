@@ -15,7 +15,7 @@ struct CheckFastPathTests {
             let alice = try await h.user("alice")
             try await h.user("carol")
             let role = try await h.role("orders-db-admin") { $0.requireMfa = false }
-            _ = try await h.engine.submit(
+            _ = try await h.engine.requests.submit(
                 RequestDraft(
                     action: .adminAssign, requesterId: h.admin.principalId, principalId: alice.id, roleId: role.id,
                     scope: try Scope(parsing: "/prod"), kind: .active, justification: "on call", duration: .hours(8)),

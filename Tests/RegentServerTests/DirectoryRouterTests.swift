@@ -116,7 +116,8 @@ struct DirectoryRouterTests {
     @Test func paging() async throws {
         try await ServerHarness.run { h, client in
             for n in 0..<7 {
-                _ = try await h.engine.createRole(name: "role\(n)", description: "", entitlements: [], by: h.admin)
+                _ = try await h.engine.directory.createRole(
+                    name: "role\(n)", description: "", entitlements: [], by: h.admin)
             }
             let admin = try await h.token(client, "admin", password: "admin-password")
             var names: [String] = []

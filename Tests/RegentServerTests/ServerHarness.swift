@@ -49,21 +49,21 @@ struct ServerHarness {
 
     @discardableResult
     func user(_ name: String, password: String = "correct horse") async throws -> Principal {
-        try await engine.createPrincipal(
+        try await engine.directory.createPrincipal(
             kind: .user, name: name, displayName: nil, email: nil, password: password, by: admin)
     }
 
     func role(_ name: String, _ configure: (inout Policy) -> Void = { _ in }) async throws -> Role {
-        let role = try await engine.createRole(name: name, description: "", entitlements: [], by: admin)
+        let role = try await engine.directory.createRole(name: name, description: "", entitlements: [], by: admin)
         var policy = Policy()
         configure(&policy)
-        _ = try await engine.setPolicy(policy, role: role.id, scope: .root, by: admin)
+        _ = try await engine.directory.setPolicy(policy, role: role.id, scope: .root, by: admin)
         return role
     }
 
     /// An administrator makes the principal eligible for the role at `/`.
     func makeEligible(_ principal: Principal.ID, for role: Role) async throws {
-        _ = try await engine.submit(
+        _ = try await engine.requests.submit(
             RequestDraft(
                 action: .adminAssign, requesterId: admin.principalId, principalId: principal, roleId: role.id,
                 scope: .root,

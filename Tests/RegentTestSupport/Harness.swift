@@ -43,7 +43,7 @@ public struct Harness: Sendable {
         _ = try await engine.bootstrap(administratorPassword: administratorPassword)
         if starts { try await engine.start() }
         // What the scheduler does first once the server runs: the grants and revocations left.
-        if starts && runJobs { try await engine.runDueJobs() }
+        if starts && runJobs { try await engine.provisioning.runDueJobs() }
         let adminPrincipal = try await store.transaction { try await $0.principal(named: "admin") }!
         return Harness(
             clock: clock, store: store, engine: engine,
@@ -60,23 +60,23 @@ public struct Harness: Sendable {
     public func close() async { try? await store.close() }
 
     public func user(_ name: String) async throws -> ActorContext {
-        let principal = try await engine.createPrincipal(
+        let principal = try await engine.directory.createPrincipal(
             kind: .user, name: name, displayName: nil, email: nil, password: nil, by: admin)
         return ActorContext(principalId: principal.id, name: name, mfaVerifiedAt: clock.now())
     }
 
     public func group(_ name: String, members: [ActorContext]) async throws -> Principal.ID {
-        let group = try await engine.createPrincipal(
+        let group = try await engine.directory.createPrincipal(
             kind: .group, name: name, displayName: nil, email: nil, password: nil, by: admin)
-        for member in members { try await engine.addMember(member.principalId, to: group.id, by: admin) }
+        for member in members { try await engine.directory.addMember(member.principalId, to: group.id, by: admin) }
         return group.id
     }
 
     public func role(_ name: String, _ configure: (inout Policy) -> Void = { _ in }) async throws -> Role {
-        let role = try await engine.createRole(name: name, description: "", entitlements: [], by: admin)
+        let role = try await engine.directory.createRole(name: name, description: "", entitlements: [], by: admin)
         var policy = Policy()
         configure(&policy)
-        _ = try await engine.setPolicy(policy, role: role.id, scope: .root, by: admin)
+        _ = try await engine.directory.setPolicy(policy, role: role.id, scope: .root, by: admin)
         return role
     }
 
@@ -85,7 +85,7 @@ public struct Harness: Sendable {
         _ principal: Principal.ID, _ role: Role, kind: Assignment.Kind = .eligible, scope: Scope = .root,
         duration: ISODuration? = nil
     ) async throws -> Request {
-        try await engine.submit(
+        try await engine.requests.submit(
             RequestDraft(
                 action: .adminAssign, requesterId: admin.principalId, principalId: principal, roleId: role.id,
                 scope: scope,
@@ -93,12 +93,14 @@ public struct Harness: Sendable {
             by: admin)
     }
 
-    public func activate(_ actor: ActorContext, _ role: Role, duration: ISODuration = .minutes(30), scope: Scope = .root)
+    public func activate(
+        _ actor: ActorContext, _ role: Role, duration: ISODuration = .minutes(30), scope: Scope = .root
+    )
         async throws -> Request
     {
         var fresh = actor
         fresh.mfaVerifiedAt = clock.now()
-        return try await engine.submit(
+        return try await engine.requests.submit(
             RequestDraft(
                 action: .selfActivate, requesterId: actor.principalId, principalId: actor.principalId, roleId: role.id,
                 scope: scope, kind: .active, justification: "INC-42", duration: duration),

@@ -84,7 +84,7 @@ extension Engine {
         }
     }
 
-    private static func denied(_ permission: Permission) -> RegentError {
+    static func denied(_ permission: Permission) -> RegentError {
         let who =
             Role.BuiltIn.allCases.filter { $0.permissions.contains(permission) }.map(\.rawValue)
             .joined(separator: ", ")

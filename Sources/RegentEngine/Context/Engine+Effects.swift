@@ -89,20 +89,6 @@ extension Engine {
         if applied.enqueuedNotifications { noticeWakeup.signal() }
     }
 
-    /// Signs a checkpoint of the chain head when events were added since the last one and the
-    /// interval has passed (or `force`).
-    public func checkpointIfDue(force: Bool) async throws {
-        guard let signer else { return }
-        let now = clock.now()
-        let interval = configuration.checkpointInterval
-        try await store.transaction { tx in
-            let head = try await tx.auditHead()
-            let last = try await tx.checkpoints().last
-            guard head.seq > (last?.seq ?? 0) else { return }
-            guard force || now.timeIntervalSince(last?.time ?? .distantPast) >= interval else { return }
-            try await tx.insertCheckpoint(try signer.checkpoint(seq: head.seq, hash: head.hash, time: now))
-        }
-    }
 }
 
 extension Request {
@@ -111,4 +97,21 @@ extension Request {
 
 extension Assignment {
     var auditSubject: AuditSubject { AuditSubject(principalId: principalId, roleId: roleId, scope: scope) }
+}
+
+extension AuditService {
+    /// Signs a checkpoint of the chain head when events were added since the last one and the
+    /// interval has passed (or `force`).
+    public func checkpointIfDue(force: Bool) async throws {
+        guard let signer = engine.signer else { return }
+        let now = engine.clock.now()
+        let interval = engine.configuration.checkpointInterval
+        try await engine.store.transaction { tx in
+            let head = try await tx.auditHead()
+            let last = try await tx.checkpoints().last
+            guard head.seq > (last?.seq ?? 0) else { return }
+            guard force || now.timeIntervalSince(last?.time ?? .distantPast) >= interval else { return }
+            try await tx.insertCheckpoint(try signer.checkpoint(seq: head.seq, hash: head.hash, time: now))
+        }
+    }
 }

@@ -128,7 +128,7 @@ public final class Engine: Sendable {
     let started = StartGate()
     /// When this replica last compared every target with the assignments (readiness shows it).
     let reconciledAt = Mutex<Date?>(nil)
-    let sessions: SessionCache
+    let sessionCache: SessionCache
     let names = NameCache()
     let refusals: Mutex<RefusalDigest<RefusalContext>>
     /// What becomes of a failed job or delivery.
@@ -153,7 +153,7 @@ public final class Engine: Sendable {
         self.passwords = passwords
         self.provisioners = provisioners
         self.logger = logger
-        self.sessions = SessionCache(lifetime: configuration.sessionCacheLifetime)
+        self.sessionCache = SessionCache(lifetime: configuration.sessionCacheLifetime)
         self.refusals = Mutex(RefusalDigest(window: configuration.refusalAuditWindow))
     }
 
@@ -167,8 +167,8 @@ public final class Engine: Sendable {
             return (try await tx.liveAssignments(), try await tx.membershipGraph())
         }
         index.load(assignments, graph: graph)
-        _ = try await runDueJobs(timersOnly: true)
-        try await checkpointIfDue(force: false)
+        _ = try await provisioning.runDueJobs(timersOnly: true)
+        try await auditLog.checkpointIfDue(force: false)
         started.open()
     }
 

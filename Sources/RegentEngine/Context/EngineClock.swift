@@ -22,7 +22,7 @@ public struct SystemClock: EngineClock {
 /// A clock that moves only when told, for tests of expiry, timeouts and restarts.
 /// `sleep` does not wait: tests drive the scheduler's steps directly.
 public final class ManualClock: EngineClock {
-    private let current: Mutex<Date>
+    let current: Mutex<Date>
 
     public init(_ start: Date) { current = Mutex(start) }
 

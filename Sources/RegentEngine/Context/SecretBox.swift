@@ -6,7 +6,7 @@ public import RegentAudit
 /// under a key kept in the data directory, never in the database.
 public struct SecretBox: Sendable {
     public static let fileName = "secrets.key"
-    private let key: SymmetricKey
+    let key: SymmetricKey
 
     public init(key: Data) { self.key = SymmetricKey(data: key) }
 

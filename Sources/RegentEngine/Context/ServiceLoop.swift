@@ -41,7 +41,7 @@ struct ServiceLoop {
     }
 
     /// Sleeps until `deadline` or a signal; false when cancelled.
-    private func sleep(until deadline: Date) async -> Bool {
+    func sleep(until deadline: Date) async -> Bool {
         let clock = engine.clock
         guard let wakeup else {
             do {

@@ -6,117 +6,6 @@ import RegentStore
 /// Administration of principals, groups, roles and policies, and the first-start bootstrap.
 /// Each change is an audited, administrator-only action.
 extension Engine {
-    /// Creates a principal; a user may get a password, held to ``PasswordRule`` and stored as its hash.
-    public func createPrincipal(
-        kind: Principal.Kind, name: String, displayName: String?, email: String?, password: String?,
-        by actor: ActorContext
-    ) async throws -> Principal {
-        let now = clock.now()
-        return try await audited(actor: actor, subject: AuditSubject(), action: .principalCreateRefused, now: now) {
-            let principal = try Principal(
-                id: Principal.ID(UUID()), kind: kind, name: name, displayName: displayName, email: email, createdAt: now
-            )
-            if password != nil && kind != .user { throw RegentError.invalid("password", "only users have passwords") }
-            var passwordHash: String?
-            if let password {
-                try PasswordRule.check(password)
-                passwordHash = try await passwords.hash(password)
-            }
-            let hash = passwordHash
-            try await store.transaction { tx in
-                try await self.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
-                guard try await tx.principal(named: principal.name) == nil else {
-                    throw RegentError(.conflict, "a principal named \(principal.name) exists", field: "name")
-                }
-                try await tx.insertPrincipal(principal, passwordHash: hash)
-                try await self.audit(
-                    AuditNote(.principalCreated, details: ["kind": kind.rawValue, "name": principal.name]), in: tx,
-                    context: AuditContext(
-                        actor: actor.auditActor, subject: AuditSubject(principalId: principal.id), correlationId: nil),
-                    now: now)
-            }
-            return principal
-        }
-    }
-
-    /// Adds `member` to `group`, refusing a membership that would make the groups a cycle.
-    public func addMember(_ member: Principal.ID, to group: Principal.ID, by actor: ActorContext) async throws {
-        let now = clock.now()
-        try await audited(
-            actor: actor, subject: AuditSubject(principalId: group), action: .groupMemberAddRefused, now: now
-        ) {
-            let graph = try await store.transaction { tx -> MembershipGraph in
-                try await self.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
-                guard let groupPrincipal = try await tx.principal(id: group), groupPrincipal.kind == .group else {
-                    throw RegentError(.notFound, "no such group", field: "groupId")
-                }
-                guard try await tx.principal(id: member) != nil else {
-                    throw RegentError(.notFound, "no such principal", field: "memberId")
-                }
-                var graph = try await tx.membershipGraph()
-                guard !graph.wouldCreateCycle(adding: member, to: group) else {
-                    throw RegentError(.conflict, "the group is already inside this member", field: "memberId")
-                }
-                guard graph.members[group]?.contains(member) != true else { return graph }
-                try await tx.addMember(member, to: group)
-                graph.insert(member: member, into: group)
-                try await self.audit(
-                    AuditNote(.groupMemberAdded, details: ["memberId": member.description]), in: tx,
-                    context: AuditContext(
-                        actor: actor.auditActor, subject: AuditSubject(principalId: group), correlationId: nil),
-                    now: now)
-                return graph
-            }
-            index.updateGraph(graph)
-        }
-    }
-
-    public func createRole(
-        name: String, description: String, entitlements: [Entitlement], by actor: ActorContext
-    ) async throws -> Role {
-        let now = clock.now()
-        return try await audited(actor: actor, subject: AuditSubject(), action: .roleCreateRefused, now: now) {
-            let role = try Role(
-                id: Role.ID(UUID()), name: name, description: description, entitlements: entitlements, createdAt: now)
-            try await store.transaction { tx in
-                try await self.authorize(actor.principalId, .manageRoles, in: tx, now: now)
-                guard try await tx.role(named: role.name) == nil else {
-                    throw RegentError(.conflict, "a role named \(role.name) exists", field: "name")
-                }
-                try await self.requireValidEntitlements(entitlements, in: tx)
-                try await tx.insertRole(role)
-                try await self.audit(
-                    AuditNote(.roleCreated, details: ["name": role.name]), in: tx,
-                    context: AuditContext(
-                        actor: actor.auditActor, subject: AuditSubject(roleId: role.id), correlationId: nil), now: now)
-            }
-            return role
-        }
-    }
-
-    /// Sets the role's own policy at a scope (validated first); returns the effective policy there.
-    public func setPolicy(_ policy: Policy, role roleId: Role.ID, scope: Scope, by actor: ActorContext) async throws
-        -> EffectivePolicy
-    {
-        let now = clock.now()
-        let subject = AuditSubject(roleId: roleId, scope: scope)
-        return try await audited(actor: actor, subject: subject, action: .policyUpdateRefused, now: now) {
-            try policy.validate()
-            return try await store.transaction { tx in
-                try await self.authorize(actor.principalId, .manageRoles, in: tx, now: now)
-                guard try await tx.role(id: roleId) != nil else {
-                    throw RegentError(.notFound, "no such role", field: "roleId")
-                }
-                try await tx.setPolicy(policy, role: roleId, scope: scope, at: now)
-                try await self.audit(
-                    AuditNote(
-                        .policyUpdated, details: ["rules": policy.setRules.map(\.rawValue).joined(separator: ",")]),
-                    in: tx,
-                    context: AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil), now: now)
-                return EffectivePolicy.resolve(try await tx.policies(role: roleId), at: scope)
-            }
-        }
-    }
 
     public static let bootstrapMarker = "bootstrap.completed"
     public static let administratorName = "admin"
@@ -171,5 +60,122 @@ extension Engine {
         guard let applied else { return false }
         afterCommit(applied)
         return true
+    }
+}
+
+extension DirectoryService {
+    /// Creates a principal; a user may get a password, held to ``PasswordRule`` and stored as its hash.
+    public func createPrincipal(
+        kind: Principal.Kind, name: String, displayName: String?, email: String?, password: String?,
+        by actor: ActorContext
+    ) async throws -> Principal {
+        let now = engine.clock.now()
+        return try await engine.audited(
+            actor: actor, subject: AuditSubject(), action: .principalCreateRefused, now: now
+        ) {
+            let principal = try Principal(
+                id: Principal.ID(UUID()), kind: kind, name: name, displayName: displayName, email: email, createdAt: now
+            )
+            if password != nil && kind != .user { throw RegentError.invalid("password", "only users have passwords") }
+            var passwordHash: String?
+            if let password {
+                try PasswordRule.check(password)
+                passwordHash = try await engine.passwords.hash(password)
+            }
+            let hash = passwordHash
+            try await engine.store.transaction { tx in
+                try await engine.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
+                guard try await tx.principal(named: principal.name) == nil else {
+                    throw RegentError(.conflict, "a principal named \(principal.name) exists", field: "name")
+                }
+                try await tx.insertPrincipal(principal, passwordHash: hash)
+                try await engine.audit(
+                    AuditNote(.principalCreated, details: ["kind": kind.rawValue, "name": principal.name]), in: tx,
+                    context: Engine.AuditContext(
+                        actor: actor.auditActor, subject: AuditSubject(principalId: principal.id), correlationId: nil),
+                    now: now)
+            }
+            return principal
+        }
+    }
+
+    /// Adds `member` to `group`, refusing a membership that would make the groups a cycle.
+    public func addMember(_ member: Principal.ID, to group: Principal.ID, by actor: ActorContext) async throws {
+        let now = engine.clock.now()
+        try await engine.audited(
+            actor: actor, subject: AuditSubject(principalId: group), action: .groupMemberAddRefused, now: now
+        ) {
+            let graph = try await engine.store.transaction { tx -> MembershipGraph in
+                try await engine.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
+                guard let groupPrincipal = try await tx.principal(id: group), groupPrincipal.kind == .group else {
+                    throw RegentError(.notFound, "no such group", field: "groupId")
+                }
+                guard try await tx.principal(id: member) != nil else {
+                    throw RegentError(.notFound, "no such principal", field: "memberId")
+                }
+                var graph = try await tx.membershipGraph()
+                guard !graph.wouldCreateCycle(adding: member, to: group) else {
+                    throw RegentError(.conflict, "the group is already inside this member", field: "memberId")
+                }
+                guard graph.members[group]?.contains(member) != true else { return graph }
+                try await tx.addMember(member, to: group)
+                graph.insert(member: member, into: group)
+                try await engine.audit(
+                    AuditNote(.groupMemberAdded, details: ["memberId": member.description]), in: tx,
+                    context: Engine.AuditContext(
+                        actor: actor.auditActor, subject: AuditSubject(principalId: group), correlationId: nil),
+                    now: now)
+                return graph
+            }
+            engine.index.updateGraph(graph)
+        }
+    }
+
+    public func createRole(
+        name: String, description: String, entitlements: [Entitlement], by actor: ActorContext
+    ) async throws -> Role {
+        let now = engine.clock.now()
+        return try await engine.audited(actor: actor, subject: AuditSubject(), action: .roleCreateRefused, now: now) {
+            let role = try Role(
+                id: Role.ID(UUID()), name: name, description: description, entitlements: entitlements, createdAt: now)
+            try await engine.store.transaction { tx in
+                try await engine.authorize(actor.principalId, .manageRoles, in: tx, now: now)
+                guard try await tx.role(named: role.name) == nil else {
+                    throw RegentError(.conflict, "a role named \(role.name) exists", field: "name")
+                }
+                try await engine.requireValidEntitlements(entitlements, in: tx)
+                try await tx.insertRole(role)
+                try await engine.audit(
+                    AuditNote(.roleCreated, details: ["name": role.name]), in: tx,
+                    context: Engine.AuditContext(
+                        actor: actor.auditActor, subject: AuditSubject(roleId: role.id), correlationId: nil), now: now)
+            }
+            return role
+        }
+    }
+
+    /// Sets the role's own policy at a scope (validated first); returns the effective policy there.
+    public func setPolicy(_ policy: Policy, role roleId: Role.ID, scope: Scope, by actor: ActorContext) async throws
+        -> EffectivePolicy
+    {
+        let now = engine.clock.now()
+        let subject = AuditSubject(roleId: roleId, scope: scope)
+        return try await engine.audited(actor: actor, subject: subject, action: .policyUpdateRefused, now: now) {
+            try policy.validate()
+            return try await engine.store.transaction { tx in
+                try await engine.authorize(actor.principalId, .manageRoles, in: tx, now: now)
+                guard try await tx.role(id: roleId) != nil else {
+                    throw RegentError(.notFound, "no such role", field: "roleId")
+                }
+                try await tx.setPolicy(policy, role: roleId, scope: scope, at: now)
+                try await engine.audit(
+                    AuditNote(
+                        .policyUpdated, details: ["rules": policy.setRules.map(\.rawValue).joined(separator: ",")]),
+                    in: tx,
+                    context: Engine.AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil),
+                    now: now)
+                return EffectivePolicy.resolve(try await tx.policies(role: roleId), at: scope)
+            }
+        }
     }
 }

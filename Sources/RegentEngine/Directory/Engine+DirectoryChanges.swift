@@ -19,17 +19,29 @@ extension Engine {
         }
     }
 
+    func requireValidEntitlements(_ entitlements: [Entitlement], in tx: StoreTransaction) async throws {
+        guard Set(entitlements).count == entitlements.count else {
+            throw RegentError.invalid("entitlements", "an entitlement is listed twice")
+        }
+        for entitlement in entitlements where try await tx.target(id: entitlement.targetId) == nil {
+            throw RegentError(.notFound, "no target \(entitlement.targetId)", field: "entitlements.targetId")
+        }
+    }
+}
+
+extension DirectoryService {
     /// Disabling a principal ends its sessions and API tokens at once and makes every check about
     /// it (or through it, for a group) answer "no"; its assignments stay, so enabling it again
     /// restores exactly what it had.
-    public func updatePrincipal(_ id: Principal.ID, _ change: PrincipalChange, by actor: ActorContext) async throws
+    public func updatePrincipal(_ id: Principal.ID, _ change: Engine.PrincipalChange, by actor: ActorContext)
+        async throws
         -> Principal
     {
-        let now = clock.now()
+        let now = engine.clock.now()
         let subject = AuditSubject(principalId: id)
-        return try await audited(actor: actor, subject: subject, action: .principalUpdateRefused, now: now) {
-            let (updated, revoked) = try await store.transaction { tx -> (Principal, [String]) in
-                try await self.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
+        return try await engine.audited(actor: actor, subject: subject, action: .principalUpdateRefused, now: now) {
+            let (updated, revoked) = try await engine.store.transaction { tx -> (Principal, [String]) in
+                try await engine.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
                 guard let existing = try await tx.principal(id: id) else {
                     throw RegentError(.notFound, "no such principal", field: "principalId")
                 }
@@ -38,7 +50,7 @@ extension Engine {
                     displayName: change.displayName ?? existing.displayName, email: change.email ?? existing.email,
                     isEnabled: change.isEnabled ?? existing.isEnabled, createdAt: existing.createdAt)
                 if existing.isEnabled, !updated.isEnabled {
-                    try await self.requireAdministratorCoverage(
+                    try await engine.requireAdministratorCoverage(
                         in: tx, now: now, after: { $0.setEnabled(id, false) })
                 }
                 try await tx.updatePrincipal(updated)
@@ -47,45 +59,45 @@ extension Engine {
                 if change.displayName != nil { details["displayName"] = updated.displayName }
                 if change.email != nil { details["email"] = updated.email ?? "" }
                 if !revoked.isEmpty { details["sessionsRevoked"] = String(revoked.count) }
-                try await self.audit(
+                try await engine.audit(
                     AuditNote(
                         existing.isEnabled && !updated.isEnabled ? .principalDisabled : .principalUpdated,
                         details: details),
-                    in: tx, context: AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil),
+                    in: tx, context: Engine.AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil),
                     now: now)
                 return (updated, revoked)
             }
-            for tokenHash in revoked { sessions.invalidate(tokenHash) }
-            index.setEnabled(id, updated.isEnabled)
+            for tokenHash in revoked { engine.sessionCache.invalidate(tokenHash) }
+            engine.index.setEnabled(id, updated.isEnabled)
             return updated
         }
     }
 
     /// Removes `member` from `group`; the member loses what it held through the group at once.
     public func removeMember(_ member: Principal.ID, from group: Principal.ID, by actor: ActorContext) async throws {
-        let now = clock.now()
-        try await audited(
+        let now = engine.clock.now()
+        try await engine.audited(
             actor: actor, subject: AuditSubject(principalId: group), action: .groupMemberRemoveRefused, now: now
         ) {
-            let graph = try await store.transaction { tx -> MembershipGraph in
-                try await self.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
+            let graph = try await engine.store.transaction { tx -> MembershipGraph in
+                try await engine.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
                 var graph = try await tx.membershipGraph()
                 guard graph.members[group]?.contains(member) == true else {
                     throw RegentError(
                         .notFound, "the principal is not a direct member of this group", field: "memberId")
                 }
-                try await self.requireAdministratorCoverage(
+                try await engine.requireAdministratorCoverage(
                     in: tx, now: now, after: { $0.remove(member: member, from: group) })
                 try await tx.removeMember(member, from: group)
                 graph.remove(member: member, from: group)
-                try await self.audit(
+                try await engine.audit(
                     AuditNote(.groupMemberRemoved, details: ["memberId": member.description]), in: tx,
-                    context: AuditContext(
+                    context: Engine.AuditContext(
                         actor: actor.auditActor, subject: AuditSubject(principalId: group), correlationId: nil),
                     now: now)
                 return graph
             }
-            index.updateGraph(graph)
+            engine.index.updateGraph(graph)
         }
     }
 
@@ -94,11 +106,11 @@ extension Engine {
     public func updateRole(
         _ id: Role.ID, description: String?, entitlements: [Entitlement]?, by actor: ActorContext
     ) async throws -> Role {
-        let now = clock.now()
+        let now = engine.clock.now()
         let subject = AuditSubject(roleId: id)
-        return try await audited(actor: actor, subject: subject, action: .roleUpdateRefused, now: now) {
-            try await store.transaction { tx in
-                try await self.authorize(actor.principalId, .manageRoles, in: tx, now: now)
+        return try await engine.audited(actor: actor, subject: subject, action: .roleUpdateRefused, now: now) {
+            try await engine.store.transaction { tx in
+                try await engine.authorize(actor.principalId, .manageRoles, in: tx, now: now)
                 guard let existing = try await tx.role(id: id) else {
                     throw RegentError(.notFound, "no such role", field: "roleId")
                 }
@@ -108,16 +120,16 @@ extension Engine {
                 let role = try Role(
                     id: id, name: existing.name, description: description ?? existing.description,
                     entitlements: entitlements ?? existing.entitlements, createdAt: existing.createdAt)
-                try await self.requireValidEntitlements(role.entitlements, in: tx)
+                try await engine.requireValidEntitlements(role.entitlements, in: tx)
                 try await tx.updateRole(role)
-                try await self.audit(
+                try await engine.audit(
                     AuditNote(
                         .roleUpdated,
                         details: [
                             "entitlements": role.entitlements.map { "\($0.targetId):\($0.value)" }.joined(
                                 separator: ",")
                         ]),
-                    in: tx, context: AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil),
+                    in: tx, context: Engine.AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil),
                     now: now)
                 return role
             }
@@ -128,14 +140,14 @@ extension Engine {
     /// next sign-in enrolls afresh. Nobody resets their own: a stolen session must not be able to
     /// remove the second factor.
     public func resetTOTP(of id: Principal.ID, by actor: ActorContext) async throws {
-        let now = clock.now()
+        let now = engine.clock.now()
         let subject = AuditSubject(principalId: id)
-        try await audited(actor: actor, subject: subject, action: .mfaTotpResetRefused, now: now) {
+        try await engine.audited(actor: actor, subject: subject, action: .mfaTotpResetRefused, now: now) {
             guard id != actor.principalId else {
                 throw RegentError(.accessDenied, "another administrator must reset your MFA", field: "principalId")
             }
-            let revoked = try await store.transaction { tx -> [String] in
-                try await self.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
+            let revoked = try await engine.store.transaction { tx -> [String] in
+                try await engine.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
                 guard try await tx.principal(id: id) != nil else {
                     throw RegentError(.notFound, "no such principal", field: "principalId")
                 }
@@ -143,21 +155,13 @@ extension Engine {
                     throw RegentError(.notFound, "the principal has no TOTP enrollment", field: "principalId")
                 }
                 let revoked = try await tx.revokeSessions(of: id, at: now)
-                try await self.audit(
+                try await engine.audit(
                     AuditNote(.mfaTotpReset, details: ["sessionsRevoked": String(revoked.count)]), in: tx,
-                    context: AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil), now: now)
+                    context: Engine.AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil),
+                    now: now)
                 return revoked
             }
-            for tokenHash in revoked { sessions.invalidate(tokenHash) }
-        }
-    }
-
-    func requireValidEntitlements(_ entitlements: [Entitlement], in tx: StoreTransaction) async throws {
-        guard Set(entitlements).count == entitlements.count else {
-            throw RegentError.invalid("entitlements", "an entitlement is listed twice")
-        }
-        for entitlement in entitlements where try await tx.target(id: entitlement.targetId) == nil {
-            throw RegentError(.notFound, "no target \(entitlement.targetId)", field: "entitlements.targetId")
+            for tokenHash in revoked { engine.sessionCache.invalidate(tokenHash) }
         }
     }
 }

@@ -7,89 +7,9 @@ import RegentStore
 /// a schedule (``GovernanceMonitor``); an alert opens, may be dismissed with a reason, reopens when
 /// something new appears and resolves when its condition is gone. Every change is audited.
 extension Engine {
-    public func alerts(by actor: ActorContext) async throws -> [Alert] {
-        try await authorize(actor, .readEverything)
-        return try await store.transaction { try await $0.alerts() }
-    }
-
-    public func alertSettings(by actor: ActorContext) async throws -> [AlertRule: AlertSettings] {
-        try await authorize(actor, .readEverything)
-        return try await store.transaction { try await $0.alertSettings() }
-    }
-
-    /// Changes a rule's switch and thresholds (a threshold left out takes its default), then
-    /// evaluates at once so the alerts follow.
-    public func setAlertSettings(_ settings: AlertSettings, for rule: AlertRule, by actor: ActorContext) async throws
-        -> AlertSettings
-    {
-        let settings = settings.filled(for: rule)
-        let now = clock.now()
-        try await audited(actor: actor, subject: AuditSubject(), action: .alertSettingsChangeRefused, now: now) {
-            try await store.transaction { tx in
-                try await self.authorize(actor.principalId, .manageAlerts, in: tx, now: now)
-                try settings.validate(for: rule)
-                try await tx.saveAlertSettings(settings, for: rule)
-                try await self.audit(
-                    AuditNote(
-                        .alertSettingsChanged,
-                        details: [
-                            "rule": rule.rawValue, "enabled": "\(settings.enabled)",
-                            "count": settings.count.map(String.init) ?? "",
-                            "percent": settings.percent.map(String.init) ?? "",
-                            "window": settings.window?.description ?? "",
-                            "names": settings.names.joined(separator: ","),
-                        ]),
-                    in: tx, context: AuditContext(actor: actor.auditActor, subject: AuditSubject(), correlationId: nil),
-                    now: now)
-            }
-        }
-        try await evaluateAlerts()
-        return settings
-    }
-
-    /// Dismisses an open alert with a reason. Refused (and audited) for an alert about the actor.
-    public func dismissAlert(_ rule: AlertRule, reason: String, by actor: ActorContext) async throws -> Alert {
-        let now = clock.now()
-        return try await audited(actor: actor, subject: AuditSubject(), action: .alertDismissRefused, now: now) {
-            try await store.transaction { tx in
-                try await self.authorize(actor.principalId, .manageAlerts, in: tx, now: now)
-                guard var alert = try await tx.alerts().first(where: { $0.rule == rule }) else {
-                    throw RegentError(.notFound, "the alert \(rule.rawValue) is not raised", field: "rule")
-                }
-                try alert.dismiss(
-                    by: actor.principalId,
-                    selfIdentities: try await tx.membershipGraph().selfIdentities(of: actor.principalId),
-                    reason: reason, at: now)
-                try await tx.saveAlert(alert)
-                try await self.audit(
-                    AuditNote(
-                        .alertDismissed, reason: reason,
-                        details: ["rule": rule.rawValue, "items": "\(alert.items.count)"]),
-                    in: tx, context: AuditContext(actor: actor.auditActor, subject: AuditSubject(), correlationId: nil),
-                    now: now)
-                return alert
-            }
-        }
-    }
-
-    /// Reads the facts every rule looks at, lets RegentCore evaluate them against the alerts as
-    /// they stand, and commits what changed (saved, audited, notified) in the same transaction.
-    public func evaluateAlerts() async throws {
-        let now = clock.now()
-        let applied = try await store.transaction { tx -> Applied in
-            let settings = try await tx.alertSettings()
-            let existing = Dictionary(
-                try await tx.alerts().map { ($0.rule, $0) }, uniquingKeysWith: { first, _ in first })
-            let facts = try await self.alertFacts(settings: settings, in: tx, now: now)
-            return try await self.apply(
-                facts.evaluate(settings: settings, existing: existing), in: tx,
-                context: AuditContext(actor: .system, subject: AuditSubject(), correlationId: nil), now: now)
-        }
-        afterCommit(applied)
-    }
 
     /// One read of everything the rules look at; the audited events only within each rule's window.
-    private func alertFacts(settings: [AlertRule: AlertSettings], in tx: StoreTransaction, now: Date) async throws
+    func alertFacts(settings: [AlertRule: AlertSettings], in tx: StoreTransaction, now: Date) async throws
         -> AlertFacts
     {
         func since(_ rule: AlertRule) -> Date {
@@ -132,5 +52,90 @@ extension Job {
         guard case .revoke(let id) = kind else { return nil }
         return FailingRevocation(
             jobId: self.id, assignmentId: id, attempts: attempts, nextAttempt: dueAt, lastError: lastError)
+    }
+}
+
+extension GovernanceService {
+    public func alerts(by actor: ActorContext) async throws -> [Alert] {
+        try await engine.authorize(actor, .readEverything)
+        return try await engine.store.transaction { try await $0.alerts() }
+    }
+
+    public func alertSettings(by actor: ActorContext) async throws -> [AlertRule: AlertSettings] {
+        try await engine.authorize(actor, .readEverything)
+        return try await engine.store.transaction { try await $0.alertSettings() }
+    }
+
+    /// Changes a rule's switch and thresholds (a threshold left out takes its default), then
+    /// evaluates at once so the alerts follow.
+    public func setAlertSettings(_ settings: AlertSettings, for rule: AlertRule, by actor: ActorContext) async throws
+        -> AlertSettings
+    {
+        let settings = settings.filled(for: rule)
+        let now = engine.clock.now()
+        try await engine.audited(actor: actor, subject: AuditSubject(), action: .alertSettingsChangeRefused, now: now) {
+            try await engine.store.transaction { tx in
+                try await engine.authorize(actor.principalId, .manageAlerts, in: tx, now: now)
+                try settings.validate(for: rule)
+                try await tx.saveAlertSettings(settings, for: rule)
+                try await engine.audit(
+                    AuditNote(
+                        .alertSettingsChanged,
+                        details: [
+                            "rule": rule.rawValue, "enabled": "\(settings.enabled)",
+                            "count": settings.count.map(String.init) ?? "",
+                            "percent": settings.percent.map(String.init) ?? "",
+                            "window": settings.window?.description ?? "",
+                            "names": settings.names.joined(separator: ","),
+                        ]),
+                    in: tx,
+                    context: Engine.AuditContext(actor: actor.auditActor, subject: AuditSubject(), correlationId: nil),
+                    now: now)
+            }
+        }
+        try await evaluateAlerts()
+        return settings
+    }
+
+    /// Dismisses an open alert with a reason. Refused (and audited) for an alert about the actor.
+    public func dismissAlert(_ rule: AlertRule, reason: String, by actor: ActorContext) async throws -> Alert {
+        let now = engine.clock.now()
+        return try await engine.audited(actor: actor, subject: AuditSubject(), action: .alertDismissRefused, now: now) {
+            try await engine.store.transaction { tx in
+                try await engine.authorize(actor.principalId, .manageAlerts, in: tx, now: now)
+                guard var alert = try await tx.alerts().first(where: { $0.rule == rule }) else {
+                    throw RegentError(.notFound, "the alert \(rule.rawValue) is not raised", field: "rule")
+                }
+                try alert.dismiss(
+                    by: actor.principalId,
+                    selfIdentities: try await tx.membershipGraph().selfIdentities(of: actor.principalId),
+                    reason: reason, at: now)
+                try await tx.saveAlert(alert)
+                try await engine.audit(
+                    AuditNote(
+                        .alertDismissed, reason: reason,
+                        details: ["rule": rule.rawValue, "items": "\(alert.items.count)"]),
+                    in: tx,
+                    context: Engine.AuditContext(actor: actor.auditActor, subject: AuditSubject(), correlationId: nil),
+                    now: now)
+                return alert
+            }
+        }
+    }
+
+    /// Reads the facts every rule looks at, lets RegentCore evaluate them against the alerts as
+    /// they stand, and commits what changed (saved, audited, notified) in the same transaction.
+    public func evaluateAlerts() async throws {
+        let now = engine.clock.now()
+        let applied = try await engine.store.transaction { tx -> Engine.Applied in
+            let settings = try await tx.alertSettings()
+            let existing = Dictionary(
+                try await tx.alerts().map { ($0.rule, $0) }, uniquingKeysWith: { first, _ in first })
+            let facts = try await engine.alertFacts(settings: settings, in: tx, now: now)
+            return try await engine.apply(
+                facts.evaluate(settings: settings, existing: existing), in: tx,
+                context: Engine.AuditContext(actor: .system, subject: AuditSubject(), correlationId: nil), now: now)
+        }
+        engine.afterCommit(applied)
     }
 }

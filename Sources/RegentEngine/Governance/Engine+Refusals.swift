@@ -28,15 +28,7 @@ extension Engine {
     /// When the next refusal window closes, for the governance monitor's sleep.
     var nextRefusalSweep: Date? { refusals.withLock { $0.nextClose } }
 
-    /// Writes the counts of every refusal window that has closed; the governance monitor calls it
-    /// on every pass and wakes for ``nextRefusalSweep``, so a burst of refusals is on record when its
-    /// window closes.
-    public func sweepRefusals() async throws {
-        let now = clock.now()
-        try await writeRefusals(refusals.withLock { $0.sweep(at: now) }, now: now)
-    }
-
-    private func writeRefusals(_ records: [RefusalDigest<RefusalContext>.Record], now: Date) async throws {
+    func writeRefusals(_ records: [RefusalDigest<RefusalContext>.Record], now: Date) async throws {
         guard !records.isEmpty else { return }
         do {
             try await store.transaction { tx in
@@ -60,5 +52,15 @@ extension Engine {
         } catch {
             throw RegentError(.unavailable, "the refusal could not be recorded: \(error)")
         }
+    }
+}
+
+extension GovernanceService {
+    /// Writes the counts of every refusal window that has closed; the governance monitor calls it
+    /// on every pass and wakes for ``nextRefusalSweep``, so a burst of refusals is on record when its
+    /// window closes.
+    public func sweepRefusals() async throws {
+        let now = engine.clock.now()
+        try await engine.writeRefusals(engine.refusals.withLock { $0.sweep(at: now) }, now: now)
     }
 }

@@ -8,162 +8,8 @@ import RegentStore
 /// take the default; and applying, where denied assignments end through the same transition as
 /// a removal (`assignment.revoked`, grants revoked), never the last administrator's.
 extension Engine {
-    public func createReview(_ definition: ReviewDefinition, by actor: ActorContext) async throws -> ReviewDefinition {
-        let now = clock.now()
-        try await audited(
-            actor: actor, subject: AuditSubject(scope: definition.scope), action: .reviewCreateRefused, now: now
-        ) {
-            try await store.transaction { tx in
-                try await self.authorize(actor.principalId, .manageAssignments, in: tx, now: now)
-                let named: [Principal.ID] =
-                    switch definition.reviewers {
-                    case .principals(let ids), .managers(let ids), .selfReview(let ids): ids
-                    }
-                for id in named where try await tx.principal(id: id) == nil {
-                    throw RegentError(.notFound, "no such reviewer", field: "reviewers")
-                }
-                for id in definition.roleIds where try await tx.role(id: id) == nil {
-                    throw RegentError(.notFound, "no such role", field: "roles")
-                }
-                try await tx.insertReviewDefinition(definition)
-                try await self.audit(
-                    AuditNote(
-                        .reviewCreated,
-                        details: [
-                            "reviewId": definition.id.description, "name": definition.name,
-                            "recurrence": definition.recurrence.rawValue,
-                        ]),
-                    in: tx,
-                    context: AuditContext(
-                        actor: actor.auditActor, subject: AuditSubject(scope: definition.scope), correlationId: nil),
-                    now: now)
-            }
-        }
-        try await runReviews()
-        return definition
-    }
 
-    public func reviewDefinitions(by actor: ActorContext) async throws -> [ReviewDefinition] {
-        try await authorize(actor, .readEverything)
-        return try await store.transaction { try await $0.reviewDefinitions() }
-    }
-
-    public func reviewInstances(of definition: ReviewDefinition.ID, by actor: ActorContext) async throws
-        -> [ReviewInstance]
-    {
-        try await authorize(actor, .readEverything)
-        return try await store.transaction { try await $0.reviewInstances(definition: definition) }
-    }
-
-    public func reviewInstance(_ id: ReviewInstance.ID, by actor: ActorContext) async throws -> ReviewInstance {
-        try await authorize(actor, .readEverything)
-        guard let instance = try await store.transaction({ try await $0.reviewInstance(id: id) }) else {
-            throw RegentError(.notFound, "no such review occurrence", field: "instanceId")
-        }
-        return instance
-    }
-
-    /// The items of open reviews the actor may decide (directly or through a group), with their
-    /// occurrence.
-    public func myReviewItems(_ actor: ActorContext) async throws -> [(instance: ReviewInstance, item: ReviewItem)] {
-        try await store.transaction { tx in
-            let identities = try await tx.membershipGraph().identities(of: actor.principalId)
-            return try await tx.reviewInstances(state: .active).flatMap { instance in
-                instance.items.filter { !identities.isDisjoint(with: $0.reviewers) }.map { (instance, $0) }
-            }
-        }
-    }
-
-    /// Records (or changes, while the review is open) a reviewer's decision on one item.
-    public func decideReviewItem(
-        _ instanceId: ReviewInstance.ID, item itemId: ReviewItem.ID, verdict: ReviewItem.Verdict,
-        justification: String?, by actor: ActorContext
-    ) async throws -> ReviewItem {
-        let now = clock.now()
-        return try await audited(actor: actor, subject: AuditSubject(), action: .reviewDecideRefused, now: now) {
-            try await store.transaction { tx in
-                try await self.requireEnabled(actor.principalId, in: tx)
-                guard var instance = try await tx.reviewInstance(id: instanceId),
-                    let item = instance.items.first(where: { $0.id == itemId }),
-                    let definition = try await tx.reviewDefinition(id: instance.definitionId)
-                else { throw RegentError(.notFound, "no such review item", field: "itemId") }
-                let graph = try await tx.membershipGraph()
-                let effects = try instance.decide(
-                    itemId, verdict: verdict, justification: justification, by: actor.principalId,
-                    identities: graph.identities(of: actor.principalId),
-                    selfIdentities: graph.selfIdentities(of: actor.principalId), definition: definition, now: now)
-                _ = try await self.apply(
-                    effects, in: tx,
-                    context: AuditContext(
-                        actor: actor.auditActor,
-                        subject: AuditSubject(principalId: item.principalId, roleId: item.roleId, scope: item.scope),
-                        correlationId: nil),
-                    now: now)
-                return instance.items.first { $0.id == itemId } ?? item
-            }
-        }
-    }
-
-    /// Applies a completed occurrence's results (when it does not apply them itself).
-    public func applyReview(_ instanceId: ReviewInstance.ID, by actor: ActorContext) async throws -> ReviewInstance {
-        let now = clock.now()
-        return try await audited(actor: actor, subject: AuditSubject(), action: .reviewApplyRefused, now: now) {
-            let (instance, applied) = try await store.transaction { tx in
-                try await self.authorize(actor.principalId, .manageAssignments, in: tx, now: now)
-                guard var instance = try await tx.reviewInstance(id: instanceId),
-                    let definition = try await tx.reviewDefinition(id: instance.definitionId)
-                else {
-                    throw RegentError(.notFound, "no such review occurrence", field: "instanceId")
-                }
-                guard instance.state == .completed else {
-                    throw RegentError(
-                        .invalidTransition, "only a completed review is applied, once", field: "instanceId")
-                }
-                var facts = try await self.reviewApplyFacts(in: tx)
-                let steps = instance.applyResults(facts: &facts, now: now)
-                return (
-                    instance,
-                    try await self.perform(steps, of: instance, definition, actor: actor.auditActor, in: tx, now: now)
-                )
-            }
-            afterCommit(applied)
-            return instance
-        }
-    }
-
-    /// The schedule: opens due occurrences, reminds at mid-period, completes and auto-applies
-    /// ended ones, each as RegentCore decides. Idempotent, so running it after a restart catches
-    /// up without doubling anything.
-    public func runReviews() async throws {
-        let now = clock.now()
-        let applied = try await store.transaction { tx -> Applied in
-            var applied = Applied()
-            var snapshot: ReviewSnapshotFacts?
-            for definition in try await tx.reviewDefinitions() {
-                let opened = try await tx.reviewOccurrences(of: definition.id)
-                for occurrence in definition.occurrencesDue(after: opened, now: now) {
-                    if snapshot == nil { snapshot = try await self.reviewSnapshotFacts(in: tx) }
-                    let items =
-                        snapshot.map { definition.items(from: $0, now: now, makeID: { ReviewItem.ID(UUID()) }) } ?? []
-                    let (instance, effects) = ReviewInstance.open(
-                        occurrence, of: definition, id: ReviewInstance.ID(UUID()), items: items, now: now)
-                    applied.merge(
-                        try await self.perform(
-                            [.review(effects)], of: instance, definition, actor: .system, in: tx, now: now))
-                }
-            }
-            var facts = try await self.reviewApplyFacts(in: tx)
-            for var instance in try await tx.reviewInstances(state: .active) {
-                guard let definition = try await tx.reviewDefinition(id: instance.definitionId) else { continue }
-                let steps = instance.advance(definition: definition, facts: &facts, now: now)
-                applied.merge(try await self.perform(steps, of: instance, definition, actor: .system, in: tx, now: now))
-            }
-            return applied
-        }
-        afterCommit(applied)
-    }
-
-    private func reviewSnapshotFacts(in tx: StoreTransaction) async throws -> ReviewSnapshotFacts {
+    func reviewSnapshotFacts(in tx: StoreTransaction) async throws -> ReviewSnapshotFacts {
         ReviewSnapshotFacts(
             live: try await tx.liveAssignments(),
             principals: Dictionary(
@@ -172,13 +18,13 @@ extension Engine {
             lastActivations: try await tx.lastActivations(), lastSignIns: try await tx.lastSignIns())
     }
 
-    private func reviewApplyFacts(in tx: StoreTransaction) async throws -> ReviewApplyFacts {
+    func reviewApplyFacts(in tx: StoreTransaction) async throws -> ReviewApplyFacts {
         ReviewApplyFacts(live: try await tx.liveAssignments(), coverage: try await administratorCoverage(in: tx))
     }
 
     /// Performs a review's steps in order: the occurrence's own effects audited about its scope,
     /// each removal about the assignment it ends, all under the occurrence's correlation id.
-    private func perform(
+    func perform(
         _ steps: [ReviewStep], of instance: ReviewInstance, _ definition: ReviewDefinition, actor: AuditActor,
         in tx: StoreTransaction, now: Date
     ) async throws -> Applied {
@@ -205,22 +51,183 @@ extension Engine {
         return applied
     }
 
+}
+
+extension DirectoryService {
     /// Sets or clears a principal's manager, for manager-led reviews.
     public func setManager(of principal: Principal.ID, to manager: Principal.ID?, by actor: ActorContext) async throws {
-        let now = clock.now()
-        try await audited(
+        let now = engine.clock.now()
+        try await engine.audited(
             actor: actor, subject: AuditSubject(principalId: principal), action: .principalManagerRefused, now: now
         ) {
-            try await store.transaction { tx in
-                try await self.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
+            try await engine.store.transaction { tx in
+                try await engine.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
                 guard manager != principal else { throw RegentError.invalid("manager", "nobody manages themselves") }
                 try await tx.setManager(of: principal, to: manager)
-                try await self.audit(
+                try await engine.audit(
                     AuditNote(.principalManagerSet, details: ["managerId": manager?.description ?? ""]), in: tx,
-                    context: AuditContext(
+                    context: Engine.AuditContext(
                         actor: actor.auditActor, subject: AuditSubject(principalId: principal), correlationId: nil),
                     now: now)
             }
         }
+    }
+}
+
+extension GovernanceService {
+    public func createReview(_ definition: ReviewDefinition, by actor: ActorContext) async throws -> ReviewDefinition {
+        let now = engine.clock.now()
+        try await engine.audited(
+            actor: actor, subject: AuditSubject(scope: definition.scope), action: .reviewCreateRefused, now: now
+        ) {
+            try await engine.store.transaction { tx in
+                try await engine.authorize(actor.principalId, .manageAssignments, in: tx, now: now)
+                let named: [Principal.ID] =
+                    switch definition.reviewers {
+                    case .principals(let ids), .managers(let ids), .selfReview(let ids): ids
+                    }
+                for id in named where try await tx.principal(id: id) == nil {
+                    throw RegentError(.notFound, "no such reviewer", field: "reviewers")
+                }
+                for id in definition.roleIds where try await tx.role(id: id) == nil {
+                    throw RegentError(.notFound, "no such role", field: "roles")
+                }
+                try await tx.insertReviewDefinition(definition)
+                try await engine.audit(
+                    AuditNote(
+                        .reviewCreated,
+                        details: [
+                            "reviewId": definition.id.description, "name": definition.name,
+                            "recurrence": definition.recurrence.rawValue,
+                        ]),
+                    in: tx,
+                    context: Engine.AuditContext(
+                        actor: actor.auditActor, subject: AuditSubject(scope: definition.scope), correlationId: nil),
+                    now: now)
+            }
+        }
+        try await runReviews()
+        return definition
+    }
+
+    public func reviewDefinitions(by actor: ActorContext) async throws -> [ReviewDefinition] {
+        try await engine.authorize(actor, .readEverything)
+        return try await engine.store.transaction { try await $0.reviewDefinitions() }
+    }
+
+    public func reviewInstances(of definition: ReviewDefinition.ID, by actor: ActorContext) async throws
+        -> [ReviewInstance]
+    {
+        try await engine.authorize(actor, .readEverything)
+        return try await engine.store.transaction { try await $0.reviewInstances(definition: definition) }
+    }
+
+    public func reviewInstance(_ id: ReviewInstance.ID, by actor: ActorContext) async throws -> ReviewInstance {
+        try await engine.authorize(actor, .readEverything)
+        guard let instance = try await engine.store.transaction({ try await $0.reviewInstance(id: id) }) else {
+            throw RegentError(.notFound, "no such review occurrence", field: "instanceId")
+        }
+        return instance
+    }
+
+    /// The items of open reviews the actor may decide (directly or through a group), with their
+    /// occurrence.
+    public func myReviewItems(_ actor: ActorContext) async throws -> [(instance: ReviewInstance, item: ReviewItem)] {
+        try await engine.store.transaction { tx in
+            let identities = try await tx.membershipGraph().identities(of: actor.principalId)
+            return try await tx.reviewInstances(state: .active).flatMap { instance in
+                instance.items.filter { !identities.isDisjoint(with: $0.reviewers) }.map { (instance, $0) }
+            }
+        }
+    }
+
+    /// Records (or changes, while the review is open) a reviewer's decision on one item.
+    public func decideReviewItem(
+        _ instanceId: ReviewInstance.ID, item itemId: ReviewItem.ID, verdict: ReviewItem.Verdict,
+        justification: String?, by actor: ActorContext
+    ) async throws -> ReviewItem {
+        let now = engine.clock.now()
+        return try await engine.audited(actor: actor, subject: AuditSubject(), action: .reviewDecideRefused, now: now) {
+            try await engine.store.transaction { tx in
+                try await engine.requireEnabled(actor.principalId, in: tx)
+                guard var instance = try await tx.reviewInstance(id: instanceId),
+                    let item = instance.items.first(where: { $0.id == itemId }),
+                    let definition = try await tx.reviewDefinition(id: instance.definitionId)
+                else { throw RegentError(.notFound, "no such review item", field: "itemId") }
+                let graph = try await tx.membershipGraph()
+                let effects = try instance.decide(
+                    itemId, verdict: verdict, justification: justification, by: actor.principalId,
+                    identities: graph.identities(of: actor.principalId),
+                    selfIdentities: graph.selfIdentities(of: actor.principalId), definition: definition, now: now)
+                _ = try await engine.apply(
+                    effects, in: tx,
+                    context: Engine.AuditContext(
+                        actor: actor.auditActor,
+                        subject: AuditSubject(principalId: item.principalId, roleId: item.roleId, scope: item.scope),
+                        correlationId: nil),
+                    now: now)
+                return instance.items.first { $0.id == itemId } ?? item
+            }
+        }
+    }
+
+    /// Applies a completed occurrence's results (when it does not apply them itself).
+    public func applyReview(_ instanceId: ReviewInstance.ID, by actor: ActorContext) async throws -> ReviewInstance {
+        let now = engine.clock.now()
+        return try await engine.audited(actor: actor, subject: AuditSubject(), action: .reviewApplyRefused, now: now) {
+            let (instance, applied) = try await engine.store.transaction { tx in
+                try await engine.authorize(actor.principalId, .manageAssignments, in: tx, now: now)
+                guard var instance = try await tx.reviewInstance(id: instanceId),
+                    let definition = try await tx.reviewDefinition(id: instance.definitionId)
+                else {
+                    throw RegentError(.notFound, "no such review occurrence", field: "instanceId")
+                }
+                guard instance.state == .completed else {
+                    throw RegentError(
+                        .invalidTransition, "only a completed review is applied, once", field: "instanceId")
+                }
+                var facts = try await engine.reviewApplyFacts(in: tx)
+                let steps = instance.applyResults(facts: &facts, now: now)
+                return (
+                    instance,
+                    try await engine.perform(steps, of: instance, definition, actor: actor.auditActor, in: tx, now: now)
+                )
+            }
+            engine.afterCommit(applied)
+            return instance
+        }
+    }
+
+    /// The schedule: opens due occurrences, reminds at mid-period, completes and auto-applies
+    /// ended ones, each as RegentCore decides. Idempotent, so running it after a restart catches
+    /// up without doubling anything.
+    public func runReviews() async throws {
+        let now = engine.clock.now()
+        let applied = try await engine.store.transaction { tx -> Engine.Applied in
+            var applied = Engine.Applied()
+            var snapshot: ReviewSnapshotFacts?
+            for definition in try await tx.reviewDefinitions() {
+                let opened = try await tx.reviewOccurrences(of: definition.id)
+                for occurrence in definition.occurrencesDue(after: opened, now: now) {
+                    if snapshot == nil { snapshot = try await engine.reviewSnapshotFacts(in: tx) }
+                    let items =
+                        snapshot.map { definition.items(from: $0, now: now, makeID: { ReviewItem.ID(UUID()) }) } ?? []
+                    let (instance, effects) = ReviewInstance.open(
+                        occurrence, of: definition, id: ReviewInstance.ID(UUID()), items: items, now: now)
+                    applied.merge(
+                        try await engine.perform(
+                            [.review(effects)], of: instance, definition, actor: .system, in: tx, now: now))
+                }
+            }
+            var facts = try await engine.reviewApplyFacts(in: tx)
+            for var instance in try await tx.reviewInstances(state: .active) {
+                guard let definition = try await tx.reviewDefinition(id: instance.definitionId) else { continue }
+                let steps = instance.advance(definition: definition, facts: &facts, now: now)
+                applied.merge(
+                    try await engine.perform(steps, of: instance, definition, actor: .system, in: tx, now: now))
+            }
+            return applied
+        }
+        engine.afterCommit(applied)
     }
 }

@@ -23,21 +23,21 @@ public struct GovernanceMonitor: Service {
         await ServiceLoop(engine: engine, name: "governance monitor", wakeup: engine.auditWakeup).run(
             initial: State()
         ) { state in
-            try await engine.sweepRefusals()
+            try await engine.governance.sweepRefusals()
             if engine.clock.now() < state.lastEvaluation + 1 {
                 try await engine.clock.sleep(until: state.lastEvaluation + 1)
             }
             let now = engine.clock.now()
-            let head = try await engine.auditHead().seq
+            let head = try await engine.auditLog.auditHead().seq
             let full = now.timeIntervalSince(state.lastFull) >= interval
             if head != state.seenSeq || full {
                 // When the evaluation audits a change, that wakes the next pass, which evaluates once
                 // more and finds nothing new: nothing written meanwhile is missed.
-                try await engine.evaluateAlerts()
+                try await engine.governance.evaluateAlerts()
                 state.seenSeq = head
                 state.lastEvaluation = now
                 if full {
-                    try await engine.runReviews()
+                    try await engine.governance.runReviews()
                     state.lastFull = now
                 }
                 // Raised alerts and review steps may have queued notifications.

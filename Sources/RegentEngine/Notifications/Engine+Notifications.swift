@@ -41,7 +41,7 @@ extension Engine {
     }
 
     /// The words of a notice, read from the saved state; nil when what it is about is gone.
-    private func plan(for notice: Notice, in tx: StoreTransaction) async throws -> NotificationPlan? {
+    func plan(for notice: Notice, in tx: StoreTransaction) async throws -> NotificationPlan? {
         switch notice {
         case .approvalNeeded(let id, let stage, let approvers, let escalated, let deadline):
             guard let request = try await tx.request(id: id) else { return nil }
@@ -91,7 +91,7 @@ extension Engine {
         }
     }
 
-    private func requestPlan(
+    func requestPlan(
         _ notice: Notice, _ request: RegentCore.Request, title: String, approvers: [Principal.ID]? = nil,
         key: String = "", extra: [String] = [], in tx: StoreTransaction
     ) async throws -> NotificationPlan {
@@ -110,7 +110,7 @@ extension Engine {
             link: topic == .approvalNeeded ? "/approvals" : "/roles")
     }
 
-    private func assignmentPlan(_ topic: NotificationTopic, _ assignment: Assignment, in tx: StoreTransaction)
+    func assignmentPlan(_ topic: NotificationTopic, _ assignment: Assignment, in tx: StoreTransaction)
         async throws -> NotificationPlan
     {
         let who = try await tx.principal(id: assignment.principalId)?.name ?? "?"
@@ -200,7 +200,7 @@ extension Engine {
         }
     }
 
-    private func webhookPayload(_ plan: NotificationPlan, body: String, link: String, slack: Bool, now: Date) throws
+    func webhookPayload(_ plan: NotificationPlan, body: String, link: String, slack: Bool, now: Date) throws
         -> String
     {
         let document: [String: String] =

@@ -20,11 +20,11 @@ public struct Notifier: Service {
         ) { lastReminders in
             let now = engine.clock.now()
             if now.timeIntervalSince(lastReminders) >= reminderInterval {
-                try await engine.queueExpiryReminders()
+                try await engine.notifications.queueExpiryReminders()
                 lastReminders = now
             }
-            while try await engine.deliverDueNotifications(using: transport) > 0 {}
-            let due = try await engine.nextNotificationDue() ?? .distantFuture
+            while try await engine.notifications.deliverDueNotifications(using: transport) > 0 {}
+            let due = try await engine.notifications.nextNotificationDue() ?? .distantFuture
             return min(due, lastReminders + reminderInterval, now + engine.configuration.maximumIdle)
         }
     }

@@ -31,7 +31,7 @@ struct SMTPClient: Sendable {
         }
     }
 
-    private func session(_ mail: Mail) async throws {
+    func session(_ mail: Mail) async throws {
         let (stream, continuation) = AsyncThrowingStream<String, any Error>.makeStream()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
@@ -120,7 +120,7 @@ struct SMTPClient: Sendable {
             }
     }
 
-    private static func isIPAddress(_ host: String) -> Bool {
+    static func isIPAddress(_ host: String) -> Bool {
         host.contains(":") || host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." }
     }
 }
@@ -154,8 +154,8 @@ struct SMTPReplies {
 final class SMTPLineHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    private let continuation: AsyncThrowingStream<String, any Error>.Continuation
-    private var pending = ByteBuffer()
+    let continuation: AsyncThrowingStream<String, any Error>.Continuation
+    var pending = ByteBuffer()
 
     init(continuation: AsyncThrowingStream<String, any Error>.Continuation) { self.continuation = continuation }
 

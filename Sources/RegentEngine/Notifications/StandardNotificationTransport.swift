@@ -29,7 +29,7 @@ public struct StandardNotificationTransport: NotificationTransport {
         }
     }
 
-    private func post(_ message: OutboxMessage, to url: URL, secret: String?) async throws(DeliveryError) {
+    func post(_ message: OutboxMessage, to url: URL, secret: String?) async throws(DeliveryError) {
         switch await SignedWebhook.post(
             Data(message.payload.utf8), to: url, idempotencyKey: message.id.uuidString, signingKey: secret,
             name: "\(message.recipient) webhook")

@@ -35,7 +35,7 @@ public final class CheckIndex: Sendable {
         var graph = MembershipGraph()
     }
 
-    private let state = Mutex(State())
+    let state = Mutex(State())
 
     public init() {}
 
@@ -91,7 +91,7 @@ public final class CheckIndex: Sendable {
         }
     }
 
-    private static func upsert(_ assignment: Assignment, into state: inout State) {
+    static func upsert(_ assignment: Assignment, into state: inout State) {
         if let key = state.locations.removeValue(forKey: assignment.id) {
             state.entries[key]?.removeAll { $0.assignmentId == assignment.id }
             if state.entries[key]?.isEmpty == true { state.entries[key] = nil }

@@ -8,42 +8,6 @@ import RegentStore
 /// Running due jobs: timers (starts, expiries, stage timeouts, escalations), grants and revocations.
 /// Jobs are claimed with a lease, handled idempotently, and retried with backoff when they fail.
 extension Engine {
-    /// Runs every job due now and returns how many ran: revocations and timers first, up to
-    /// `jobConcurrency` at once, the jobs of one assignment (or request) one after another in due
-    /// order, so a grant and the revocation that follows it never race.
-    @discardableResult
-    ///
-    /// - Parameter timersOnly: only the timers, which change state in the database and call no
-    ///   connector: what ``start()`` catches up on before the server answers.
-    public func runDueJobs(batchSize: Int = 64, timersOnly: Bool = false) async throws -> Int {
-        var handled = 0
-        while true {
-            let now = clock.now()
-            let jobs = try await store.transaction { tx in
-                try await tx.claimDueJobs(
-                    now: now, lease: self.configuration.jobLease, limit: batchSize, timersOnly: timersOnly)
-            }
-            if jobs.isEmpty { return handled }
-            var lanes: [String: [Job]] = [:]
-            var order: [String] = []
-            for job in jobs {
-                let lane = Self.lane(of: job)
-                if lanes[lane] == nil { order.append(lane) }
-                lanes[lane, default: []].append(job)
-            }
-            let concurrency = configuration.jobConcurrency
-            await withTaskGroup(of: Void.self) { group in
-                for (started, lane) in order.enumerated() {
-                    if started >= concurrency { await group.next() }
-                    let queue = (lanes[lane] ?? []).sorted { $0.dueAt < $1.dueAt }
-                    group.addTask {
-                        for job in queue { await self.run(job) }
-                    }
-                }
-            }
-            handled += jobs.count
-        }
-    }
 
     /// Jobs about the same assignment or request share a lane and never run at the same time.
     static func lane(of job: Job) -> String {
@@ -55,15 +19,7 @@ extension Engine {
         }
     }
 
-    /// When the scheduler should next look: the earliest due job, or after the idle limit.
-    public func nextWake() async throws -> Date {
-        let now = clock.now()
-        let idle = now.addingTimeInterval(configuration.maximumIdle)
-        guard let due = try await store.transaction({ try await $0.nextJobDue() }) else { return idle }
-        return min(due, idle)
-    }
-
-    private func run(_ job: Job) async {
+    func run(_ job: Job) async {
         do {
             try await handle(job)
         } catch {
@@ -97,7 +53,7 @@ extension Engine {
         }
     }
 
-    private func handle(_ job: Job) async throws {
+    func handle(_ job: Job) async throws {
         switch job.kind {
         case .timer(let timer):
             try await fire(timer, job: job)
@@ -108,7 +64,7 @@ extension Engine {
         }
     }
 
-    private func fire(_ timer: TimerKind, job: Job) async throws {
+    func fire(_ timer: TimerKind, job: Job) async throws {
         let now = clock.now()
         let applied = try await store.transaction { tx -> Applied in
             var applied = Applied()
@@ -151,5 +107,52 @@ extension Engine {
 
     func systemContext(_ assignment: Assignment) -> AuditContext {
         AuditContext(actor: .system, subject: assignment.auditSubject, correlationId: assignment.requestId?.description)
+    }
+}
+
+extension ProvisioningService {
+    /// Runs every job due now and returns how many ran: revocations and timers first, up to
+    /// `jobConcurrency` at once, the jobs of one assignment (or request) one after another in due
+    /// order, so a grant and the revocation that follows it never race.
+    @discardableResult
+    ///
+    /// - Parameter timersOnly: only the timers, which change state in the database and call no
+    ///   connector: what ``start()`` catches up on before the server answers.
+    public func runDueJobs(batchSize: Int = 64, timersOnly: Bool = false) async throws -> Int {
+        var handled = 0
+        while true {
+            let now = engine.clock.now()
+            let jobs = try await engine.store.transaction { tx in
+                try await tx.claimDueJobs(
+                    now: now, lease: engine.configuration.jobLease, limit: batchSize, timersOnly: timersOnly)
+            }
+            if jobs.isEmpty { return handled }
+            var lanes: [String: [Job]] = [:]
+            var order: [String] = []
+            for job in jobs {
+                let lane = Engine.lane(of: job)
+                if lanes[lane] == nil { order.append(lane) }
+                lanes[lane, default: []].append(job)
+            }
+            let concurrency = engine.configuration.jobConcurrency
+            await withTaskGroup(of: Void.self) { group in
+                for (started, lane) in order.enumerated() {
+                    if started >= concurrency { await group.next() }
+                    let queue = (lanes[lane] ?? []).sorted { $0.dueAt < $1.dueAt }
+                    group.addTask {
+                        for job in queue { await engine.run(job) }
+                    }
+                }
+            }
+            handled += jobs.count
+        }
+    }
+
+    /// When the scheduler should next look: the earliest due job, or after the idle limit.
+    public func nextWake() async throws -> Date {
+        let now = engine.clock.now()
+        let idle = now.addingTimeInterval(engine.configuration.maximumIdle)
+        guard let due = try await engine.store.transaction({ try await $0.nextJobDue() }) else { return idle }
+        return min(due, idle)
     }
 }

@@ -126,7 +126,7 @@ extension Engine {
     }
 
     /// What other active assignments of the same principal, in force now, still give on targets.
-    private func stillCovered(by ending: Assignment, in tx: StoreTransaction, now: Date) async throws
+    func stillCovered(by ending: Assignment, in tx: StoreTransaction, now: Date) async throws
         -> Set<EntitlementKey>
     {
         var covered: Set<EntitlementKey> = []
@@ -160,13 +160,13 @@ struct EntitlementKey: Hashable {
     }
 }
 
-extension Engine {
+extension ProvisioningService {
     /// Revocations past the attempt limit, still retried: each one is access that should be gone.
     public func failingRevocations(offset: Int = 0, limit: Int = 1000) async throws -> Page<FailingRevocation> {
-        let items = try await store.transaction {
+        let items = try await engine.store.transaction {
             try await $0.failingRevocations(
-                attempts: self.configuration.maximumJobAttempts, limit: limit + 1, offset: offset)
+                attempts: engine.configuration.maximumJobAttempts, limit: limit + 1, offset: offset)
         }.compactMap(\.failing)
-        return page(items, offset: offset, limit: limit)
+        return engine.page(items, offset: offset, limit: limit)
     }
 }

@@ -1,10 +1,10 @@
 public import Foundation
 import Logging
 import RegentAudit
-import Synchronization
 import RegentConnectors
 public import RegentCore
 import RegentStore
+import Synchronization
 
 /// The reconciler: Regent's assignments are the truth about every target it manages. What a
 /// target has that no assignment in force explains is revoked and audited as assigned outside
@@ -26,32 +26,7 @@ extension Engine {
         }
     }
 
-    /// One pass over every target that has a connector here.
-    public func reconcile() async throws -> ReconcileReport {
-        var report = ReconcileReport()
-        let (targets, roles) = try await store.transaction { tx in
-            (try await tx.targets(limit: 100_000, offset: 0), try await tx.roles(limit: 100_000))
-        }
-        for target in targets {
-            guard let connector = provisioners.provisioner(for: target.kind) else { continue }
-            let values = Set(roles.flatMap(\.entitlements).filter { $0.targetId == target.id }.map(\.value))
-            guard !values.isEmpty else { continue }
-            do {
-                try await reconcile(target, values: values, with: connector, into: &report)
-            } catch {
-                logger.warning("reconcile failed", metadata: ["target": "\(target.name)", "error": "\(error)"])
-                report.failedTargets.append(target.name)
-            }
-        }
-        let finished = clock.now()
-        reconciledAt.withLock { $0 = finished }
-        return report
-    }
-
-    /// When the last reconcile pass ended; nil before the first.
-    public var lastReconciled: Date? { reconciledAt.withLock { $0 } }
-
-    private func reconcile(
+    func reconcile(
         _ target: Target, values: Set<String>, with connector: any Provisioner, into report: inout ReconcileReport
     ) async throws {
         // Before observing: what should be there and whose grant job has finished, so a grant still
@@ -103,7 +78,7 @@ extension Engine {
 
     /// The entitlements the active assignments in force now give on `target`; with `settledOnly`,
     /// only those of assignments with no grant job waiting.
-    private func expected(on target: Target, settledOnly: Bool) async throws -> [EntitlementKey: Assignment] {
+    func expected(on target: Target, settledOnly: Bool) async throws -> [EntitlementKey: Assignment] {
         let now = clock.now()
         return try await store.transaction { tx in
             var expected: [EntitlementKey: Assignment] = [:]
@@ -118,4 +93,31 @@ extension Engine {
             return expected
         }
     }
+}
+
+extension ProvisioningService {
+    /// One pass over every target that has a connector here.
+    public func reconcile() async throws -> Engine.ReconcileReport {
+        var report = Engine.ReconcileReport()
+        let (targets, roles) = try await engine.store.transaction { tx in
+            (try await tx.targets(limit: 100_000, offset: 0), try await tx.roles(limit: 100_000))
+        }
+        for target in targets {
+            guard let connector = engine.provisioners.provisioner(for: target.kind) else { continue }
+            let values = Set(roles.flatMap(\.entitlements).filter { $0.targetId == target.id }.map(\.value))
+            guard !values.isEmpty else { continue }
+            do {
+                try await engine.reconcile(target, values: values, with: connector, into: &report)
+            } catch {
+                engine.logger.warning("reconcile failed", metadata: ["target": "\(target.name)", "error": "\(error)"])
+                report.failedTargets.append(target.name)
+            }
+        }
+        let finished = engine.clock.now()
+        engine.reconciledAt.withLock { $0 = finished }
+        return report
+    }
+
+    /// When the last reconcile pass ended; nil before the first.
+    public var lastReconciled: Date? { engine.reconciledAt.withLock { $0 } }
 }

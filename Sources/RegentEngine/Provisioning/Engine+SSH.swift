@@ -16,20 +16,23 @@ extension Engine {
         provisioners.provisioner(for: .ssh) as? SSHCertificateAuthority
     }
 
+}
+
+extension ProvisioningService {
     /// Signs `publicKey` once for each of the actor's activations in force (own or a group's) whose
     /// role has ssh entitlements: principals and extensions from the role, valid until the
     /// activation ends (at most `sshCertificateLifetime` for a permanent one), key id = the request.
     public func issueSSHCertificates(publicKey: String, role: Role.ID?, by actor: ActorContext) async throws
-        -> [IssuedSSHCertificate]
+        -> [Engine.IssuedSSHCertificate]
     {
-        let now = clock.now()
+        let now = engine.clock.now()
         let subject = AuditSubject(principalId: actor.principalId, roleId: role)
-        return try await audited(actor: actor, subject: subject, action: .sshCertificateRefused, now: now) {
-            guard let authority = sshAuthority else {
+        return try await engine.audited(actor: actor, subject: subject, action: .sshCertificateRefused, now: now) {
+            guard let authority = engine.sshAuthority else {
                 throw RegentError(.unavailable, "this server has no SSH certificate authority", field: "publicKey")
             }
-            let candidates = try await store.transaction { tx -> [(Assignment, Role, [Entitlement])] in
-                try await self.requireEnabled(actor.principalId, in: tx)
+            let candidates = try await engine.store.transaction { tx -> [(Assignment, Role, [Entitlement])] in
+                try await engine.requireEnabled(actor.principalId, in: tx)
                 let identities = try await tx.membershipGraph().identities(of: actor.principalId)
                 var found: [(Assignment, Role, [Entitlement])] = []
                 for assignment in try await tx.assignments(
@@ -50,11 +53,12 @@ extension Engine {
                     .invalidTransition, "no activation in force gives you SSH access; activate a role first",
                     field: "role")
             }
-            var issued: [IssuedSSHCertificate] = []
+            var issued: [Engine.IssuedSSHCertificate] = []
             for (assignment, held, entitlements) in candidates {
                 let parsed = entitlements.map { SSHCertificateAuthority.entitlement($0.value) }
                 let validBefore = min(
-                    assignment.end ?? .distantFuture, now.addingTimeInterval(configuration.sshCertificateLifetime))
+                    assignment.end ?? .distantFuture,
+                    now.addingTimeInterval(engine.configuration.sshCertificateLifetime))
                 let certificate: SSHCertificateAuthority.Certificate
                 do {
                     certificate = try authority.issue(
@@ -66,8 +70,8 @@ extension Engine {
                 } catch let error as SSHCertificateAuthority.CertificateError {
                     throw RegentError.invalid("publicKey", error.description)
                 }
-                try await store.transaction { tx in
-                    try await self.audit(
+                try await engine.store.transaction { tx in
+                    try await engine.audit(
                         AuditNote(
                             .sshCertificateIssued,
                             details: [
@@ -76,12 +80,12 @@ extension Engine {
                                 "validBefore": certificate.validBefore.rfc3339,
                             ]),
                         in: tx,
-                        context: AuditContext(
+                        context: Engine.AuditContext(
                             actor: actor.auditActor, subject: assignment.auditSubject,
                             correlationId: assignment.requestId?.description),
                         now: now)
                 }
-                issued.append(IssuedSSHCertificate(certificate: certificate, roleName: held.name))
+                issued.append(Engine.IssuedSSHCertificate(certificate: certificate, roleName: held.name))
             }
             return issued
         }

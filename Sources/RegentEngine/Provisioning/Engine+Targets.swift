@@ -6,23 +6,36 @@ import RegentStore
 /// Targets (connector instances). Configuration is readable by administrators and security readers;
 /// secrets are write-only: sealed at rest, never returned, never audited or logged.
 extension Engine {
+
+    /// Seals a target's secrets (nil when there are none) after bounding them.
+    func sealedSecrets(_ values: [String: String]) throws -> String? {
+        guard values.count <= 20, values.allSatisfy({ (1...128).contains($0.key.count) && $0.value.count <= 8192 })
+        else {
+            throw RegentError.invalid(
+                "secrets", "at most 20 secrets, names of 1–128 and values of at most 8192 characters")
+        }
+        return try values.isEmpty ? nil : secrets.seal(try JSONEncoder().encode(values))
+    }
+}
+
+extension ProvisioningService {
     public func createTarget(
         kind: Target.Kind, name: String, scope: Scope, config: [String: String], secrets secretValues: [String: String],
         by actor: ActorContext
     ) async throws -> Target {
-        let now = clock.now()
-        return try await audited(
+        let now = engine.clock.now()
+        return try await engine.audited(
             actor: actor, subject: AuditSubject(scope: scope), action: .targetCreateRefused, now: now
         ) {
             let target = try Target(id: Target.ID(UUID()), kind: kind, name: name, scope: scope, config: config)
-            let sealed = try sealedSecrets(secretValues)
-            try await store.transaction { tx in
-                try await self.authorize(actor.principalId, .manageTargets, in: tx, now: now)
+            let sealed = try engine.sealedSecrets(secretValues)
+            try await engine.store.transaction { tx in
+                try await engine.authorize(actor.principalId, .manageTargets, in: tx, now: now)
                 guard try await tx.target(named: target.name) == nil else {
                     throw RegentError(.conflict, "a target named \(target.name) exists", field: "name")
                 }
                 try await tx.insertTarget(target, sealedSecrets: sealed, at: now)
-                try await self.audit(
+                try await engine.audit(
                     AuditNote(
                         .targetCreated,
                         details: [
@@ -30,7 +43,7 @@ extension Engine {
                             "secrets": secretValues.keys.sorted().joined(separator: ","),
                         ]),
                     in: tx,
-                    context: AuditContext(
+                    context: Engine.AuditContext(
                         actor: actor.auditActor, subject: AuditSubject(scope: scope), correlationId: nil),
                     now: now)
             }
@@ -44,11 +57,11 @@ extension Engine {
         _ id: Target.ID, scope: Scope?, config: [String: String]?, secrets secretValues: [String: String]?,
         by actor: ActorContext
     ) async throws -> Target {
-        let now = clock.now()
-        return try await audited(actor: actor, subject: AuditSubject(), action: .targetUpdateRefused, now: now) {
-            let sealed = try secretValues.flatMap { try sealedSecrets($0) }
-            return try await store.transaction { tx in
-                try await self.authorize(actor.principalId, .manageTargets, in: tx, now: now)
+        let now = engine.clock.now()
+        return try await engine.audited(actor: actor, subject: AuditSubject(), action: .targetUpdateRefused, now: now) {
+            let sealed = try secretValues.flatMap { try engine.sealedSecrets($0) }
+            return try await engine.store.transaction { tx in
+                try await engine.authorize(actor.principalId, .manageTargets, in: tx, now: now)
                 guard let existing = try await tx.target(id: id) else {
                     throw RegentError(.notFound, "no such target", field: "targetId")
                 }
@@ -59,7 +72,7 @@ extension Engine {
                 if secretValues != nil { try await tx.setTargetSecrets(id, sealed: sealed) }
                 let changed = Set(target.config.keys).union(existing.config.keys)
                     .filter { target.config[$0] != existing.config[$0] }
-                try await self.audit(
+                try await engine.audit(
                     AuditNote(
                         .targetUpdated,
                         details: [
@@ -67,7 +80,7 @@ extension Engine {
                             "secrets": secretValues.map { $0.keys.sorted().joined(separator: ",") } ?? "(unchanged)",
                         ]),
                     in: tx,
-                    context: AuditContext(
+                    context: Engine.AuditContext(
                         actor: actor.auditActor, subject: AuditSubject(scope: target.scope), correlationId: nil),
                     now: now)
                 return target
@@ -76,32 +89,24 @@ extension Engine {
     }
 
     public func target(_ id: Target.ID, by actor: ActorContext) async throws -> Target {
-        try await authorize(actor, .readEverything)
-        guard let target = try await store.transaction({ try await $0.target(id: id) }) else {
+        try await engine.authorize(actor, .readEverything)
+        guard let target = try await engine.store.transaction({ try await $0.target(id: id) }) else {
             throw RegentError(.notFound, "no such target", field: "targetId")
         }
         return target
     }
 
     public func listTargets(by actor: ActorContext, offset: Int, limit: Int) async throws -> Page<Target> {
-        try await authorize(actor, .readEverything)
-        let items = try await store.transaction { try await $0.targets(limit: limit + 1, offset: offset) }
-        return page(items, offset: offset, limit: limit)
+        try await engine.authorize(actor, .readEverything)
+        let items = try await engine.store.transaction { try await $0.targets(limit: limit + 1, offset: offset) }
+        return engine.page(items, offset: offset, limit: limit)
     }
 
     /// The names of the secrets a target holds (their values stay sealed).
     public func secretNames(of target: Target.ID) async throws -> [String] {
-        guard let sealed = try await store.transaction({ try await $0.sealedTargetSecrets(target) }) else { return [] }
-        return try JSONDecoder().decode([String: String].self, from: try secrets.open(sealed)).keys.sorted()
-    }
-
-    /// Seals a target's secrets (nil when there are none) after bounding them.
-    private func sealedSecrets(_ values: [String: String]) throws -> String? {
-        guard values.count <= 20, values.allSatisfy({ (1...128).contains($0.key.count) && $0.value.count <= 8192 })
-        else {
-            throw RegentError.invalid(
-                "secrets", "at most 20 secrets, names of 1–128 and values of at most 8192 characters")
+        guard let sealed = try await engine.store.transaction({ try await $0.sealedTargetSecrets(target) }) else {
+            return []
         }
-        return try values.isEmpty ? nil : secrets.seal(try JSONEncoder().encode(values))
+        return try JSONDecoder().decode([String: String].self, from: try engine.secrets.open(sealed)).keys.sorted()
     }
 }

@@ -12,7 +12,7 @@ public struct Reconciler: Service {
     public func run() async throws {
         let interval = engine.configuration.reconcileInterval
         await ServiceLoop(engine: engine, name: "reconciler", retryAfter: interval).run(initial: ()) { _ in
-            let report = try await engine.reconcile()
+            let report = try await engine.provisioning.reconcile()
             if report.revoked + report.regranted > 0 || !report.failedTargets.isEmpty {
                 engine.logger.notice(
                     "reconciled",

@@ -11,10 +11,10 @@ public struct Scheduler: Service {
 
     public func run() async throws {
         await ServiceLoop(engine: engine, name: "scheduler", wakeup: engine.wakeup).run(initial: ()) { _ in
-            try await engine.runDueJobs()
-            try await engine.checkpointIfDue(force: false)
-            return try await engine.nextWake()
+            try await engine.provisioning.runDueJobs()
+            try await engine.auditLog.checkpointIfDue(force: false)
+            return try await engine.provisioning.nextWake()
         }
-        try? await engine.checkpointIfDue(force: true)
+        try? await engine.auditLog.checkpointIfDue(force: true)
     }
 }

@@ -6,82 +6,8 @@ import RegentStore
 /// The request use cases: file, approve, deny, cancel. Every decision, allowed or refused, is
 /// audited; a refusal that is thrown is audited in its own transaction before it reaches the caller.
 extension Engine {
-    /// Files a request. A policy refusal is kept as a `denied` request and thrown as
-    /// `policyViolation` (or `mfaRequired` when only a fresh MFA is missing).
-    ///
-    /// - Parameter validationOnly: check everything and return the outcome without storing it.
-    public func submit(_ draft: RequestDraft, by actor: ActorContext, validationOnly: Bool = false) async throws
-        -> Request
-    {
-        let now = clock.now()
-        let subject = AuditSubject(principalId: draft.principalId, roleId: draft.roleId, scope: draft.scope)
-        return try await audited(actor: actor, subject: subject, action: .requestRefused, now: now) { [self] in
-            guard draft.requesterId == actor.principalId else {
-                throw RegentError(.accessDenied, "a request is filed by its requester", field: "requesterId")
-            }
-            let (request, applied) = try await store.transaction { tx in
-                try await self.requireEnabled(actor.principalId, in: tx)
-                if !draft.action.isSelfService {
-                    try await self.authorize(actor.principalId, .manageAssignments, in: tx, now: now)
-                }
-                guard let principal = try await tx.principal(id: draft.principalId) else {
-                    throw RegentError(.notFound, "no such principal", field: "principalId")
-                }
-                guard principal.isEnabled || draft.action == .adminRemove else {
-                    throw RegentError(.invalidTransition, "the principal is disabled", field: "principalId")
-                }
-                let (facts, policy, context) = try await self.submissionFacts(draft, actor: actor, in: tx, now: now)
-                let (request, effects) = try Request.submit(
-                    id: Request.ID(UUID()), newAssignmentId: Assignment.ID(UUID()), draft: draft, policy: policy,
-                    facts: facts, context: context, safeguards: self.configuration.safeguards)
-                if validationOnly { return (request, Applied()) }
-                try await tx.saveRequest(request)
-                let applied = try await self.apply(
-                    effects, in: tx,
-                    context: AuditContext(
-                        actor: actor.auditActor, subject: subject, correlationId: request.id.description),
-                    now: now)
-                return (request, applied)
-            }
-            afterCommit(applied)
-            if request.status == .denied {
-                let code: RegentError.Code = request.failedRules == [.requireMfa] ? .mfaRequired : .policyViolation
-                throw RegentError(code, request.reason ?? "refused by policy", failedRules: request.failedRules)
-            }
-            return request
-        }
-    }
 
-    /// Records an approval of the request's current stage; the last one carries the request out.
-    public func approve(_ requestId: Request.ID, by actor: ActorContext, justification: String?) async throws -> Request
-    {
-        try await decide(requestId, by: actor, refusal: .requestApproveRefused) { request, graph, facts, now in
-            try request.approve(
-                by: actor.principalId, identities: graph.identities(of: actor.principalId),
-                selfIdentities: graph.selfIdentities(of: actor.principalId), justification: justification,
-                facts: facts, now: now)
-        }
-    }
-
-    public func deny(_ requestId: Request.ID, by actor: ActorContext, justification: String?) async throws -> Request {
-        try await decide(requestId, by: actor, refusal: .requestDenyRefused) { request, graph, _, now in
-            try request.deny(
-                by: actor.principalId, identities: graph.identities(of: actor.principalId),
-                selfIdentities: graph.selfIdentities(of: actor.principalId), justification: justification, now: now)
-        }
-    }
-
-    public func cancel(_ requestId: Request.ID, by actor: ActorContext) async throws -> Request {
-        try await decide(requestId, by: actor, refusal: .requestCancelRefused) { request, _, facts, now in
-            try request.cancel(by: actor.principalId, scheduled: facts.target, now: now)
-        }
-    }
-
-    public func request(_ id: Request.ID) async throws -> Request? {
-        try await store.transaction { try await $0.request(id: id) }
-    }
-
-    private func decide(
+    func decide(
         _ requestId: Request.ID, by actor: ActorContext, refusal: AuditAction,
         _ transition: @escaping @Sendable (inout Request, MembershipGraph, RequestFacts, Date) throws -> [Effect]
     ) async throws -> Request {
@@ -114,7 +40,7 @@ extension Engine {
         }
     }
 
-    private func expireStageIfDue(_ requestId: Request.ID, now: Date) async throws {
+    func expireStageIfDue(_ requestId: Request.ID, now: Date) async throws {
         let applied = try await store.transaction { tx -> Applied in
             guard var request = try await tx.request(id: requestId), let approval = request.approval,
                 request.status == .pendingApproval, now >= approval.deadline
@@ -158,7 +84,7 @@ extension Engine {
         }
     }
 
-    private func submissionFacts(
+    func submissionFacts(
         _ draft: RequestDraft, actor: ActorContext, in tx: StoreTransaction, now: Date
     ) async throws -> (RequestFacts, EffectivePolicy, RequestContext) {
         guard let role = try await tx.role(id: draft.roleId) else {
@@ -224,7 +150,7 @@ extension Engine {
 
     /// The eligible assignment (the principal's own or a group's) that lets the principal activate
     /// the role at the scope now; the longest-lasting one wins.
-    private func eligibility(
+    func eligibility(
         for principal: Principal.ID, role: Role.ID, scope: Scope, graph: MembershipGraph, in tx: StoreTransaction,
         now: Date
     ) async throws -> Assignment? {
@@ -232,5 +158,82 @@ extension Engine {
         return try await tx.assignments(
             AssignmentFilter(principalIds: identities, roleId: role, kind: .eligible, states: [.active], scope: scope)
         ).filter { $0.isInForce(at: now) }.max { ($0.end ?? .distantFuture) < ($1.end ?? .distantFuture) }
+    }
+}
+
+extension RequestService {
+    /// Files a request. A policy refusal is kept as a `denied` request and thrown as
+    /// `policyViolation` (or `mfaRequired` when only a fresh MFA is missing).
+    ///
+    /// - Parameter validationOnly: check everything and return the outcome without storing it.
+    public func submit(_ draft: RequestDraft, by actor: ActorContext, validationOnly: Bool = false) async throws
+        -> Request
+    {
+        let now = engine.clock.now()
+        let subject = AuditSubject(principalId: draft.principalId, roleId: draft.roleId, scope: draft.scope)
+        return try await engine.audited(actor: actor, subject: subject, action: .requestRefused, now: now) { [self] in
+            guard draft.requesterId == actor.principalId else {
+                throw RegentError(.accessDenied, "a request is filed by its requester", field: "requesterId")
+            }
+            let (request, applied) = try await engine.store.transaction { tx in
+                try await engine.requireEnabled(actor.principalId, in: tx)
+                if !draft.action.isSelfService {
+                    try await engine.authorize(actor.principalId, .manageAssignments, in: tx, now: now)
+                }
+                guard let principal = try await tx.principal(id: draft.principalId) else {
+                    throw RegentError(.notFound, "no such principal", field: "principalId")
+                }
+                guard principal.isEnabled || draft.action == .adminRemove else {
+                    throw RegentError(.invalidTransition, "the principal is disabled", field: "principalId")
+                }
+                let (facts, policy, context) = try await engine.submissionFacts(draft, actor: actor, in: tx, now: now)
+                let (request, effects) = try Request.submit(
+                    id: Request.ID(UUID()), newAssignmentId: Assignment.ID(UUID()), draft: draft, policy: policy,
+                    facts: facts, context: context, safeguards: engine.configuration.safeguards)
+                if validationOnly { return (request, Engine.Applied()) }
+                try await tx.saveRequest(request)
+                let applied = try await engine.apply(
+                    effects, in: tx,
+                    context: Engine.AuditContext(
+                        actor: actor.auditActor, subject: subject, correlationId: request.id.description),
+                    now: now)
+                return (request, applied)
+            }
+            engine.afterCommit(applied)
+            if request.status == .denied {
+                let code: RegentError.Code = request.failedRules == [.requireMfa] ? .mfaRequired : .policyViolation
+                throw RegentError(code, request.reason ?? "refused by policy", failedRules: request.failedRules)
+            }
+            return request
+        }
+    }
+
+    /// Records an approval of the request's current stage; the last one carries the request out.
+    public func approve(_ requestId: Request.ID, by actor: ActorContext, justification: String?) async throws -> Request
+    {
+        try await engine.decide(requestId, by: actor, refusal: .requestApproveRefused) { request, graph, facts, now in
+            try request.approve(
+                by: actor.principalId, identities: graph.identities(of: actor.principalId),
+                selfIdentities: graph.selfIdentities(of: actor.principalId), justification: justification,
+                facts: facts, now: now)
+        }
+    }
+
+    public func deny(_ requestId: Request.ID, by actor: ActorContext, justification: String?) async throws -> Request {
+        try await engine.decide(requestId, by: actor, refusal: .requestDenyRefused) { request, graph, _, now in
+            try request.deny(
+                by: actor.principalId, identities: graph.identities(of: actor.principalId),
+                selfIdentities: graph.selfIdentities(of: actor.principalId), justification: justification, now: now)
+        }
+    }
+
+    public func cancel(_ requestId: Request.ID, by actor: ActorContext) async throws -> Request {
+        try await engine.decide(requestId, by: actor, refusal: .requestCancelRefused) { request, _, facts, now in
+            try request.cancel(by: actor.principalId, scheduled: facts.target, now: now)
+        }
+    }
+
+    public func request(_ id: Request.ID) async throws -> Request? {
+        try await engine.store.transaction { try await $0.request(id: id) }
     }
 }

@@ -6,37 +6,8 @@ import RegentStore
 /// TOTP enrollment and verification. Every attempt is audited; a code is accepted at most once,
 /// and never one older than the last accepted.
 extension Engine {
-    /// Starts (or restarts, while unconfirmed) an enrollment; returns the secret for the app.
-    public func beginTOTPEnrollment(by actor: ActorContext) async throws -> (secret: String, uri: String) {
-        let now = clock.now()
-        let secret = TOTP.generateSecret()
-        let sealed = try secrets.seal(secret)
-        try await store.transaction { tx in
-            if try await tx.totpEnrollment(of: actor.principalId)?.confirmedAt != nil {
-                throw RegentError(.conflict, "TOTP is already enrolled", field: "totp")
-            }
-            try await tx.saveTOTPEnrollment(
-                TOTPEnrollment(
-                    principalId: actor.principalId, sealedSecret: sealed, confirmedAt: nil, lastUsedStep: 0,
-                    createdAt: now))
-            try await self.audit(
-                AuditNote(.authMfaEnrollmentStarted), in: tx, context: self.selfContext(actor), now: now)
-        }
-        return (Base32.encode(secret), TOTP(secret: secret).provisioningURI(account: actor.name))
-    }
 
-    /// Confirms the enrollment with a first code; the session counts as MFA-verified.
-    public func confirmTOTPEnrollment(code: String, session: Authenticated, by actor: ActorContext) async throws {
-        _ = try await checkCode(code, session: session, actor: actor, confirming: true)
-    }
-
-    /// Verifies a code for the session (the login step, or a step-up); returns the verification time.
-    @discardableResult
-    public func verifyTOTP(code: String, session: Authenticated, by actor: ActorContext) async throws -> Date {
-        try await checkCode(code, session: session, actor: actor, confirming: false)
-    }
-
-    private func checkCode(_ code: String, session: Authenticated, actor: ActorContext, confirming: Bool) async throws
+    func checkCode(_ code: String, session: Authenticated, actor: ActorContext, confirming: Bool) async throws
         -> Date
     {
         let now = clock.now()
@@ -67,7 +38,7 @@ extension Engine {
                 now: now)
             return nil
         }
-        sessions.invalidate(session.tokenHash)
+        sessionCache.invalidate(session.tokenHash)
         if let outcome {
             if outcome.code == .mfaRequired {
                 try await recordFailure(
@@ -80,7 +51,39 @@ extension Engine {
         return now
     }
 
-    private func selfContext(_ actor: ActorContext) -> AuditContext {
+    func selfContext(_ actor: ActorContext) -> AuditContext {
         AuditContext(actor: actor.auditActor, subject: AuditSubject(principalId: actor.principalId), correlationId: nil)
+    }
+}
+
+extension SessionService {
+    /// Starts (or restarts, while unconfirmed) an enrollment; returns the secret for the app.
+    public func beginTOTPEnrollment(by actor: ActorContext) async throws -> (secret: String, uri: String) {
+        let now = engine.clock.now()
+        let secret = TOTP.generateSecret()
+        let sealed = try engine.secrets.seal(secret)
+        try await engine.store.transaction { tx in
+            if try await tx.totpEnrollment(of: actor.principalId)?.confirmedAt != nil {
+                throw RegentError(.conflict, "TOTP is already enrolled", field: "totp")
+            }
+            try await tx.saveTOTPEnrollment(
+                TOTPEnrollment(
+                    principalId: actor.principalId, sealedSecret: sealed, confirmedAt: nil, lastUsedStep: 0,
+                    createdAt: now))
+            try await engine.audit(
+                AuditNote(.authMfaEnrollmentStarted), in: tx, context: engine.selfContext(actor), now: now)
+        }
+        return (Base32.encode(secret), TOTP(secret: secret).provisioningURI(account: actor.name))
+    }
+
+    /// Confirms the enrollment with a first code; the session counts as MFA-verified.
+    public func confirmTOTPEnrollment(code: String, session: Authenticated, by actor: ActorContext) async throws {
+        _ = try await engine.checkCode(code, session: session, actor: actor, confirming: true)
+    }
+
+    /// Verifies a code for the session (the login step, or a step-up); returns the verification time.
+    @discardableResult
+    public func verifyTOTP(code: String, session: Authenticated, by actor: ActorContext) async throws -> Date {
+        try await engine.checkCode(code, session: session, actor: actor, confirming: false)
     }
 }

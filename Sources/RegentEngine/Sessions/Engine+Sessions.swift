@@ -42,44 +42,60 @@ public struct Authenticated: Sendable, Hashable {
 }
 
 extension Engine {
+
+    static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return "rgt_"
+            + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).hexString
+    }
+}
+
+extension SessionService {
     /// Signs a user in with a password. Every attempt is audited; a failure says only that the
     /// name or password is wrong.
     public func signIn(username: String, password: String, sourceAddress: IPAddress?, userAgent: String?)
         async throws -> SignedIn
     {
-        let now = clock.now()
+        let now = engine.clock.now()
         let actorName = String(username.prefix(128))
         let actor = AuditActor(
             principalId: nil, name: actorName, sourceAddress: sourceAddress?.description, userAgent: userAgent)
         let throttle = AttemptThrottle(.password, account: actorName.lowercased(), sourceAddress: sourceAddress)
-        try await refuseIfLocked(throttle, actor: actor, subject: nil, now: now)
-        let (principal, hash) = try await store.transaction { tx -> (Principal?, String?) in
+        try await engine.refuseIfLocked(throttle, actor: actor, subject: nil, now: now)
+        let (principal, hash) = try await engine.store.transaction { tx -> (Principal?, String?) in
             guard let principal = try await tx.principal(named: username.lowercased()), principal.kind == .user else {
                 return (nil, nil)
             }
             return (principal, try await tx.passwordHash(of: principal.id))
         }
-        let matches = try await passwords.verify(password, against: hash ?? passwords.decoyHash) && hash != nil
+        let matches =
+            try await engine.passwords.verify(password, against: hash ?? engine.passwords.decoyHash) && hash != nil
         guard let principal, matches, principal.isEnabled else {
             let reason =
                 principal?.isEnabled == false && matches ? "the account is disabled" : "invalid username or password"
-            try await recordFailure(throttle, actor: actor, subject: principal?.id, reason: reason, now: now)
+            try await engine.recordFailure(throttle, actor: actor, subject: principal?.id, reason: reason, now: now)
             throw RegentError(.unauthenticated, "invalid username or password", field: "credentials")
         }
-        let token = Self.newToken()
-        let expiresAt = now.addingTimeInterval(configuration.sessionLifetime)
+        let token = Engine.newToken()
+        let expiresAt = now.addingTimeInterval(engine.configuration.sessionLifetime)
         let signedInActor = AuditActor(
             principalId: principal.id, name: principal.name, sourceAddress: sourceAddress?.description,
             userAgent: userAgent)
-        let mfaRequired = try await store.transaction { tx in
+        let mfaRequired = try await engine.store.transaction { tx in
             try await tx.clearLoginFailures(throttle.accountKey)
             try await tx.insertSession(
                 StoredSession(
-                    tokenHash: Self.hash(token), principalId: principal.id, createdAt: now, lastSeenAt: now,
+                    tokenHash: Engine.hash(token), principalId: principal.id, createdAt: now, lastSeenAt: now,
                     expiresAt: expiresAt, sourceAddress: sourceAddress?.description))
-            try await self.audit(
+            try await engine.audit(
                 AuditNote(.authLoginSucceeded), in: tx,
-                context: AuditContext(
+                context: Engine.AuditContext(
                     actor: signedInActor, subject: AuditSubject(principalId: principal.id), correlationId: nil),
                 now: now)
             return try await tx.totpEnrollment(of: principal.id)?.confirmedAt != nil
@@ -91,16 +107,16 @@ extension Engine {
     /// too long, or its principal is disabled.
     public func authenticate(token: String) async throws -> Authenticated? {
         guard !token.isEmpty, token.count <= 256 else { return nil }
-        let now = clock.now()
-        let tokenHash = Self.hash(token)
-        let idle = configuration.sessionIdleTimeout
+        let now = engine.clock.now()
+        let tokenHash = Engine.hash(token)
+        let idle = engine.configuration.sessionIdleTimeout
         // Served from memory while the idle timeout holds and last-seen needs no write (once a minute).
-        if let cached = sessions.lookup(tokenHash, now: now),
+        if let cached = engine.sessionCache.lookup(tokenHash, now: now),
             cached.session.isAPIToken || now.timeIntervalSince(cached.lastSeenWritten) < 60
         {
             return cached.session
         }
-        let found = try await store.transaction { tx -> Authenticated? in
+        let found = try await engine.store.transaction { tx -> Authenticated? in
             guard let session = try await tx.session(tokenHash: tokenHash), session.revokedAt == nil,
                 now < session.expiresAt,
                 session.kind == .token || now.timeIntervalSince(session.lastSeenAt) < idle,
@@ -114,33 +130,25 @@ extension Engine {
                 mfaPending: session.kind == .session && enrolled && session.mfaVerifiedAt == nil,
                 isAPIToken: session.kind == .token, access: session.access)
         }
-        if let found { sessions.store(found, lastSeenWritten: now, now: now) } else { sessions.invalidate(tokenHash) }
+        if let found {
+            engine.sessionCache.store(found, lastSeenWritten: now, now: now)
+        } else {
+            engine.sessionCache.invalidate(tokenHash)
+        }
         return found
     }
 
     /// Ends the session; audited.
     public func signOut(_ session: Authenticated, by actor: ActorContext) async throws {
-        let now = clock.now()
-        sessions.invalidate(session.tokenHash)
-        try await store.transaction { tx in
+        let now = engine.clock.now()
+        engine.sessionCache.invalidate(session.tokenHash)
+        try await engine.store.transaction { tx in
             try await tx.revokeSession(tokenHash: session.tokenHash, at: now)
-            try await self.audit(
+            try await engine.audit(
                 AuditNote(.authLogout), in: tx,
-                context: AuditContext(
+                context: Engine.AuditContext(
                     actor: actor.auditActor, subject: AuditSubject(principalId: actor.principalId), correlationId: nil),
                 now: now)
         }
-    }
-
-    static func newToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return "rgt_"
-            + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).hexString
     }
 }

@@ -13,7 +13,7 @@ final class SessionCache: Sendable {
         var lastSeenWritten: Date
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    let entries = Mutex<[String: Entry]>([:])
     let lifetime: TimeInterval
 
     init(lifetime: TimeInterval) { self.lifetime = lifetime }
@@ -42,9 +42,9 @@ final class SessionCache: Sendable {
 /// Ids by name or id text. Principals and roles are never renamed or deleted, so entries never go
 /// stale; only existing ones are remembered.
 final class NameCache: Sendable {
-    private let principals = Mutex<[String: Principal.ID]>([:])
-    private let roles = Mutex<[String: Role.ID]>([:])
-    private let readers = Mutex<[Principal.ID: (Bool, Date)]>([:])
+    let principals = Mutex<[String: Principal.ID]>([:])
+    let roles = Mutex<[String: Role.ID]>([:])
+    let readers = Mutex<[Principal.ID: (Bool, Date)]>([:])
 
     func principal(_ reference: String) -> Principal.ID? { principals.withLock { $0[reference] } }
     func role(_ reference: String) -> Role.ID? { roles.withLock { $0[reference] } }

@@ -74,7 +74,7 @@ extension Portal {
 
     private func assignmentValues(_ actor: ActorContext, csrf: String) async throws -> [String: Any] {
         let directory = try await Directory(engine: engine, actor: actor)
-        let assignments = try await engine.listAssignments(
+        let assignments = try await engine.requests.listAssignments(
             AssignmentFilter(states: AssignmentFilter.live), by: actor, offset: 0, limit: 500
         ).items.map { assignment -> [String: Any] in
             [
@@ -93,9 +93,9 @@ extension Portal {
 
     private func assign(_ request: Request) async throws -> Response {
         try await adminAction(request, .assignments, done: "assigned") { fields, actor in
-            let principal = try await engine.principal(named: fields["principal"] ?? "", by: actor)
-            let role = try await engine.role(named: fields["role"] ?? "")
-            _ = try await engine.submit(
+            let principal = try await engine.directory.principal(named: fields["principal"] ?? "", by: actor)
+            let role = try await engine.directory.role(named: fields["role"] ?? "")
+            _ = try await engine.requests.submit(
                 RequestDraft(
                     action: .adminAssign, requesterId: actor.principalId, principalId: principal.id, roleId: role.id,
                     scope: try Scope(parsing: fields.text("scope") ?? "/"),
@@ -110,11 +110,11 @@ extension Portal {
     private func remove(_ request: Request) async throws -> Response {
         try await adminAction(request, .assignments, done: "removed") { fields, actor in
             guard let id = fields["assignment"].flatMap(Assignment.ID.init),
-                let assignment = try await engine.listAssignments(
+                let assignment = try await engine.requests.listAssignments(
                     AssignmentFilter(states: AssignmentFilter.live), by: actor, offset: 0, limit: 500
                 ).items.first(where: { $0.id == id })
             else { throw RegentError(.notFound, "no such assignment in force", field: "assignment") }
-            _ = try await engine.submit(
+            _ = try await engine.requests.submit(
                 RequestDraft(
                     action: .adminRemove, requesterId: actor.principalId, principalId: assignment.principalId,
                     roleId: assignment.roleId, scope: assignment.scope, kind: assignment.kind,
@@ -132,8 +132,8 @@ struct Directory {
     private let roleNames: [Role.ID: String]
 
     init(engine: Engine, actor: ActorContext) async throws {
-        principals = try await engine.listPrincipals(by: actor, offset: 0, limit: 5000).items
-        roles = try await engine.listRoles(offset: 0, limit: 5000).items
+        principals = try await engine.directory.listPrincipals(by: actor, offset: 0, limit: 5000).items
+        roles = try await engine.directory.listRoles(offset: 0, limit: 5000).items
         principalNames = Dictionary(principals.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         roleNames = Dictionary(roles.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
     }

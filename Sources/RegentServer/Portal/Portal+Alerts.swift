@@ -21,10 +21,10 @@ extension Portal {
             let csrf = csrfToken(for: session)
             let manager = try await engine.permits(actor, .manageAlerts)
             let names = try await Directory(engine: engine, actor: actor)
-            let alerts = try await engine.alerts(by: actor).sorted {
+            let alerts = try await engine.governance.alerts(by: actor).sorted {
                 ($0.state == .resolved ? 1 : 0) < ($1.state == .resolved ? 1 : 0)
             }
-            let settings = try await engine.alertSettings(by: actor)
+            let settings = try await engine.governance.alertSettings(by: actor)
             var values: [String: Any] = [
                 "alerts": alerts.map { alert -> [String: Any] in
                     [
@@ -66,7 +66,7 @@ extension Portal {
                 throw RegentError.invalid("rule", "no such alert rule")
             }
             if dismissing {
-                _ = try await engine.dismissAlert(rule, reason: fields.text("reason") ?? "", by: actor)
+                _ = try await engine.governance.dismissAlert(rule, reason: fields.text("reason") ?? "", by: actor)
             } else {
                 func number(_ name: String) throws(RegentError) -> Int? {
                     guard let text = fields.text(name) else { return nil }
@@ -78,7 +78,7 @@ extension Portal {
                     window: try fields.text("window").map { try ISODuration(parsing: $0, field: "window") },
                     names: (fields["names"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                         .filter { !$0.isEmpty })
-                _ = try await engine.setAlertSettings(settings, for: rule, by: actor)
+                _ = try await engine.governance.setAlertSettings(settings, for: rule, by: actor)
             }
             return Self.redirect("/alerts?done=\(dismissing ? "dismissed" : "saved")")
         } catch let error as RegentError {

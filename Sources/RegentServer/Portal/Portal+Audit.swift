@@ -17,8 +17,8 @@ extension Portal {
         do {
             let (filter, given) = try await auditFilter(value, by: actor)
             let before = value("before").flatMap { Int64($0) }
-            let events = try await engine.searchAudit(filter, by: actor, before: before, limit: 50)
-            let report = try await engine.verifyAudit(by: actor)
+            let events = try await engine.auditLog.searchAudit(filter, by: actor, before: before, limit: 50)
+            let report = try await engine.auditLog.verifyAudit(by: actor)
             var rows: [[String: Any]] = []
             for event in events {
                 rows.append([
@@ -74,9 +74,9 @@ extension Portal {
         filter.action = value("action")
         filter.outcome = value("outcome").flatMap(AuditOutcome.init)
         if let actorName = value("actor") {
-            filter.actorId = try await engine.principal(named: actorName, by: actor).id
+            filter.actorId = try await engine.directory.principal(named: actorName, by: actor).id
         }
-        if let roleName = value("role") { filter.subjectRoleId = try await engine.role(named: roleName).id }
+        if let roleName = value("role") { filter.subjectRoleId = try await engine.directory.role(named: roleName).id }
         filter.from = value("from").flatMap(Self.localTime)
         filter.to = value("to").flatMap(Self.localTime)
         let given = ["action", "actor", "role", "outcome", "from", "to"].compactMap { name in

@@ -14,9 +14,9 @@ extension Portal {
 
     func roleValues(_ actor: ActorContext, csrf: String) async throws -> [String: Any] {
         let directory = try await Directory(engine: engine, actor: actor)
-        let targets = try await engine.listTargets(by: actor, offset: 0, limit: 5000).items
+        let targets = try await engine.provisioning.listTargets(by: actor, offset: 0, limit: 5000).items
         let targetNames = Dictionary(targets.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
-        let holders = try await engine.listAssignments(
+        let holders = try await engine.requests.listAssignments(
             AssignmentFilter(kind: .active, states: AssignmentFilter.live), by: actor, offset: 0, limit: 5000
         ).items
         let roles = directory.roles.map { role -> [String: Any] in
@@ -45,12 +45,12 @@ extension Portal {
 
     func targetValues(_ actor: ActorContext) async throws -> [String: Any] {
         var targets: [[String: Any]] = []
-        for target in try await engine.listTargets(by: actor, offset: 0, limit: 5000).items {
+        for target in try await engine.provisioning.listTargets(by: actor, offset: 0, limit: 5000).items {
             targets.append([
                 "name": target.name, "kind": target.kind.rawValue, "scope": target.scope.path,
                 "config": target.config.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
                     separator: "\n"),
-                "secrets": try await engine.secretNames(of: target.id).joined(separator: ", "),
+                "secrets": try await engine.provisioning.secretNames(of: target.id).joined(separator: ", "),
             ])
         }
         return ["targets": targets, "kinds": Target.Kind.allCases.map(\.rawValue)]
@@ -61,7 +61,7 @@ extension Portal {
         try await adminAction(request, .roles, done: "saved") { fields, actor in
             let name = fields["name"] ?? ""
             let description = fields["description"] ?? ""
-            let targets = try await engine.listTargets(by: actor, offset: 0, limit: 5000).items
+            let targets = try await engine.provisioning.listTargets(by: actor, offset: 0, limit: 5000).items
             var entitlements: [Entitlement] = []
             for line in (fields["entitlements"] ?? "").split(whereSeparator: \.isNewline) {
                 let parts = line.trimmingCharacters(in: .whitespaces).split(separator: " ", maxSplits: 1)
@@ -75,11 +75,11 @@ extension Portal {
                 entitlements.append(Entitlement(targetId: target.id, value: String(parts[1])))
             }
             if fields["existing"] == "true" {
-                let role = try await engine.role(named: name)
-                _ = try await engine.updateRole(
+                let role = try await engine.directory.role(named: name)
+                _ = try await engine.directory.updateRole(
                     role.id, description: description, entitlements: entitlements, by: actor)
             } else {
-                _ = try await engine.createRole(
+                _ = try await engine.directory.createRole(
                     name: name, description: description, entitlements: entitlements, by: actor)
             }
         }
@@ -93,17 +93,17 @@ extension Portal {
             let secrets = try Self.settings(fields["secrets"] ?? "", field: "secrets")
             let scope = try Scope(parsing: fields.text("scope") ?? "/")
             if fields["existing"] == "true" {
-                let target = try await engine.listTargets(by: actor, offset: 0, limit: 5000).items.first {
+                let target = try await engine.provisioning.listTargets(by: actor, offset: 0, limit: 5000).items.first {
                     $0.name == fields["name"]
                 }
                 guard let target else { throw RegentError(.notFound, "no such target", field: "name") }
-                _ = try await engine.updateTarget(
+                _ = try await engine.provisioning.updateTarget(
                     target.id, scope: scope, config: config, secrets: secrets.isEmpty ? nil : secrets, by: actor)
             } else {
                 guard let kind = Target.Kind(rawValue: fields["kind"] ?? "") else {
                     throw RegentError.invalid("kind", "choose a connector kind")
                 }
-                _ = try await engine.createTarget(
+                _ = try await engine.provisioning.createTarget(
                     kind: kind, name: fields["name"] ?? "", scope: scope, config: config, secrets: secrets, by: actor)
             }
         }

@@ -14,7 +14,7 @@ extension Portal {
 
     func directoryValues(_ actor: ActorContext, csrf: String) async throws -> [String: Any] {
         let directory = try await Directory(engine: engine, actor: actor)
-        let graph = try await engine.membership(by: actor)
+        let graph = try await engine.directory.membership(by: actor)
         let directoryAdmin = try await engine.permits(actor, .managePrincipals)
         let principals = directory.principals.map {
             [
@@ -37,7 +37,7 @@ extension Portal {
     private func createPrincipal(_ request: Request) async throws -> Response {
         try await adminAction(request, .directory, done: "created") { fields, actor in
             let kind = Principal.Kind(rawValue: fields["kind"] ?? "") ?? .user
-            _ = try await engine.createPrincipal(
+            _ = try await engine.directory.createPrincipal(
                 kind: kind, name: fields["name"] ?? "", displayName: fields.text("displayName"),
                 email: fields.text("email"), password: kind == .user ? fields.text("password") : nil, by: actor)
         }
@@ -46,19 +46,20 @@ extension Portal {
     /// Disabling ends the principal's sessions and checks at once (the engine's rule).
     private func setEnabled(_ request: Request) async throws -> Response {
         try await adminAction(request, .directory, done: "updated") { fields, actor in
-            let principal = try await engine.principal(named: fields["principal"] ?? "", by: actor)
-            _ = try await engine.updatePrincipal(principal.id, .init(isEnabled: fields["enabled"] == "true"), by: actor)
+            let principal = try await engine.directory.principal(named: fields["principal"] ?? "", by: actor)
+            _ = try await engine.directory.updatePrincipal(
+                principal.id, .init(isEnabled: fields["enabled"] == "true"), by: actor)
         }
     }
 
     private func changeMembership(_ request: Request, adding: Bool) async throws -> Response {
         try await adminAction(request, .directory, done: "updated") { fields, actor in
-            let group = try await engine.principal(named: fields["group"] ?? "", by: actor)
-            let member = try await engine.principal(named: fields["member"] ?? "", by: actor)
+            let group = try await engine.directory.principal(named: fields["group"] ?? "", by: actor)
+            let member = try await engine.directory.principal(named: fields["member"] ?? "", by: actor)
             if adding {
-                try await engine.addMember(member.id, to: group.id, by: actor)
+                try await engine.directory.addMember(member.id, to: group.id, by: actor)
             } else {
-                try await engine.removeMember(member.id, from: group.id, by: actor)
+                try await engine.directory.removeMember(member.id, from: group.id, by: actor)
             }
         }
     }

@@ -19,7 +19,7 @@ extension Portal {
             guard let format = value("format").flatMap(ExportFormat.init) else { throw HTTPError(.badRequest) }
             do {
                 let (filter, given) = try await auditFilter(value, by: actor)
-                let data = try await engine.exportAudit(filter, filters: given, format: format, by: actor)
+                let data = try await engine.auditLog.exportAudit(filter, filters: given, format: format, by: actor)
                 return download(data, format: format, name: "regent-audit")
             } catch let error as RegentError {
                 return try await refusalPage(error, title: "Audit log")
@@ -30,7 +30,8 @@ extension Portal {
             guard let format = request.uri.queryParameters["format"].flatMap({ ExportFormat(rawValue: String($0)) })
             else { throw HTTPError(.badRequest) }
             do {
-                let data = try await engine.assignmentReport(AssignmentFilter(), filters: [], format: format, by: actor)
+                let data = try await engine.auditLog.assignmentReport(
+                    AssignmentFilter(), filters: [], format: format, by: actor)
                 return download(data, format: format, name: "regent-assignments")
             } catch let error as RegentError {
                 return try await refusalPage(error, title: "Administration")

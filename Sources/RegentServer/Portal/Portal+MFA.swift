@@ -16,7 +16,7 @@ extension Portal {
             guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
             _ = try await form(request, session: session)
             do {
-                let (secret, uri) = try await engine.beginTOTPEnrollment(by: actor)
+                let (secret, uri) = try await engine.sessions.beginTOTPEnrollment(by: actor)
                 // The SVG is made from bits alone, so it goes into the page unescaped.
                 return try await page(
                     "mfa", title: "Authenticator", ["secret": secret, "uri": uri, "qr": try QRCode(uri).svg])
@@ -28,7 +28,7 @@ extension Portal {
             guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
             let fields = try await form(request, session: session)
             do {
-                try await engine.confirmTOTPEnrollment(code: fields["code"] ?? "", session: session, by: actor)
+                try await engine.sessions.confirmTOTPEnrollment(code: fields["code"] ?? "", session: session, by: actor)
                 return Self.redirect("/mfa?done=enrolled")
             } catch let error as RegentError {
                 return try await page(

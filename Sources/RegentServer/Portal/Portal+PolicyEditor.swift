@@ -12,9 +12,9 @@ extension Portal {
         guard let (_, actor) = signedIn() else { return Self.redirect("/login") }
         guard try await engine.permits(actor, .manageRoles) else { return Self.redirect("/roles") }
         do {
-            let role = try await engine.role(named: name)
+            let role = try await engine.directory.role(named: name)
             let scope = try Scope(parsing: scopeText)
-            let (own, effective) = try await engine.policies(role: role.id, scope: scope)
+            let (own, effective) = try await engine.directory.policies(role: role.id, scope: scope)
             let names = try await Directory(engine: engine, actor: actor).namesById
             let rules = PolicyEditorFields(own: own ?? Policy(), effective: effective, names: names)
             var values: [String: Any] = [
@@ -38,13 +38,13 @@ extension Portal {
         let fields = try await form(request, session: session)
         let (roleName, scopeText) = (fields["role"] ?? "", fields["scope"] ?? "/")
         do {
-            let role = try await engine.role(named: roleName)
+            let role = try await engine.directory.role(named: roleName)
             let scope = try Scope(parsing: scopeText)
-            let own = try await engine.policies(role: role.id, scope: scope).own ?? Policy()
+            let own = try await engine.directory.policies(role: role.id, scope: scope).own ?? Policy()
             let policy = try await PolicyForm.read(fields, onto: own) {
-                try await engine.principal(named: $0, by: actor).id
+                try await engine.directory.principal(named: $0, by: actor).id
             }
-            _ = try await engine.setPolicy(policy, role: role.id, scope: scope, by: actor)
+            _ = try await engine.directory.setPolicy(policy, role: role.id, scope: scope, by: actor)
             var components = URLComponents()
             components.path = "/admin/policy"
             components.queryItems = [

@@ -22,7 +22,7 @@ extension Portal {
     private func reviewerPage(notice: String? = nil, refusal: RegentError? = nil) async throws -> Response {
         guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
         var rows: [[String: Any]] = []
-        for (instance, item) in try await engine.myReviewItems(actor) {
+        for (instance, item) in try await engine.governance.myReviewItems(actor) {
             rows.append([
                 "instance": instance.id.description, "item": item.id.description,
                 "principal": try await principalName(item.principalId), "role": try await roleName(item.roleId),
@@ -53,7 +53,7 @@ extension Portal {
                 continue
             }
             do {
-                _ = try await engine.decideReviewItem(
+                _ = try await engine.governance.decideReviewItem(
                     instance, item: item, verdict: verdict, justification: fields.text("justification"), by: actor)
             } catch let error as RegentError {
                 return try await reviewerPage(refusal: error)
@@ -67,9 +67,9 @@ extension Portal {
         do {
             let csrf = csrfToken(for: session)
             var reviews: [[String: Any]] = []
-            for definition in try await engine.reviewDefinitions(by: actor) {
+            for definition in try await engine.governance.reviewDefinitions(by: actor) {
                 var instances: [[String: Any]] = []
-                for instance in try await engine.reviewInstances(of: definition.id, by: actor) {
+                for instance in try await engine.governance.reviewInstances(of: definition.id, by: actor) {
                     let decided = instance.items.filter { $0.decision != nil }.count
                     instances.append([
                         "id": instance.id.description, "occurrence": instance.occurrence + 1,
@@ -108,10 +108,10 @@ extension Portal {
             }
             .filter { !$0.isEmpty }
             var ids: [Principal.ID] = []
-            for name in names { ids.append(try await engine.principal(named: name, by: actor).id) }
+            for name in names { ids.append(try await engine.directory.principal(named: name, by: actor).id) }
             var roles: [Role.ID] = []
             for name in (fields["roles"] ?? "").split(separator: ",") {
-                roles.append(try await engine.role(named: name.trimmingCharacters(in: .whitespaces)).id)
+                roles.append(try await engine.directory.role(named: name.trimmingCharacters(in: .whitespaces)).id)
             }
             let now = engine.clock.now()
             let reviewers: ReviewDefinition.Reviewers =
@@ -135,7 +135,7 @@ extension Portal {
                 completionRecipients: (fields["recipients"] ?? "").split(separator: ",").map {
                     $0.trimmingCharacters(in: .whitespaces)
                 }.filter { !$0.isEmpty }, createdBy: actor.principalId, createdAt: now)
-            _ = try await engine.createReview(definition, by: actor)
+            _ = try await engine.governance.createReview(definition, by: actor)
             return Self.redirect("/admin/reviews?done=created")
         } catch let error as RegentError {
             return try await reviewAdminPage(refusal: error)
@@ -149,7 +149,7 @@ extension Portal {
             guard let id = fields["instance"].flatMap(ReviewInstance.ID.init) else {
                 throw RegentError(.notFound, "no such review occurrence", field: "instance")
             }
-            _ = try await engine.applyReview(id, by: actor)
+            _ = try await engine.governance.applyReview(id, by: actor)
             return Self.redirect("/admin/reviews?done=applied")
         } catch let error as RegentError {
             return try await reviewAdminPage(refusal: error)
@@ -157,6 +157,6 @@ extension Portal {
     }
 
     private func principalName(_ id: Principal.ID) async throws -> String {
-        (try? await engine.principal(id: id))?.name ?? id.description
+        (try? await engine.directory.principal(id: id))?.name ?? id.description
     }
 }

@@ -39,7 +39,7 @@ extension Portal {
         refused: (role: String, error: RegentError, errors: [String: [String]], fields: FormFields)? = nil
     ) async throws -> Response {
         guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
-        let held = try await engine.myRoles(actor)
+        let held = try await engine.requests.myRoles(actor)
         let now = engine.clock.now()
         var active: [[String: Any]] = []
         var eligible: [[String: Any]] = []
@@ -51,7 +51,7 @@ extension Portal {
                 "id": assignment.id.description.prefix(8), "csrf": csrfToken(for: session),
             ]
             if assignment.kind == .eligible {
-                let (_, policy) = try await engine.policies(role: assignment.roleId, scope: assignment.scope)
+                let (_, policy) = try await engine.directory.policies(role: assignment.roleId, scope: assignment.scope)
                 item["maximum"] = policy.maximumDuration.description
                 item["suggested"] =
                     policy.maximumDuration.timeInterval >= 3600 ? "PT1H" : policy.maximumDuration.description
@@ -73,7 +73,7 @@ extension Portal {
                 active.append(item)
             }
         }
-        let ended = try await engine.myEndedRoles(actor, since: now.addingTimeInterval(-Self.recentlyEnded))
+        let ended = try await engine.requests.myEndedRoles(actor, since: now.addingTimeInterval(-Self.recentlyEnded))
             .map { role -> [String: Any] in
                 [
                     "role": role.roleName, "scope": role.assignment.scope.path, "kind": role.assignment.kind.rawValue,
@@ -100,10 +100,10 @@ extension Portal {
         do {
             var actor = actor
             if let code = fields.text("otp") {
-                actor.mfaVerifiedAt = try await engine.verifyTOTP(code: code, session: session, by: actor)
+                actor.mfaVerifiedAt = try await engine.sessions.verifyTOTP(code: code, session: session, by: actor)
             }
-            let role = try await engine.role(named: roleName)
-            let submitted = try await engine.submit(
+            let role = try await engine.directory.role(named: roleName)
+            let submitted = try await engine.requests.submit(
                 RequestDraft(
                     action: .selfActivate, requesterId: actor.principalId, principalId: actor.principalId,
                     roleId: role.id, scope: try Scope(parsing: fields["scope"] ?? "/"), kind: .active,
@@ -151,12 +151,12 @@ extension Portal {
         guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
         let fields = try await form(request, session: session)
         guard let id = fields["assignment"].flatMap(Assignment.ID.init),
-            let held = try await engine.myRoles(actor).first(where: { $0.assignment.id == id })
+            let held = try await engine.requests.myRoles(actor).first(where: { $0.assignment.id == id })
         else {
             return try await rolesPage(refusal: RegentError(.notFound, "That activation is not yours or has ended."))
         }
         do {
-            _ = try await engine.submit(
+            _ = try await engine.requests.submit(
                 RequestDraft(
                     action: extending ? .selfExtend : .selfDeactivate, requesterId: actor.principalId,
                     principalId: actor.principalId, roleId: held.assignment.roleId, scope: held.assignment.scope,
@@ -172,7 +172,7 @@ extension Portal {
 
     private func requestsPage() async throws -> Response {
         guard let (_, actor) = signedIn() else { return Self.redirect("/login") }
-        let mine = try await engine.listRequests(
+        let mine = try await engine.requests.listRequests(
             status: nil, mine: true, awaitingMe: false, by: actor, offset: 0, limit: 100)
         var rows: [[String: Any]] = []
         for request in mine.items {
@@ -187,11 +187,11 @@ extension Portal {
 
     private func approvalsPage(notice: String? = nil, refusal: RegentError? = nil) async throws -> Response {
         guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
-        let waiting = try await engine.listRequests(
+        let waiting = try await engine.requests.listRequests(
             status: nil, mine: false, awaitingMe: true, by: actor, offset: 0, limit: 200)
         var rows: [[String: Any]] = []
         for request in waiting.items {
-            let requester = try await engine.principal(id: request.requesterId)
+            let requester = try await engine.directory.principal(id: request.requesterId)
             rows.append([
                 "id": request.id.description, "requester": requester?.displayName ?? request.requesterId.description,
                 "role": try await roleName(request.roleId), "scope": request.scope.path,
@@ -218,9 +218,9 @@ extension Portal {
         for id in ids {
             do {
                 if approving {
-                    _ = try await engine.approve(id, by: actor, justification: fields.text("reason"))
+                    _ = try await engine.requests.approve(id, by: actor, justification: fields.text("reason"))
                 } else {
-                    _ = try await engine.deny(id, by: actor, justification: fields.text("reason"))
+                    _ = try await engine.requests.deny(id, by: actor, justification: fields.text("reason"))
                 }
             } catch let error as RegentError {
                 return try await approvalsPage(refusal: error)
@@ -230,6 +230,6 @@ extension Portal {
     }
 
     func roleName(_ id: Role.ID) async throws -> String {
-        (try? await engine.role(named: id.description).name) ?? id.description
+        (try? await engine.directory.role(named: id.description).name) ?? id.description
     }
 }

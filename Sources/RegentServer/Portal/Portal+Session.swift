@@ -16,7 +16,7 @@ extension Portal {
         router.post("/logout") { request, _ in
             if let session = Caller.current.session {
                 _ = try await form(request, session: session)
-                try await engine.signOut(session, by: Caller.current.actor(session))
+                try await engine.sessions.signOut(session, by: Caller.current.actor(session))
             }
             Caller.current.cookies.clearSession()
             return Self.redirect("/login")
@@ -30,12 +30,13 @@ extension Portal {
         let fields = try await form(request, session: nil)
         let caller = Caller.current
         do {
-            let signedIn = try await engine.signIn(
+            let signedIn = try await engine.sessions.signIn(
                 username: fields["username"] ?? "", password: fields["password"] ?? "",
                 sourceAddress: caller.sourceAddress, userAgent: caller.userAgent)
             caller.cookies.setSession(
                 signedIn.token, maxAge: Int(signedIn.expiresAt.timeIntervalSince(engine.clock.now())))
-            guard signedIn.mfaRequired, let session = try await engine.authenticate(token: signedIn.token) else {
+            guard signedIn.mfaRequired, let session = try await engine.sessions.authenticate(token: signedIn.token)
+            else {
                 return Self.redirect("/roles")
             }
             return try await Caller.$current.withValue(Caller(session: session, sourceAddress: nil, userAgent: nil)) {
@@ -52,7 +53,7 @@ extension Portal {
         guard let session = Caller.current.session else { return Self.redirect("/login") }
         let fields = try await form(request, session: session)
         do {
-            _ = try await engine.verifyTOTP(
+            _ = try await engine.sessions.verifyTOTP(
                 code: fields["code"] ?? "", session: session, by: Caller.current.actor(session))
             return Self.redirect("/roles")
         } catch let error as RegentError {
