@@ -67,6 +67,34 @@ extension Engine {
         return applied
     }
 
+    /// Runs `body`; a refusal it throws is written to the audit log before it is rethrown. If that
+    /// record cannot be written either, the caller gets `unavailable`: nothing goes unrecorded.
+    func audited<R: Sendable>(
+        actor: ActorContext, subject: AuditSubject, action: AuditAction, correlationId: String? = nil, now: Date,
+        _ body: () async throws -> R
+    ) async throws -> R {
+        do {
+            return try await body()
+        } catch let error as RegentError {
+            // Policy denials were stored and audited with their request already.
+            if error.code == .policyViolation || error.code == .mfaRequired { throw error }
+            do {
+                try await store.transaction { tx in
+                    try await self.audit(
+                        AuditNote(
+                            action, .denied, reason: error.reason,
+                            details: ["code": error.code.rawValue, "field": error.field ?? ""]),
+                        in: tx,
+                        context: AuditContext(actor: actor.auditActor, subject: subject, correlationId: correlationId),
+                        now: now)
+                }
+            } catch {
+                throw RegentError(.unavailable, "the refusal could not be recorded: \(error)")
+            }
+            throw error
+        }
+    }
+
     func audit(_ note: AuditNote, in tx: StoreTransaction, context: AuditContext, now: Date) async throws {
         let event = try await tx.appendAudit(
             AuditDraft(
