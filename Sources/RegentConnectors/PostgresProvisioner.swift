@@ -20,7 +20,7 @@ public struct PostgresProvisioner: Provisioner {
 
     public func sharesGrants(on target: Target) -> Bool { !Self.isEphemeral(target) }
 
-    public func grant(_ spec: GrantSpec) async throws(ProvisionError) -> IssuedCredential? {
+    public func grant(_ spec: GrantSpec) async throws(ExternalFailure) -> IssuedCredential? {
         if Self.isEphemeral(spec.target) { return try await grantEphemeralLogin(spec) }
         try await withConnection(to: spec.target, secrets: spec.secrets) { connection in
             try await connection.query(
@@ -31,7 +31,7 @@ public struct PostgresProvisioner: Provisioner {
         return nil
     }
 
-    public func revoke(_ spec: GrantSpec) async throws(ProvisionError) {
+    public func revoke(_ spec: GrantSpec) async throws(ExternalFailure) {
         try await withConnection(to: spec.target, secrets: spec.secrets) { connection in
             var logins = [spec.account]
             if Self.isEphemeral(spec.target) {
@@ -64,7 +64,7 @@ public struct PostgresProvisioner: Provisioner {
         }
     }
 
-    public func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ProvisionError)
+    public func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ExternalFailure)
         -> [ObservedGrant]?
     {
         guard !values.isEmpty else { return [] }
@@ -102,9 +102,9 @@ public struct PostgresProvisioner: Provisioner {
     }
 
     /// Creates (or, when a crashed attempt made it already, resets) the activation's own login.
-    private func grantEphemeralLogin(_ spec: GrantSpec) async throws(ProvisionError) -> IssuedCredential {
+    private func grantEphemeralLogin(_ spec: GrantSpec) async throws(ExternalFailure) -> IssuedCredential {
         guard let assignment = spec.assignmentId else {
-            throw ProvisionError(transient: false, "an ephemeral login needs an assignment")
+            throw ExternalFailure(transient: false, "an ephemeral login needs an assignment")
         }
         let login = Self.ephemeralLogin(account: spec.account, assignment: assignment)
         // Letters and digits only: safe inside the SQL literal that CREATE ROLE requires.
@@ -149,25 +149,25 @@ public struct PostgresProvisioner: Provisioner {
     }
 
     /// Quotes a PostgreSQL identifier (`"` doubled), so a role or login name is never SQL.
-    static func identifier(_ name: String) throws(ProvisionError) -> String {
+    static func identifier(_ name: String) throws(ExternalFailure) -> String {
         guard (1...63).contains(name.utf8.count), !name.contains("\0") else {
-            throw ProvisionError(transient: false, "'\(name.prefix(64))' is not a PostgreSQL identifier")
+            throw ExternalFailure(transient: false, "'\(name.prefix(64))' is not a PostgreSQL identifier")
         }
         return "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    static func configuration(for target: Target, secrets: TargetSecrets) throws(ProvisionError)
+    static func configuration(for target: Target, secrets: TargetSecrets) throws(ExternalFailure)
         -> PostgresConnection.Configuration
     {
         guard let dsn = target.config["dsn"], let url = URLComponents(string: dsn),
             ["postgres", "postgresql"].contains(url.scheme ?? ""), let host = url.host, !host.isEmpty,
             let user = url.user, !user.isEmpty
         else {
-            throw ProvisionError(
+            throw ExternalFailure(
                 transient: false, "target \(target.name): config.dsn must be postgres://user@host[:port]/database")
         }
         guard url.password == nil else {
-            throw ProvisionError(
+            throw ExternalFailure(
                 transient: false, "target \(target.name): put the password in secrets.password, not in the DSN")
         }
         let database = url.path.drop { $0 == "/" }
@@ -180,7 +180,7 @@ public struct PostgresProvisioner: Provisioner {
 
     private func withConnection<R: Sendable>(
         to target: Target, secrets: TargetSecrets, _ body: (PostgresConnection) async throws -> R
-    ) async throws(ProvisionError) -> R {
+    ) async throws(ExternalFailure) -> R {
         let configuration = try Self.configuration(for: target, secrets: secrets)
         do {
             let connection = try await PostgresConnection.connect(
@@ -193,7 +193,7 @@ public struct PostgresProvisioner: Provisioner {
                 try? await connection.close()
                 throw error
             }
-        } catch let error as ProvisionError {
+        } catch let error as ExternalFailure {
             throw error
         } catch {
             throw Self.classify(error, target: target)
@@ -202,15 +202,15 @@ public struct PostgresProvisioner: Provisioner {
 
     /// Connection trouble, shutdowns, lack of resources and serialization failures are worth
     /// retrying; anything else the server refused (no such role, no privilege) will not change.
-    static func classify(_ error: any Error, target: Target) -> ProvisionError {
+    static func classify(_ error: any Error, target: Target) -> ExternalFailure {
         guard let error = error as? PSQLError else {
-            return ProvisionError(transient: true, "target \(target.name): \(error)")
+            return ExternalFailure(transient: true, "target \(target.name): \(error)")
         }
         guard error.code == .server, let state = error.serverInfo?[.sqlState] else {
-            return ProvisionError(transient: true, "target \(target.name): \(error.code)")
+            return ExternalFailure(transient: true, "target \(target.name): \(error.code)")
         }
         let message = error.serverInfo?[.message] ?? "refused"
-        return ProvisionError(
+        return ExternalFailure(
             transient: isTransient(sqlState: state), "target \(target.name): \(message) (SQLSTATE \(state))")
     }
 

@@ -79,33 +79,20 @@ public struct IssuedCredential: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "credential(\(login))" }
 }
 
-/// A connector failure. Transient ones are retried with backoff; permanent ones raise an alert.
-public struct ProvisionError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var isTransient: Bool
-    public var reason: String
-
-    public init(transient: Bool, _ reason: String) {
-        self.isTransient = transient
-        self.reason = reason
-    }
-
-    public var description: String { (isTransient ? "transient: " : "permanent: ") + reason }
-}
-
 /// Grants and revokes one entitlement for one principal on one kind of target. Both are
 /// idempotent (keyed by assignment): a job that runs twice after a crash changes nothing twice.
 public protocol Provisioner: Sendable {
     var kind: Target.Kind { get }
     /// Returns a credential when the grant made one for the requester (nil otherwise).
-    func grant(_ spec: GrantSpec) async throws(ProvisionError) -> IssuedCredential?
-    func revoke(_ spec: GrantSpec) async throws(ProvisionError)
+    func grant(_ spec: GrantSpec) async throws(ExternalFailure) -> IssuedCredential?
+    func revoke(_ spec: GrantSpec) async throws(ExternalFailure)
     /// Whether one account's grant of a value is shared by all its assignments (so an end revokes
     /// only what no other assignment still covers), or each assignment has its own.
     func sharesGrants(on target: Target) -> Bool
     /// What the target has now among `values` (the entitlement values Regent manages on it), so
     /// the reconciler can revoke what no assignment explains and grant again what is missing; nil
     /// when the target cannot be asked (a webhook, certificates that expire by themselves).
-    func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ProvisionError)
+    func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ExternalFailure)
         -> [ObservedGrant]?
 }
 

@@ -13,7 +13,7 @@ public struct SudoProvisioner: Provisioner {
 
     public init() {}
 
-    public func grant(_ spec: GrantSpec) async throws(ProvisionError) -> IssuedCredential? {
+    public func grant(_ spec: GrantSpec) async throws(ExternalFailure) -> IssuedCredential? {
         let directory = try Self.directory(of: spec.target)
         try Self.requireOneLine(spec.account, spec.value)
         let final = directory.appendingPathComponent(Self.fileName(account: spec.account, value: spec.value))
@@ -29,29 +29,29 @@ public struct SudoProvisioner: Provisioner {
         guard
             manager.createFile(
                 atPath: temporary.path, contents: Data(contents.utf8), attributes: [.posixPermissions: 0o440])
-        else { throw ProvisionError(transient: true, "cannot write in \(directory.path)") }
+        else { throw ExternalFailure(transient: true, "cannot write in \(directory.path)") }
         defer { try? manager.removeItem(at: temporary) }
         let (status, output) = Self.visudo(spec.target, checking: temporary.path)
         guard status == 0 else {
-            throw ProvisionError(
+            throw ExternalFailure(
                 transient: false, "visudo refused the rule for \(spec.account): \(output.prefix(300))")
         }
         guard rename(temporary.path, final.path) == 0 else {
-            throw ProvisionError(transient: true, "cannot move the drop-in into \(directory.path) (errno \(errno))")
+            throw ExternalFailure(transient: true, "cannot move the drop-in into \(directory.path) (errno \(errno))")
         }
         return nil
     }
 
-    public func revoke(_ spec: GrantSpec) async throws(ProvisionError) {
+    public func revoke(_ spec: GrantSpec) async throws(ExternalFailure) {
         let final = try Self.directory(of: spec.target)
             .appendingPathComponent(Self.fileName(account: spec.account, value: spec.value))
         guard unlink(final.path) == 0 || errno == ENOENT else {
-            throw ProvisionError(transient: true, "cannot remove \(final.path) (errno \(errno))")
+            throw ExternalFailure(transient: true, "cannot remove \(final.path) (errno \(errno))")
         }
     }
 
     /// Every drop-in Regent wrote, read back from its rule line.
-    public func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ProvisionError)
+    public func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ExternalFailure)
         -> [ObservedGrant]?
     {
         let directory = try Self.directory(of: target)
@@ -59,7 +59,7 @@ public struct SudoProvisioner: Provisioner {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
-            throw ProvisionError(transient: true, "cannot list \(directory.path)")
+            throw ExternalFailure(transient: true, "cannot list \(directory.path)")
         }
         return names.filter { $0.hasPrefix(Self.prefix) }.compactMap { name in
             guard let text = FileManager.default.contents(atPath: directory.appendingPathComponent(name).path),
@@ -78,17 +78,17 @@ public struct SudoProvisioner: Provisioner {
         return prefix + digest.prefix(12).map { String(format: "%02x", $0) }.joined()
     }
 
-    static func directory(of target: Target) throws(ProvisionError) -> URL {
+    static func directory(of target: Target) throws(ExternalFailure) -> URL {
         guard let path = target.config["directory"], path.hasPrefix("/") else {
-            throw ProvisionError(transient: false, "target \(target.name): config.directory must be an absolute path")
+            throw ExternalFailure(transient: false, "target \(target.name): config.directory must be an absolute path")
         }
         return URL(fileURLWithPath: path, isDirectory: true)
     }
 
-    static func requireOneLine(_ account: String, _ value: String) throws(ProvisionError) {
+    static func requireOneLine(_ account: String, _ value: String) throws(ExternalFailure) {
         guard !account.isEmpty, !account.contains(where: { $0.isWhitespace || $0 == "#" }),
             !value.contains(where: \.isNewline), !value.isEmpty
-        else { throw ProvisionError(transient: false, "a sudo rule is one line for an account without spaces") }
+        else { throw ExternalFailure(transient: false, "a sudo rule is one line for an account without spaces") }
     }
 
     /// `visudo -cf FILE`: the file alone must parse as sudoers.

@@ -10,14 +10,14 @@ public struct WebhookProvisioner: Provisioner {
     public let kind = Target.Kind.webhook
     public init() {}
 
-    public func grant(_ spec: GrantSpec) async throws(ProvisionError) -> IssuedCredential? {
+    public func grant(_ spec: GrantSpec) async throws(ExternalFailure) -> IssuedCredential? {
         try await send("grant", spec)
         return nil
     }
 
-    public func revoke(_ spec: GrantSpec) async throws(ProvisionError) { try await send("revoke", spec) }
+    public func revoke(_ spec: GrantSpec) async throws(ExternalFailure) { try await send("revoke", spec) }
 
-    public func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ProvisionError)
+    public func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ExternalFailure)
         -> [ObservedGrant]?
     { nil }
 
@@ -39,11 +39,13 @@ public struct WebhookProvisioner: Provisioner {
         return digest.map { String(format: "%02x", $0) }.joined()
     }
 
-    private func send(_ event: String, _ spec: GrantSpec) async throws(ProvisionError) {
+    private func send(_ event: String, _ spec: GrantSpec) async throws(ExternalFailure) {
         guard let text = spec.target.config["url"], let url = URL(string: text), ["http", "https"].contains(url.scheme)
-        else { throw ProvisionError(transient: false, "target \(spec.target.name): config.url must be an http(s) URL") }
+        else {
+            throw ExternalFailure(transient: false, "target \(spec.target.name): config.url must be an http(s) URL")
+        }
         guard let key = spec.secrets["hmacKey"], !key.isEmpty else {
-            throw ProvisionError(transient: false, "target \(spec.target.name): the secret hmacKey is not set")
+            throw ExternalFailure(transient: false, "target \(spec.target.name): the secret hmacKey is not set")
         }
         let idempotencyKey = Self.idempotencyKey(event, spec)
         let encoder = JSONEncoder()
@@ -57,14 +59,14 @@ public struct WebhookProvisioner: Provisioner {
                     value: spec.value, assignmentId: spec.assignmentId?.description,
                     requestId: spec.requestId?.description, until: spec.until))
         } catch {
-            throw ProvisionError(transient: false, "cannot encode the webhook: \(error)")
+            throw ExternalFailure(transient: false, "cannot encode the webhook: \(error)")
         }
         switch await SignedWebhook.post(
             body, to: url, idempotencyKey: idempotencyKey, signingKey: key, name: "target \(spec.target.name)")
         {
         case .delivered: return
-        case .retry(let reason): throw ProvisionError(transient: true, reason)
-        case .refused(let reason): throw ProvisionError(transient: false, reason)
+        case .retry(let reason): throw ExternalFailure(transient: true, reason)
+        case .refused(let reason): throw ExternalFailure(transient: false, reason)
         }
     }
 }

@@ -17,7 +17,7 @@ struct ConnectorRulesTests {
         #expect(try PostgresProvisioner.identifier(#"x"; DROP ROLE admin; --"#) == #""x""; DROP ROLE admin; --""#)
         #expect(try PostgresProvisioner.identifier("zoë") == "\"zoë\"")
         for bad in ["", "a\u{0}b", String(repeating: "a", count: 64), String(repeating: "é", count: 32)] {
-            #expect(throws: ProvisionError.self) { try PostgresProvisioner.identifier(bad) }
+            #expect(throws: ExternalFailure.self) { try PostgresProvisioner.identifier(bad) }
         }
     }
 
@@ -60,7 +60,7 @@ struct ConnectorRulesTests {
             ("alice", "ALL\nbob ALL=(ALL) NOPASSWD: ALL"), ("alice bob", "ALL"), ("alice#", "ALL"), ("", "ALL"),
             ("alice", ""), ("alice", "ALL\r"),
         ] {
-            #expect(throws: ProvisionError.self) { try SudoProvisioner.requireOneLine(account, value) }
+            #expect(throws: ExternalFailure.self) { try SudoProvisioner.requireOneLine(account, value) }
         }
     }
 

@@ -11,9 +11,9 @@ import Testing
 /// A transport that records what it was given and fails on demand.
 final class RecordingTransport: NotificationTransport {
     let delivered = Mutex<[OutboxMessage]>([])
-    let failure = Mutex<DeliveryError?>(nil)
+    let failure = Mutex<ExternalFailure?>(nil)
 
-    func deliver(_ message: OutboxMessage) async throws(DeliveryError) {
+    func deliver(_ message: OutboxMessage) async throws(ExternalFailure) {
         if let failure = failure.withLock({ $0 }) { throw failure }
         delivered.withLock { $0.append(message) }
     }
@@ -50,7 +50,7 @@ struct NotificationTests {
             let dba = try await h.role("dba")
             try await h.assign(alice.principalId, dba)
             #expect(try await h.engine.notifications.nextNotificationDue() == h.clock.now())
-            transport.failure.withLock { $0 = DeliveryError(permanent: false, "down") }
+            transport.failure.withLock { $0 = ExternalFailure(transient: true, "down") }
             try await h.engine.notifications.deliverDueNotifications(using: transport)
             let retry = try #require(try await h.engine.notifications.nextNotificationDue())
             #expect(retry > h.clock.now())
@@ -155,7 +155,7 @@ struct NotificationTests {
             let carol = try await user(h, "carol")
             let ops = try await h.role("ops")
             let transport = RecordingTransport()
-            transport.failure.withLock { $0 = DeliveryError(permanent: false, "connection refused") }
+            transport.failure.withLock { $0 = ExternalFailure(transient: true, "connection refused") }
             try await h.assign(carol.principalId, ops, duration: .days(30))
             #expect(try await h.engine.notifications.deliverDueNotifications(using: transport) == 0)
             var waited: TimeInterval = 0
@@ -173,7 +173,7 @@ struct NotificationTests {
             #expect(transport.emails.map(\.to) == ["carol@example.com"])
             #expect(try await h.store.transaction { try await $0.notifications() }.allSatisfy { $0.sentAt != nil })
 
-            transport.failure.withLock { $0 = DeliveryError(permanent: true, "550 no such user") }
+            transport.failure.withLock { $0 = ExternalFailure(transient: false, "550 no such user") }
             try await h.assign(carol.principalId, try await h.role("audit-lead"), duration: .days(30))
             try await h.engine.notifications.deliverDueNotifications(using: transport)
             h.clock.advance(by: 3600)

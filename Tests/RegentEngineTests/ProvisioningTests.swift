@@ -17,20 +17,20 @@ final class MemoryTarget: Provisioner, Sendable {
     let failRevocations = Mutex(false)
     let lastSecret = Mutex<String?>(nil)
 
-    func grant(_ spec: GrantSpec) async throws(ProvisionError) -> IssuedCredential? {
+    func grant(_ spec: GrantSpec) async throws(ExternalFailure) -> IssuedCredential? {
         lastSecret.withLock { $0 = spec.secrets["password"] }
         calls.withLock { $0.append("grant \(spec.value) \(spec.account)") }
         _ = held.withLock { $0.insert("\(spec.value) \(spec.account)") }
         return nil
     }
 
-    func revoke(_ spec: GrantSpec) async throws(ProvisionError) {
+    func revoke(_ spec: GrantSpec) async throws(ExternalFailure) {
         calls.withLock { $0.append("revoke \(spec.value) \(spec.account)") }
-        if failRevocations.withLock({ $0 }) { throw ProvisionError(transient: true, "target unreachable") }
+        if failRevocations.withLock({ $0 }) { throw ExternalFailure(transient: true, "target unreachable") }
         _ = held.withLock { $0.remove("\(spec.value) \(spec.account)") }
     }
 
-    func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ProvisionError)
+    func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ExternalFailure)
         -> [ObservedGrant]?
     {
         held.withLock { held in

@@ -118,11 +118,11 @@ public final class SSHCertificateAuthority: Provisioner, Sendable {
             serial: serial, principals: principals, validBefore: validBefore)
     }
 
-    public func grant(_ spec: GrantSpec) async throws(ProvisionError) -> IssuedCredential? { nil }
+    public func grant(_ spec: GrantSpec) async throws(ExternalFailure) -> IssuedCredential? { nil }
 
     /// Revokes every certificate of the assignment (those already expired leave the list at the
     /// next write).
-    public func revoke(_ spec: GrantSpec) async throws(ProvisionError) {
+    public func revoke(_ spec: GrantSpec) async throws(ExternalFailure) {
         guard let assignment = spec.assignmentId?.description else { return }
         do {
             try ledger.withLock { ledger in
@@ -135,11 +135,11 @@ public final class SSHCertificateAuthority: Provisioner, Sendable {
                 if changed { try write(&ledger) }
             }
         } catch {
-            throw ProvisionError(transient: true, "cannot write the SSH revocation list: \(error)")
+            throw ExternalFailure(transient: true, "cannot write the SSH revocation list: \(error)")
         }
     }
 
-    public func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ProvisionError)
+    public func observe(_ target: Target, secrets: TargetSecrets, values: Set<String>) async throws(ExternalFailure)
         -> [ObservedGrant]?
     { [] }
 

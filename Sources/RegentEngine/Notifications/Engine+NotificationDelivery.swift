@@ -8,25 +8,13 @@ public import RegentStore
 /// only when the receiver refuses it for good (a 5xx reply to the recipient, a 4xx webhook
 /// answer other than 408/429); a server that is down only delays it.
 public protocol NotificationTransport: Sendable {
-    func deliver(_ message: OutboxMessage) async throws(DeliveryError)
-}
-
-public struct DeliveryError: Error, Sendable, CustomStringConvertible {
-    public var permanent: Bool
-    public var reason: String
-
-    public init(permanent: Bool, _ reason: String) {
-        self.permanent = permanent
-        self.reason = reason
-    }
-
-    public var description: String { reason }
+    func deliver(_ message: OutboxMessage) async throws(ExternalFailure)
 }
 
 extension Engine {
 
     static func attempt(_ message: OutboxMessage, _ transport: any NotificationTransport) async -> (
-        OutboxMessage, DeliveryError?
+        OutboxMessage, ExternalFailure?
     ) {
         do {
             try await transport.deliver(message)
@@ -54,8 +42,8 @@ extension NotificationService {
             try await $0.claimDueNotifications(now: now, lease: engine.configuration.jobLease, limit: limit)
         }
         guard !due.isEmpty else { return 0 }
-        let outcomes = await withTaskGroup(of: (OutboxMessage, DeliveryError?).self) { group in
-            var outcomes: [(OutboxMessage, DeliveryError?)] = []
+        let outcomes = await withTaskGroup(of: (OutboxMessage, ExternalFailure?).self) { group in
+            var outcomes: [(OutboxMessage, ExternalFailure?)] = []
             var next = due.makeIterator()
             for _ in 0..<min(4, due.count) {
                 guard let message = next.next() else { break }
@@ -75,7 +63,7 @@ extension NotificationService {
                     continue
                 }
                 let outcome = engine.retryPolicy.afterFailure(
-                    attempt: message.attempts + 1, of: .delivery(permanent: failure.permanent), at: finished)
+                    attempt: message.attempts + 1, of: .delivery(permanent: !failure.isTransient), at: finished)
                 if case .retry(let at) = outcome {
                     engine.logger.warning(
                         "notification delivery failed; retrying",

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import RegentCore
 
 /// A small SMTP client (RFC 5321) over SwiftNIO: EHLO, STARTTLS (RFC 3207) with certificate
 /// verification, AUTH PLAIN (RFC 4616) only over TLS, one message per session. Written here
@@ -18,16 +19,16 @@ struct SMTPClient: Sendable {
         var messageId: String
     }
 
-    func send(_ mail: Mail) async throws(DeliveryError) {
+    func send(_ mail: Mail) async throws(ExternalFailure) {
         guard Self.isAddress(mail.to), Self.isAddress(settings.from) else {
-            throw DeliveryError(permanent: true, "not a deliverable address: \(mail.to)")
+            throw ExternalFailure(transient: false, "not a deliverable address: \(mail.to)")
         }
         do {
             try await session(mail)
-        } catch let error as DeliveryError {
+        } catch let error as ExternalFailure {
             throw error
         } catch {
-            throw DeliveryError(permanent: false, "SMTP \(settings.host):\(settings.port): \(error)")
+            throw ExternalFailure(transient: true, "SMTP \(settings.host):\(settings.port): \(error)")
         }
     }
 
@@ -59,7 +60,7 @@ struct SMTPClient: Sendable {
         var encrypted = false
         if settings.security == .starttls {
             guard extensions.contains(where: { $0.uppercased().hasPrefix("STARTTLS") }) else {
-                throw DeliveryError(permanent: false, "\(settings.host) does not offer STARTTLS")
+                throw ExternalFailure(transient: true, "\(settings.host) does not offer STARTTLS")
             }
             _ = try await command("STARTTLS", expect: 220...220)
             var tls = TLSConfiguration.makeClientConfiguration()
@@ -77,7 +78,7 @@ struct SMTPClient: Sendable {
         }
         if let username = settings.username {
             guard encrypted else {
-                throw DeliveryError(permanent: true, "refusing to send SMTP credentials without TLS")
+                throw ExternalFailure(transient: false, "refusing to send SMTP credentials without TLS")
             }
             let token = Data("\u{0}\(username)\u{0}\(settings.password ?? "")".utf8).base64EncodedString()
             _ = try await command("AUTH PLAIN \(token)", expect: 235...235)
@@ -133,16 +134,16 @@ struct SMTPReplies {
         var text: [String] = []
         while true {
             guard let line = try await lines.next() else {
-                throw DeliveryError(permanent: false, "the SMTP server closed the connection after \(command)")
+                throw ExternalFailure(transient: true, "the SMTP server closed the connection after \(command)")
             }
             guard line.count >= 3, let code = Int(line.prefix(3)) else {
-                throw DeliveryError(permanent: false, "not an SMTP reply after \(command): \(line.prefix(200))")
+                throw ExternalFailure(transient: true, "not an SMTP reply after \(command): \(line.prefix(200))")
             }
             text.append(String(line.dropFirst(4)))
             guard line.dropFirst(3).first == "-" else {
                 guard expect.contains(code) else {
-                    throw DeliveryError(
-                        permanent: (500..<600).contains(code), "\(command) answered \(line.prefix(300))")
+                    throw ExternalFailure(
+                        transient: !(500..<600).contains(code), "\(command) answered \(line.prefix(300))")
                 }
                 return text
             }
@@ -169,7 +170,7 @@ final class SMTPLineHandler: ChannelInboundHandler {
             continuation.yield(line)
         }
         if pending.readableBytes > 64 * 1024 {
-            continuation.finish(throwing: DeliveryError(permanent: false, "SMTP reply line too long"))
+            continuation.finish(throwing: ExternalFailure(transient: true, "SMTP reply line too long"))
             context.close(promise: nil)
         }
     }

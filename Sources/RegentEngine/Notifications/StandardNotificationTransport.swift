@@ -1,5 +1,6 @@
 import Foundation
 import RegentConnectors
+public import RegentCore
 public import RegentStore
 
 /// Delivers outbox messages over the configured channels: email through ``SMTPClient``, the
@@ -10,11 +11,11 @@ public struct StandardNotificationTransport: NotificationTransport {
 
     public init(settings: NotificationSettings) { self.settings = settings }
 
-    public func deliver(_ message: OutboxMessage) async throws(DeliveryError) {
+    public func deliver(_ message: OutboxMessage) async throws(ExternalFailure) {
         switch message.channel {
         case .email:
             guard let smtp = settings.smtp else {
-                throw DeliveryError(permanent: false, "no SMTP server is configured")
+                throw ExternalFailure(transient: true, "no SMTP server is configured")
             }
             try await SMTPClient(settings: smtp).send(
                 .init(
@@ -23,20 +24,20 @@ public struct StandardNotificationTransport: NotificationTransport {
         case .webhook:
             let url = message.recipient == "slack" ? settings.slackURL : settings.webhookURL
             guard let url else {
-                throw DeliveryError(permanent: false, "the \(message.recipient) webhook is not configured")
+                throw ExternalFailure(transient: true, "the \(message.recipient) webhook is not configured")
             }
             try await post(message, to: url, secret: message.recipient == "slack" ? nil : settings.webhookSecret)
         }
     }
 
-    func post(_ message: OutboxMessage, to url: URL, secret: String?) async throws(DeliveryError) {
+    func post(_ message: OutboxMessage, to url: URL, secret: String?) async throws(ExternalFailure) {
         switch await SignedWebhook.post(
             Data(message.payload.utf8), to: url, idempotencyKey: message.id.uuidString, signingKey: secret,
             name: "\(message.recipient) webhook")
         {
         case .delivered: return
-        case .retry(let reason): throw DeliveryError(permanent: false, reason)
-        case .refused(let reason): throw DeliveryError(permanent: true, reason)
+        case .retry(let reason): throw ExternalFailure(transient: true, reason)
+        case .refused(let reason): throw ExternalFailure(transient: false, reason)
         }
     }
 }

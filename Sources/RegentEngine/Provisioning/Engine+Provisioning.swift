@@ -29,7 +29,7 @@ extension Engine {
         }
         // A grant for an assignment that is no longer in force is skipped; its revoke job follows.
         let stale = granting && !(assignment.state == .active && assignment.isInForce(at: now))
-        var failure: ProvisionError?
+        var failure: ExternalFailure?
         var credentials: [(Target.ID, IssuedCredential)] = []
         if !stale {
             for spec in specs {
@@ -92,9 +92,9 @@ extension Engine {
     }
 
     /// The connector for a target's kind; a missing one is a permanent failure, never a silent success.
-    func provisioner(for target: Target) throws(ProvisionError) -> any Provisioner {
+    func provisioner(for target: Target) throws(ExternalFailure) -> any Provisioner {
         guard let provisioner = provisioners.provisioner(for: target.kind) else {
-            throw ProvisionError(transient: false, "no \(target.kind.rawValue) connector is configured")
+            throw ExternalFailure(transient: false, "no \(target.kind.rawValue) connector is configured")
         }
         return provisioner
     }

@@ -42,7 +42,7 @@ extension Engine {
             let spec = GrantSpec(
                 target: target, value: key.value, account: key.account, assignmentId: nil, requestId: nil, until: nil,
                 secrets: secrets)
-            let failure: ProvisionError?
+            let failure: ExternalFailure?
             do {
                 try await connector.revoke(spec)
                 failure = nil
