@@ -96,7 +96,7 @@ extension StoreTransaction {
         for row in try await db.raw(
             """
             SELECT actor_id, MAX(time) AS last FROM audit_events
-            WHERE action = 'auth.login.succeeded' AND actor_id IS NOT NULL GROUP BY actor_id
+            WHERE action = \(bind: AuditAction.authLoginSucceeded.rawValue) AND actor_id IS NOT NULL GROUP BY actor_id
             """
         ).all() {
             last[try row.id("actor_id")] = try row.date("last")
