@@ -27,6 +27,16 @@ extension Date {
     static func + (date: Date, seconds: TimeInterval) -> Date { date.addingTimeInterval(seconds) }
 }
 
+/// Two serial stages: leads (escalating to admin after an hour, timing out after two), then carol.
+let twoStages = policy {
+    $0.approval = Approval(stages: [
+        ApprovalStage(
+            approvers: [leads], requiredApprovals: 1, timeout: .hours(2),
+            escalation: Escalation(approvers: [admin], after: .hours(1))),
+        ApprovalStage(approvers: [carol]),
+    ])
+}
+
 func policy(_ configure: (inout Policy) -> Void) -> EffectivePolicy {
     var p = Policy()
     configure(&p)

@@ -5,15 +5,6 @@ import Testing
 
 /// Who is told what is decided with the event, as `.notify` effects of the same transition.
 struct NoticeTests {
-    let twoStages = policy {
-        $0.approval = Approval(stages: [
-            ApprovalStage(
-                approvers: [leads], requiredApprovals: 1, timeout: .hours(2),
-                escalation: Escalation(approvers: [admin], after: .hours(1))),
-            ApprovalStage(approvers: [carol], timeout: .hours(2)),
-        ])
-    }
-
     func notices(_ effects: [Effect]) -> [Notice] {
         effects.compactMap { if case .notify(let notice) = $0 { notice } else { nil } }
     }
@@ -40,7 +31,9 @@ struct NoticeTests {
             now: t0 + 3700)
         #expect(
             notices(effects) == [
-                .approvalNeeded(request.id, stage: 1, approvers: [carol], escalated: false, deadline: t0 + 3700 + 7200)
+                .approvalNeeded(
+                    request.id, stage: 1, approvers: [carol], escalated: false,
+                    deadline: t0 + 3700 + ApprovalStage.defaultTimeout.timeInterval)
             ])
         effects = try request.approve(
             by: carol, identities: [carol], selfIdentities: [carol], justification: "ok", facts: facts, now: t0 + 4000)

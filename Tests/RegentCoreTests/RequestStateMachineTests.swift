@@ -4,15 +4,6 @@ import RegentTestSupport
 import Testing
 
 struct RequestStateMachineTests {
-    let twoStages = policy {
-        $0.approval = Approval(stages: [
-            ApprovalStage(
-                approvers: [leads], requiredApprovals: 1, timeout: .hours(2),
-                escalation: Escalation(approvers: [admin], after: .hours(1))),
-            ApprovalStage(approvers: [carol]),
-        ])
-    }
-
     /// Without approval, an activation is granted at once for exactly the requested window.
     @Test func autoApprovedActivation() throws {
         let (request, effects) = try activate(policy { _ in })
