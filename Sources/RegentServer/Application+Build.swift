@@ -4,7 +4,7 @@ import OpenAPIHummingbird
 import RegentAPI
 public import RegentCore
 public import RegentEngine
-public import ServiceLifecycle
+import ServiceLifecycle
 
 /// Where and how the HTTP server listens.
 public struct ServerConfiguration: Sendable {

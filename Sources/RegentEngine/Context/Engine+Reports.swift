@@ -1,7 +1,7 @@
 public import Foundation
 public import RegentAudit
 public import RegentCore
-public import RegentStore
+import RegentStore
 
 /// Reports and exports: the audit log (with its chain hashes and checkpoints) and who holds
 /// which role where. Each export is itself audited: what was taken out, in which format, by whom.

@@ -1,6 +1,6 @@
 import Foundation
 import RegentAudit
-public import RegentCore
+import RegentCore
 import RegentStore
 
 /// Queuing notifications. Each is written to the outbox in the transaction of the event it

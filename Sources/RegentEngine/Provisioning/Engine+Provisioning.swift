@@ -1,8 +1,8 @@
 import Foundation
 import RegentAudit
-public import RegentConnectors
+import RegentConnectors
 public import RegentCore
-public import RegentStore
+import RegentStore
 
 /// Putting access in place on targets and taking it away: the grant and revoke jobs. Grants of
 /// one entitlement are counted: an end revokes only what no other assignment in force still covers.

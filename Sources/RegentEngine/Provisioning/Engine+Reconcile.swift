@@ -2,7 +2,7 @@ public import Foundation
 import Logging
 import RegentAudit
 import RegentConnectors
-public import RegentCore
+import RegentCore
 import RegentStore
 import Synchronization
 

@@ -1,7 +1,7 @@
 public import Foundation
 import RegentAudit
 public import RegentCore
-public import RegentStore
+import RegentStore
 
 /// API tokens for scripts: random, shown once, stored as a hash, expiring, revocable, and made
 /// only from a signed-in session (a token cannot mint tokens).

@@ -2,7 +2,7 @@ import Crypto
 public import Foundation
 import RegentAudit
 public import RegentCore
-public import RegentStore
+import RegentStore
 
 /// Checks a password against a stored hash (bcrypt in the server); kept behind a protocol so the
 /// engine knows nothing of the hashing library.
