@@ -27,13 +27,13 @@ extension Engine {
 }
 
 extension NotificationService {
-    /// Claims the due messages and sends them, a few at a time; returns how many went out.
-    @discardableResult
     /// When the next unsent message falls due (or its lease ends); nil when none waits.
     public func nextNotificationDue() async throws -> Date? {
         try await engine.store.transaction { try await $0.nextNotificationDue() }
     }
 
+    /// Claims the due messages and sends them, a few at a time; returns how many went out.
+    @discardableResult
     public func deliverDueNotifications(using transport: any NotificationTransport, limit: Int = 50) async throws
         -> Int
     {
