@@ -64,12 +64,6 @@ extension StoreTransaction {
         ).first()?.decode(column: "n", as: Int.self) ?? 0
     }
 
-    public func manager(of principal: Principal.ID) async throws -> Principal.ID? {
-        try await db.raw(
-            "SELECT manager_id FROM principal_managers WHERE principal_id = \(bind: principal.description)"
-        ).first().map { try $0.id("manager_id") }
-    }
-
     /// Every principal's manager, for a review's snapshot.
     public func managers() async throws -> [Principal.ID: Principal.ID] {
         var managers: [Principal.ID: Principal.ID] = [:]

@@ -108,9 +108,12 @@ public struct EngineConfiguration: Sendable {
     }
 }
 
-/// Regent's use cases over the store, the audit chain, the connectors and the clock. Each use
-/// case reads the time once, decides with RegentCore, and commits the new state with its audit
-/// events and jobs in one transaction; the check index and the scheduler learn of it after commit.
+/// The context Regent's use cases share: the store, the audit chain, the connectors, the clock,
+/// authorization and the caches. The use cases are its services, by area (``requests``,
+/// ``directory``, ``sessions``, ``governance``, ``provisioning``, ``notifications``,
+/// ``auditLog``): each reads the time once, decides with RegentCore, and commits the new state
+/// with its audit events, notices and jobs in one transaction; the check index and the
+/// background services learn of it after commit.
 public final class Engine: Sendable {
     let store: any Store
     public let clock: any EngineClock
