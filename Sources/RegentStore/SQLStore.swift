@@ -112,6 +112,23 @@ public final class SQLStore: Store {
         }
     }
 
+    /// A consistent copy of the whole database, taken while Regent runs, in a new file at `path`:
+    /// SQLite's `VACUUM INTO` reads one snapshot (writers wait only as for any transaction) and
+    /// writes a compact database that opens as Regent's, schema and audit chain included. An
+    /// existing file is never overwritten.
+    public func backup(to path: String) async throws {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw RegentError.invalid("to", "\(path) exists; a backup never overwrites a file")
+        }
+        try await gate.withLock {
+            do {
+                try await self.database.raw("VACUUM INTO \(bind: path)").run()
+            } catch {
+                throw Self.classify(error)
+            }
+        }
+    }
+
     public func close() async throws {
         try await gate.withLock { try await self.closeConnection() }
     }

@@ -40,6 +40,21 @@ def test_serve_in_empty_directory_bootstraps_and_stops_gracefully(server_factory
     assert report["intact"] is True and report["events"] >= 4 and report["checkpoints"] >= 1
 
 
+def test_online_backup_verifies(server_factory, tmp_path):
+    """`regent backup` copies the database while the server runs; the copy's chain verifies, and
+    a second backup never overwrites the first."""
+    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": "correct horse battery staple"}).start()
+    backed = regent("backup", "--db", "regent.db", "--to", "backup.db", cwd=tmp_path)
+    assert backed.returncode == 0, backed.stderr
+    assert get_json(server.url + "/readyz")["status"] == "ok"
+    again = regent("backup", "--db", "regent.db", "--to", "backup.db", cwd=tmp_path)
+    assert again.returncode != 0 and len(again.stderr.strip().splitlines()) == 1, again.stderr
+    assert server.stop() == 0
+    verified = regent("audit", "verify", "--db", "backup.db", "--data-dir", ".", "--json", cwd=tmp_path)
+    assert verified.returncode == 0, verified.stderr
+    assert json.loads(verified.stdout)["intact"] is True
+
+
 def test_bootstrap_password_from_environment(server_factory, tmp_path):
     server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": "correct horse battery staple"}).start()
     assert server.stop() == 0

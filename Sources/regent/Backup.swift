@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import RegentStore
+
+/// `regent backup --db sqlite:regent.db --to FILE`: a consistent online copy of an SQLite
+/// database, safe to take while `regent serve` runs; `regent audit verify --db FILE` checks it.
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy the SQLite database consistently, while Regent runs.")
+
+    @Option(help: "Database (REGENT_DB): sqlite:PATH. Default sqlite:regent.db.")
+    var db: String?
+    @Option(help: "The new file to write; it must not exist.")
+    var to: String
+
+    func run() async throws {
+        let store: SQLStore
+        do {
+            let location = try DatabaseLocation(parsing: setting(db, "db", default: "sqlite:regent.db"))
+            if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
+                throw DatabaseLocationError("no database at \(path)")
+            }
+            store = try await location.open()
+        } catch {
+            throw Regent.fail("\(error)")
+        }
+        do {
+            try await store.backup(to: to)
+            try await store.close()
+        } catch {
+            try? await store.close()
+            throw Regent.fail("cannot back up: \(error)")
+        }
+        say("backed up to \(to)")
+    }
+}
