@@ -150,6 +150,7 @@ extension ReviewInstance {
     {
         guard state == .active else { return [] }
         if now >= end {
+            let applying = appliesResults(definition, at: now)
             complete(defaultDecision: definition.defaultDecision, now: now)
             let denied = items.filter { $0.decision?.verdict == .deny }.count
             let completed: [ReviewStep] = [
@@ -158,7 +159,7 @@ extension ReviewInstance {
                     .notify(.reviewCompleted(id, denied: denied)),
                 ])
             ]
-            return definition.autoApply ? completed + applyResults(facts: &facts, now: now) : completed
+            return applying ? completed + applyResults(facts: &facts, now: now) : completed
         }
         guard definition.reminders && !reminded && now >= start + definition.duration.timeInterval / 2 else {
             return []
@@ -171,6 +172,12 @@ extension ReviewInstance {
                 .notify(.reviewReminder(id, reviewers: Set(pending.flatMap(\.reviewers)), items: pending.count)),
             ])
         ]
+    }
+
+    /// Whether ``advance(definition:facts:now:)`` at `now` applies the results, and so needs
+    /// ``ReviewApplyFacts``: the occurrence ends now and the review applies itself.
+    public func appliesResults(_ definition: ReviewDefinition, at now: Date) -> Bool {
+        state == .active && now >= end && definition.autoApply
     }
 
     /// A reviewer decides (or, while the review is open, changes) one item.

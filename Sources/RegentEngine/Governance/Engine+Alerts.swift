@@ -12,15 +12,17 @@ extension Engine {
     func alertFacts(settings: [AlertRule: AlertSettings], in tx: StoreTransaction, now: Date) async throws
         -> AlertFacts
     {
-        func since(_ rule: AlertRule) -> Date {
-            now - ((settings[rule] ?? .defaults(for: rule)).window?.timeInterval ?? 0)
-        }
+        func setting(_ rule: AlertRule) -> AlertSettings { settings[rule] ?? .defaults(for: rule) }
+        func since(_ rule: AlertRule) -> Date { now - (setting(rule).window?.timeInterval ?? 0) }
         let principals = Dictionary(
             try await tx.principals(limit: 1_000_000).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let outside = try await tx.searchAudit(
-            AuditFilter(from: since(.roleAssignedOutsideRegent), action: AuditAction.grantOutsideRegent.rawValue),
-            before: nil, limit: 500)
-        let breakGlass = Set((settings[.breakGlassUsed] ?? .defaults(for: .breakGlassUsed)).names)
+        // The audited events are searched only for the rules that are on.
+        let outside =
+            setting(.roleAssignedOutsideRegent).enabled
+            ? try await tx.searchAudit(
+                AuditFilter(from: since(.roleAssignedOutsideRegent), action: AuditAction.grantOutsideRegent.rawValue),
+                before: nil, limit: 500) : []
+        let breakGlass = setting(.breakGlassUsed).enabled ? Set(setting(.breakGlassUsed).names) : []
         var signIns: [AuditEvent] = []
         for principal in principals.values where breakGlass.contains(principal.name) {
             signIns += try await tx.searchAudit(
@@ -29,13 +31,15 @@ extension Engine {
                     action: AuditAction.authLoginSucceeded.rawValue),
                 before: nil, limit: 100)
         }
+        let recentActivations =
+            setting(.frequentActivation).enabled ? try await tx.activations(since: since(.frequentActivation)) : []
         return AlertFacts(
             now: now, principals: principals, roles: try await tx.roles(limit: 1_000_000),
             graph: try await tx.membershipGraph(), live: try await tx.liveAssignments(),
             lastActivations: try await tx.lastActivations(), policies: try await tx.allPolicies(),
             failing: try await tx.failingRevocations(attempts: configuration.maximumJobAttempts).compactMap(\.failing),
             outsideGrants: outside.map(\.alertEvent),
-            recentActivations: try await tx.activations(since: since(.frequentActivation)),
+            recentActivations: recentActivations,
             signIns: signIns.map(\.alertEvent))
     }
 }

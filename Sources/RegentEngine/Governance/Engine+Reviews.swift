@@ -219,9 +219,15 @@ extension GovernanceService {
                             [.review(effects)], of: instance, definition, actor: .system, in: tx, now: now))
                 }
             }
-            var facts = try await engine.reviewApplyFacts(in: tx)
+            // Read once, and only when an occurrence ends and applies itself; kept current across them.
+            var facts = ReviewApplyFacts(live: [], coverage: nil)
+            var factsRead = false
             for var instance in try await tx.reviewInstances(state: .active) {
                 guard let definition = try await tx.reviewDefinition(id: instance.definitionId) else { continue }
+                if !factsRead && instance.appliesResults(definition, at: now) {
+                    facts = try await engine.reviewApplyFacts(in: tx)
+                    factsRead = true
+                }
                 let steps = instance.advance(definition: definition, facts: &facts, now: now)
                 applied.merge(
                     try await engine.perform(steps, of: instance, definition, actor: .system, in: tx, now: now))
