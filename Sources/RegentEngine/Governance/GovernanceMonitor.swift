@@ -1,5 +1,4 @@
 import Foundation
-import RegentStore
 public import ServiceLifecycle
 
 /// Keeps the security alerts and the access reviews current. It sleeps until something is
@@ -40,8 +39,6 @@ public struct GovernanceMonitor: Service {
                     try await engine.governance.runReviews()
                     state.lastFull = now
                 }
-                // Raised alerts and review steps may have queued notifications.
-                engine.noticeWakeup.signal()
             }
             return min(state.lastFull + interval, engine.nextRefusalSweep ?? .distantFuture)
         }
