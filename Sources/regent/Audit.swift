@@ -21,16 +21,7 @@ struct Audit: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let store: SQLStore
-            do {
-                let location = try DatabaseLocation(parsing: setting(db, "db", default: "sqlite:regent.db"))
-                if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
-                    throw DatabaseLocationError("no database at \(path)")
-                }
-                store = try await location.open()
-            } catch {
-                throw Regent.fail("\(error)")
-            }
+            let store = try await DatabaseLocation.openExisting(db)
             let trustedKey = try trustedPublicKey()
             let report: ChainVerifier.Report
             do {

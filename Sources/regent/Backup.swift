@@ -14,16 +14,7 @@ struct Backup: AsyncParsableCommand {
     var to: String
 
     func run() async throws {
-        let store: SQLStore
-        do {
-            let location = try DatabaseLocation(parsing: setting(db, "db", default: "sqlite:regent.db"))
-            if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
-                throw DatabaseLocationError("no database at \(path)")
-            }
-            store = try await location.open()
-        } catch {
-            throw Regent.fail("\(error)")
-        }
+        let store = try await DatabaseLocation.openExisting(db)
         do {
             try await store.backup(to: to)
             try await store.close()

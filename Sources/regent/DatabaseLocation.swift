@@ -1,3 +1,4 @@
+import Foundation
 import RegentStore
 
 /// Where the database is: `sqlite:PATH` (or a bare path) today; `postgres://…` is recognised and
@@ -22,6 +23,20 @@ enum DatabaseLocation: Equatable {
     func open() async throws -> SQLStore {
         switch self {
         case .sqlite(let path): try await SQLStore.openSQLite(path: path)
+        }
+    }
+
+    /// The database named by `--db` (or `REGENT_DB`), which must exist already: the offline
+    /// commands (`audit verify`, `backup`) never create one. Any failure is the command's one line.
+    static func openExisting(_ option: String?) async throws -> SQLStore {
+        do {
+            let location = try DatabaseLocation(parsing: setting(option, "db", default: "sqlite:regent.db"))
+            if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
+                throw DatabaseLocationError("no database at \(path)")
+            }
+            return try await location.open()
+        } catch {
+            throw Regent.fail("\(error)")
         }
     }
 }
