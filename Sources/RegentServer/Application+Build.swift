@@ -43,7 +43,7 @@ public struct BackgroundServices: Sendable {
         guard let transport else { return [] }
         return [
             Scheduler(engine: engine), Reconciler(engine: engine), GovernanceMonitor(engine: engine),
-            Notifier(engine: engine, transport: transport),
+            Notifier(engine: engine, transport: transport), ReplicaSync(engine: engine),
         ]
     }
 }

@@ -20,6 +20,16 @@ public struct Job: Hashable, Sendable, Identifiable {
 
     public let id: UUID
     public let kind: Kind
+    /// Jobs about the same assignment or request share a lane and never run at the same time,
+    /// on one replica or across several.
+    public var lane: String {
+        switch kind {
+        case .grant(let id), .revoke(let id), .timer(.assignmentStart(let id)), .timer(.assignmentExpiry(let id)):
+            "a:\(id)"
+        case .timer(.stageTimeout(let id, _)), .timer(.escalation(let id, _)):
+            "r:\(id)"
+        }
+    }
     public let dueAt: Date
     /// Attempts so far, counting the claim that handed the job out.
     public let attempts: Int

@@ -167,5 +167,16 @@ enum Migrations {
             "CREATE INDEX review_instances_by_state ON review_instances (state, end_at)",
             "CREATE TABLE principal_managers (principal_id TEXT PRIMARY KEY, manager_id TEXT NOT NULL)",
         ],
+        // 12: several replicas. Leases name the replica that holds them; the jobs of one
+        // assignment or request share a lane that one lease at a time may hold; an audit text that
+        // a database cannot keep as TEXT (U+0000) is kept exactly in `exact_texts` (JSON, column →
+        // text) beside a display form.
+        [
+            "ALTER TABLE jobs ADD COLUMN lease_owner TEXT",
+            "ALTER TABLE jobs ADD COLUMN lane TEXT",
+            "CREATE INDEX jobs_by_lane ON jobs (lane)",
+            "ALTER TABLE notifications ADD COLUMN lease_owner TEXT",
+            "ALTER TABLE audit_events ADD COLUMN exact_texts TEXT",
+        ],
     ]
 }

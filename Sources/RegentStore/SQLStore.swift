@@ -3,20 +3,23 @@ public import Logging
 import RegentAudit
 import RegentCore
 import SQLKit
-import SQLiteKit
 
-/// The one Store implementation, over SQLKit. SQLite (WAL, foreign keys, full sync) is the
-/// embedded default; the SQL is kept portable so PostgreSQL can run the same contract suite.
+/// The one Store implementation, over SQLKit: the same SQL and the same contract on SQLite (the
+/// embedded default, one server) and PostgreSQL (several replicas); the few differences live in
+/// its ``StoreBackend``.
 public final class SQLStore: Store {
-    private let database: any SQLDatabase
-    private let closeConnection: @Sendable () async throws -> Void
-    private let gate = AsyncLock()
+    private let backend: any StoreBackend
     public let location: String
 
-    private init(database: any SQLDatabase, location: String, close: @escaping @Sendable () async throws -> Void) {
-        self.database = database
+    private init(backend: any StoreBackend, location: String) async throws {
+        self.backend = backend
         self.location = location
-        self.closeConnection = close
+        do {
+            try await migrate()
+        } catch {
+            try? await backend.close()
+            throw error
+        }
     }
 
     /// Opens (creating if needed) an SQLite database file and brings its schema up to date.
@@ -24,112 +27,73 @@ public final class SQLStore: Store {
     public static func openSQLite(path: String?, logger: Logger = Logger(label: "regent.store")) async throws
         -> SQLStore
     {
-        let storage: SQLiteConnection.Storage = path.map { .file(path: $0) } ?? .memory
-        let connection: SQLiteConnection
-        do {
-            connection = try await SQLiteConnection.open(storage: storage, logger: logger)
-        } catch {
-            throw StoreError.unavailable("cannot open SQLite database \(path ?? ":memory:"): \(error)")
-        }
-        let store = SQLStore(database: connection.sql(queryLogLevel: nil), location: path ?? ":memory:") {
-            try await connection.close()
-        }
-        do {
-            for pragma in [
-                "PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON",
-                "PRAGMA busy_timeout = 5000",
-            ] {
-                try await store.database.raw(SQLQueryString(pragma)).run()
-            }
-            try await store.migrate()
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        return store
+        try await SQLStore(backend: try await SQLiteBackend(path: path, logger: logger), location: path ?? ":memory:")
+    }
+
+    /// Connects to a PostgreSQL database shared by the replicas and brings its schema up to date
+    /// (once, under a lock the other replicas wait for). `replica` names this process in the
+    /// leases it takes and the changes it publishes.
+    public static func openPostgres(
+        _ location: PostgresLocation, replica: String, logger: Logger = Logger(label: "regent.store")
+    ) async throws -> SQLStore {
+        try await SQLStore(
+            backend: try await PostgresBackend(location: location, replica: replica, logger: logger),
+            location: location.description)
     }
 
     public static var supportedSchemaVersion: Int { Migrations.all.count }
 
+    /// Every pending migration in one transaction that runs on one replica at a time; a database
+    /// newer than this build is refused before anything is written.
     private func migrate() async throws {
-        try await database.raw(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"
-        ).run()
-        let current =
-            try await database.raw("SELECT MAX(version) AS v FROM schema_migrations").first()?
-            .decode(column: "v", as: Int?.self) ?? 0
-        guard current <= Migrations.all.count else {
-            throw StoreError.schemaTooNew(found: current, supported: Migrations.all.count)
-        }
-        for version in (current + 1)...max(current + 1, Migrations.all.count) where version <= Migrations.all.count {
-            try await transaction { tx in
-                for statement in Migrations.all[version - 1] { try await tx.db.raw(SQLQueryString(statement)).run() }
-                let now = Date().milliseconds
-                try await tx.db.raw(
-                    "INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: version), \(bind: now))"
+        try await backend.exclusively { db in
+            try await db.raw(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"
+            ).run()
+            let current =
+                try await db.raw("SELECT MAX(version) AS v FROM schema_migrations").first()?
+                .decode(column: "v", as: Int?.self) ?? 0
+            guard current <= Migrations.all.count else {
+                throw StoreError.schemaTooNew(found: current, supported: Migrations.all.count)
+            }
+            for version in Migrations.all.indices.map({ $0 + 1 }) where version > current {
+                for statement in Migrations.all[version - 1] { try await db.raw(SQLQueryString(statement)).run() }
+                try await db.raw(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: version), \(bind: Date().milliseconds))"
                 ).run()
             }
         }
     }
 
-    public func transaction<R: Sendable>(_ body: @Sendable (StoreTransaction) async throws -> R) async throws -> R {
-        try await gate.withLock {
-            let database = self.database
-            do {
-                try await database.raw("BEGIN IMMEDIATE").run()
-            } catch {
-                throw Self.classify(error)
-            }
-            // COMMIT and ROLLBACK run in tasks of their own: a cancelled caller (a client gone, a
-            // shutdown) must never leave the one connection inside an open transaction.
-            do {
-                let result = try await body(StoreTransaction(db: database))
-                try await Task { try await database.raw("COMMIT").run() }.value
-                return result
-            } catch {
-                try? await Task { try await database.raw("ROLLBACK").run() }.value
-                throw Self.classify(error)
-            }
+    public func transaction<R: Sendable>(
+        _ kind: TransactionKind, _ body: @Sendable (StoreTransaction) async throws -> R
+    ) async throws -> R {
+        let (dialect, replica) = (backend.dialect, backend.replica)
+        return try await backend.transaction(kind) { db, recorder in
+            try await body(StoreTransaction(db: db, dialect: dialect, replica: replica, recorder: recorder))
         }
     }
 
-    /// What a database failure means to a caller, decided here once, in the error type that crosses
-    /// every boundary: a database that cannot answer now (busy, locked, out of space, I/O, closed) is
-    /// `unavailable` — retry later, or on another replica — and a uniqueness or key violation is a
-    /// conflict with what is stored.
-    /// Anything else (the caller's own errors above all) passes unchanged.
-    static func classify(_ error: any Error) -> any Error {
-        guard let error = error as? SQLiteError else { return error }
-        switch error.reason {
-        case .constraint, .constraintUniqueFailed, .constraintPrimaryKeyFailed, .constraintForeignKeyFailed,
-            .constraintCheckFailed, .constraintNotNullFailed, .constraintUniqueRowIDFailed:
-            return RegentError(.conflict, "the change conflicts with what is stored")
-        case .busy, .locked, .ioError, .full, .cantOpen, .readOnly, .noMemory, .interrupt, .permission, .proto,
-            .misuse, .notADatabase:
-            return RegentError(.unavailable, "the database did not answer; try again")
-        default:
-            return error
-        }
-    }
+    public func changes() -> AsyncStream<StoreChanges> { backend.changes() }
 
-    /// A consistent copy of the whole database, taken while Regent runs, in a new file at `path`:
-    /// SQLite's `VACUUM INTO` reads one snapshot (writers wait only as for any transaction) and
-    /// writes a compact database that opens as Regent's, schema and audit chain included. An
-    /// existing file is never overwritten.
+    public var leads: Bool { backend.leads }
+
+    public var isShared: Bool { backend.dialect == .postgresql }
+
+    /// A consistent copy of the whole SQLite database, taken while Regent runs, in a new file at
+    /// `path`: SQLite's `VACUUM INTO` reads one snapshot (writers wait only as for any
+    /// transaction) and writes a compact database that opens as Regent's, schema and audit chain
+    /// included. An existing file is never overwritten. PostgreSQL is backed up with its own
+    /// tools (README).
     public func backup(to path: String) async throws {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw RegentError.invalid("to", "\(path) exists; a backup never overwrites a file")
         }
-        try await gate.withLock {
-            do {
-                try await self.database.raw("VACUUM INTO \(bind: path)").run()
-            } catch {
-                throw Self.classify(error)
-            }
+        guard let sqlite = backend as? SQLiteBackend else {
+            throw RegentError.invalid("db", "regent backup copies SQLite databases; back up PostgreSQL with pg_dump")
         }
+        try await sqlite.backup(to: path)
     }
 
-    public func close() async throws {
-        try await gate.withLock { try await self.closeConnection() }
-    }
+    public func close() async throws { try await backend.close() }
 }

@@ -6,6 +6,7 @@ import SQLKit
 extension StoreTransaction {
     /// Inserts or replaces the assignment's current state (assignments are never deleted).
     public func saveAssignment(_ a: Assignment) async throws {
+        recorder.record { $0.assignments.insert(a.id) }
         try await db.raw("DELETE FROM assignments WHERE id = \(bind: a.id.description)").run()
         try await db.raw(
             """

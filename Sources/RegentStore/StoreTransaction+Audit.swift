@@ -14,18 +14,24 @@ extension StoreTransaction {
             throw StoreError.corrupt("the audit head row is missing")
         }
         let event = AuditEvent(seq: try head.int64("seq") + 1, draft: draft, prevHash: try head.string("hash"))
+        var exact = ExactTexts()
+        let texts = (
+            actor: exact.column("actor_name", event.actor.name), source: exact.column("source_address", event.actor.sourceAddress),
+            agent: exact.column("user_agent", event.actor.userAgent), action: exact.column("action", event.action),
+            scope: exact.column("subject_scope", event.subject.scope?.path), reason: exact.column("reason", event.reason),
+            correlation: exact.column("correlation_id", event.correlationId)
+        )
         try await db.raw(
             """
             INSERT INTO audit_events (seq, id, time, actor_id, actor_name, source_address, user_agent, action,
                                       subject_principal_id, subject_role_id, subject_scope, outcome, reason,
-                                      correlation_id, details, prev_hash, hash)
+                                      correlation_id, details, prev_hash, hash, exact_texts)
             VALUES (\(bind: event.seq), \(bind: event.id.uuidString.lowercased()), \(bind: event.time.milliseconds),
-                    \(bind: event.actor.principalId?.description), \(bind: exact(event.actor.name)),
-                    \(bind: exact(event.actor.sourceAddress)), \(bind: exact(event.actor.userAgent)),
-                    \(bind: exact(event.action)), \(bind: event.subject.principalId?.description),
-                    \(bind: event.subject.roleId?.description), \(bind: exact(event.subject.scope?.path)),
-                    \(bind: event.outcome.rawValue), \(bind: exact(event.reason)), \(bind: exact(event.correlationId)),
-                    \(bind: try json(event.details)), \(bind: event.prevHash), \(bind: event.hash))
+                    \(bind: event.actor.principalId?.description), \(bind: texts.actor), \(bind: texts.source),
+                    \(bind: texts.agent), \(bind: texts.action), \(bind: event.subject.principalId?.description),
+                    \(bind: event.subject.roleId?.description), \(bind: texts.scope), \(bind: event.outcome.rawValue),
+                    \(bind: texts.reason), \(bind: texts.correlation), \(bind: try json(event.details)),
+                    \(bind: event.prevHash), \(bind: event.hash), \(bind: exact.stored.isEmpty ? nil : try json(exact.stored)))
             """
         ).run()
         try await db.raw("UPDATE audit_head SET seq = \(bind: event.seq), hash = \(bind: event.hash) WHERE id = 1")
@@ -66,17 +72,10 @@ extension StoreTransaction {
         }
     }
 
-    /// A hashed text as it is bound. SQLite hands a TEXT value back only up to its first U+0000
-    /// (the hash saw all of it), so a text holding one is stored as a BLOB of its exact UTF-8 bytes,
-    /// which comes back whole; every other text stays TEXT, so older rows and searches are
-    /// unchanged. ``exactText(_:in:)`` reads both. This pair is the one place that decides how an
-    /// audit text is stored; a PostgreSQL dialect (whose TEXT refuses U+0000) decides it here too.
-    private func exact(_ text: String?) -> any Encodable & Sendable {
-        guard let text, text.utf8.contains(0) else { return text }
-        return Data(text.utf8)
-    }
-
-    private func exactText(_ column: String, in row: any SQLRow) throws -> String? {
+    /// A hashed text read back exactly: from `exact_texts` when it was kept there, else its
+    /// column (an SQLite row written before schema 12 may hold it as a BLOB of its UTF-8 bytes).
+    private func exactText(_ column: String, in row: any SQLRow, exact: [String: String]) throws -> String? {
+        if let text = exact[column] { return text }
         do {
             return try row.decode(column: column, as: String?.self)
         } catch {
@@ -87,7 +86,10 @@ extension StoreTransaction {
     private func auditEvent(from row: any SQLRow) throws -> AuditEvent {
         let idText = try row.string("id")
         guard let id = UUID(uuidString: idText) else { throw StoreError.corrupt("audit id \(idText)") }
-        func text(_ column: String) throws -> String? { try exactText(column, in: row) }
+        let exact = try row.optionalString("exact_texts").map {
+            try decodeJSON([String: String].self, $0, "audit exact texts")
+        } ?? [:]
+        func text(_ column: String) throws -> String? { try exactText(column, in: row, exact: exact) }
         func required(_ column: String) throws -> String {
             guard let value = try text(column) else { throw StoreError.corrupt("audit \(column) is missing") }
             return value
@@ -129,5 +131,21 @@ extension StoreTransaction {
         if let role = filter.subjectRoleId { query.where("subject_role_id =", role.description) }
         if let correlation = filter.correlationId { query.where("correlation_id =", correlation) }
         return try await db.raw(query.ordered(by: "seq DESC", limit: limit)).all().map(auditEvent(from:))
+    }
+}
+
+/// The one place that decides how a hashed audit text is stored. Neither database hands back a
+/// TEXT holding U+0000 as it was given (SQLite stops reading at it, PostgreSQL refuses it), and
+/// the chain's hash covers every byte: such a text goes to its column in a display form (U+0000
+/// shown as U+FFFD, so searches and listings still work) and, exactly, into `exact_texts`, a JSON
+/// object (whose escapes both databases keep) that reading prefers. Every other text is its
+/// column alone.
+struct ExactTexts {
+    private(set) var stored: [String: String] = [:]
+
+    mutating func column(_ name: String, _ text: String?) -> String? {
+        guard let text, text.utf8.contains(0) else { return text }
+        stored[name] = text
+        return text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
     }
 }

@@ -6,9 +6,9 @@ extension StoreTransaction {
     public func enqueue(_ job: Job, now: Date) async throws {
         try await db.raw(
             """
-            INSERT INTO jobs (id, kind, payload, due_at, attempts, lease_until, last_error, dead, created_at)
+            INSERT INTO jobs (id, kind, payload, due_at, attempts, lease_until, last_error, dead, created_at, lane)
             VALUES (\(bind: job.id.uuidString.lowercased()), \(bind: job.kind.label), \(bind: try json(job.kind)),
-                    \(bind: job.dueAt.milliseconds), 0, NULL, NULL, 0, \(bind: now.milliseconds))
+                    \(bind: job.dueAt.milliseconds), 0, NULL, NULL, 0, \(bind: now.milliseconds), \(bind: job.lane))
             """
         ).run()
     }
@@ -23,7 +23,7 @@ extension StoreTransaction {
     {
         let kinds = timersOnly ? ["timer"] : ["timer", "grant", "revoke"]
         return try await LeasedQueue.jobs.claim(
-            in: db, now: now, lease: lease, limit: limit, narrowing: "kind IN (\(binds: kinds))"
+            in: self, now: now, lease: lease, limit: limit, narrowing: "kind IN (\(binds: kinds))"
         ).map { row, attempt in
             let id = try row.string("id")
             guard let uuid = UUID(uuidString: id) else { throw StoreError.corrupt("job id \(id)") }
@@ -33,10 +33,18 @@ extension StoreTransaction {
         }
     }
 
-    /// Frees every lease: at start, the leases in the file were taken by a process that is gone (a
-    /// SQLite database has one server), and its jobs must run now, not when the lease runs out.
-    public func releaseAllLeases() async throws {
+    /// At start, frees the leases a process that is gone took. An SQLite file has one server, so
+    /// every lease in it is such a lease, and its jobs run now rather than when the lease runs
+    /// out. On PostgreSQL other live replicas hold leases: none is freed, and a dead replica's
+    /// leases end by themselves (their runner renews them while it lives).
+    public func releaseLeasesOfEndedRunners() async throws {
+        guard dialect == .sqlite else { return }
         try await db.raw("UPDATE jobs SET lease_until = NULL WHERE lease_until IS NOT NULL").run()
+    }
+
+    /// Extends this replica's leases on the jobs it is still running.
+    public func renewJobLeases(_ ids: [UUID], until time: Date) async throws {
+        try await LeasedQueue.jobs.renew(ids.map { $0.uuidString.lowercased() }, until: time, in: self)
     }
 
     /// The job ran: it leaves the queue (its outcome is in the audit log).

@@ -51,6 +51,7 @@ extension StoreTransaction {
     }
 
     public func setSessionMFAVerified(tokenHash: String, at time: Date) async throws {
+        recorder.record { $0.sessions.insert(tokenHash) }
         try await db.raw(
             "UPDATE sessions SET mfa_verified_at = \(bind: time.milliseconds) WHERE token_hash = \(bind: tokenHash)"
         ).run()

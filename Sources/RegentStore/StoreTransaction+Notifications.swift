@@ -76,7 +76,7 @@ extension StoreTransaction {
 
     /// Hands out unsent messages that are due and not leased, leasing them for `lease` seconds.
     public func claimDueNotifications(now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxMessage] {
-        try await LeasedQueue.notifications.claim(in: db, now: now, lease: lease, limit: limit).map { row, _ in
+        try await LeasedQueue.notifications.claim(in: self, now: now, lease: lease, limit: limit).map { row, _ in
             try Self.outboxMessage(row)
         }
     }

@@ -16,6 +16,7 @@ extension StoreTransaction {
 
     /// Writes the changeable fields (display name, email, enabled); kind and name never change.
     public func updatePrincipal(_ principal: Principal) async throws {
+        recorder.record { $0.principals.insert(principal.id) }
         try await db.raw(
             """
             UPDATE principals SET display_name = \(bind: principal.displayName), email = \(bind: principal.email),
@@ -26,6 +27,7 @@ extension StoreTransaction {
     }
 
     public func setPrincipalEnabled(_ id: Principal.ID, _ enabled: Bool) async throws {
+        recorder.record { $0.principals.insert(id) }
         try await db.raw("UPDATE principals SET enabled = \(bind: enabled ? 1 : 0) WHERE id = \(bind: id.description)")
             .run()
     }
@@ -54,12 +56,14 @@ extension StoreTransaction {
     }
 
     public func addMember(_ member: Principal.ID, to group: Principal.ID) async throws {
+        recorder.record { $0.memberships = true }
         try await db.raw(
             "INSERT INTO memberships (group_id, member_id) VALUES (\(bind: group.description), \(bind: member.description))"
         ).run()
     }
 
     public func removeMember(_ member: Principal.ID, from group: Principal.ID) async throws {
+        recorder.record { $0.memberships = true }
         try await db.raw(
             "DELETE FROM memberships WHERE group_id = \(bind: group.description) AND member_id = \(bind: member.description)"
         ).run()

@@ -109,6 +109,7 @@ extension StoreTransaction {
     }
 
     public func revokeSession(tokenHash: String, at time: Date) async throws {
+        recorder.record { $0.sessions.insert(tokenHash) }
         try await db.raw(
             """
             UPDATE sessions SET revoked_at = \(bind: time.milliseconds)
@@ -126,6 +127,7 @@ extension StoreTransaction {
             WHERE principal_id = \(bind: principal.description) AND revoked_at IS NULL
             """
         ).all().map { try $0.string("token_hash") }
+        recorder.record { $0.sessions.formUnion(hashes) }
         try await db.raw(
             """
             UPDATE sessions SET revoked_at = \(bind: time.milliseconds)

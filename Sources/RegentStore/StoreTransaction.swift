@@ -6,6 +6,11 @@ import SQLKit
 /// The operations of one transaction. Each entity's statements live in `StoreTransaction+Entity.swift`.
 public struct StoreTransaction: Sendable {
     let db: any SQLDatabase
+    let dialect: StoreDialect
+    /// This process, as the leases it takes name it.
+    let replica: String
+    /// What this transaction changed of the state replicas keep in memory.
+    let recorder: ChangeRecorder
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()

@@ -1,14 +1,23 @@
 import Foundation
 import RegentStore
 
-/// Where the database is: `sqlite:PATH` (or a bare path) today; `postgres://…` is recognised and
-/// refused clearly until the PostgreSQL store lands.
+/// Where the database is: `sqlite:PATH` (or a bare path), or `postgres://USER@HOST:PORT/DB?…`
+/// shared by several replicas, whose password comes from `REGENT_DB_PASSWORD` or the file
+/// `REGENT_DB_PASSWORD_FILE` names — never from the URL, which is logged.
 enum DatabaseLocation: Equatable {
     case sqlite(path: String)
+    case postgres(PostgresLocation)
 
     init(parsing text: String) throws(DatabaseLocationError) {
-        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
-            throw DatabaseLocationError("PostgreSQL is not supported by this build yet; use sqlite:PATH")
+        if PostgresLocation.isPostgres(text) {
+            do {
+                self = .postgres(try PostgresLocation(parsing: text, password: try Self.password()))
+            } catch let error as DatabaseLocationError {
+                throw error
+            } catch {
+                throw DatabaseLocationError("\(error)")
+            }
+            return
         }
         var path = text
         if path.hasPrefix("sqlite://") {
@@ -20,10 +29,29 @@ enum DatabaseLocation: Equatable {
         self = .sqlite(path: path)
     }
 
-    func open() async throws -> SQLStore {
+    private static func password() throws -> String? {
+        let environment = ProcessInfo.processInfo.environment
+        if let password = environment["REGENT_DB_PASSWORD"] { return password }
+        guard let file = environment["REGENT_DB_PASSWORD_FILE"] else { return nil }
+        guard let contents = FileManager.default.contents(atPath: file) else {
+            throw DatabaseLocationError("cannot read REGENT_DB_PASSWORD_FILE \(file)")
+        }
+        return String(decoding: contents, as: UTF8.self).trimmingCharacters(in: .newlines)
+    }
+
+    /// Opens the store; `replica` names this process among the replicas of a PostgreSQL database.
+    func open(replica: String = DatabaseLocation.replicaName()) async throws -> SQLStore {
         switch self {
         case .sqlite(let path): try await SQLStore.openSQLite(path: path)
+        case .postgres(let location): try await SQLStore.openPostgres(location, replica: replica)
         }
+    }
+
+    /// This process among the replicas: host, process id and a random suffix (a restarted
+    /// process is a new replica; the old one's leases end by themselves).
+    static func replicaName() -> String {
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        return "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(suffix)"
     }
 
     /// The database named by `--db` (or `REGENT_DB`), which must exist already: the offline

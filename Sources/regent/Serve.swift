@@ -17,7 +17,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Address to listen on (REGENT_LISTEN). Default 127.0.0.1:8080.")
     var listen: String?
-    @Option(help: "Database (REGENT_DB): sqlite:PATH. Default sqlite:regent.db.")
+    @Option(help: "Database (REGENT_DB): sqlite:PATH or postgres://USER@HOST:PORT/DB?sslmode=verify-full&sslrootcert=PATH (password in REGENT_DB_PASSWORD or REGENT_DB_PASSWORD_FILE). Default sqlite:regent.db.")
     var db: String?
     @Option(
         name: .customLong("data-dir"), help: "Directory for keys (REGENT_DATA_DIR). Default: the working directory.")

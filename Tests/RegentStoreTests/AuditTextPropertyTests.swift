@@ -16,15 +16,9 @@ let arbitraryText = Gen.oneOf(
 struct AuditTextPropertyTests {
     /// Whatever text goes into a hashed field, it comes back from the store byte for byte and the
     /// chain verifies: no input can make an untouched log look tampered with.
-    @Test func everyHashedTextRoundTrips() async throws {
-        let store = try await SQLStore.openSQLite(path: nil)
-        do {
-            try await roundTrips(store)
-            try await store.close()
-        } catch {
-            try? await store.close()
-            throw error
-        }
+    @Test(arguments: TestDatabase.available)
+    func everyHashedTextRoundTrips(database: TestDatabase) async throws {
+        try await database.withStore { try await roundTrips($0) }
     }
 
     func roundTrips(_ store: SQLStore) async throws {

@@ -4,39 +4,20 @@ import RegentCore
 import RegentStore
 import Testing
 
-/// The store contract. Every test runs against each backend in `backends`; PostgreSQL joins the
-/// list when its store lands, with the same expectations.
+/// The store contract: every test runs on each database in ``TestDatabase/available`` (SQLite,
+/// and PostgreSQL whenever the test command started one, which it always does), with the same
+/// expectations.
 struct StoreContractTests {
-    enum Backend: String, CaseIterable, CustomTestStringConvertible {
-        case sqliteMemory, sqliteFile
-        var testDescription: String { rawValue }
-    }
-
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
-
-    /// Opens a fresh store, runs `body`, and always closes it (SQLiteNIO asserts on unclosed connections).
-    func withStore(_ backend: Backend, _ body: (SQLStore, String?) async throws -> Void) async throws {
-        let path: String? =
-            backend == .sqliteFile
-            ? FileManager.default.temporaryDirectory.appendingPathComponent("regent-\(UUID()).db").path : nil
-        let store = try await SQLStore.openSQLite(path: path)
-        do {
-            try await body(store, path)
-            try await store.close()
-        } catch {
-            try? await store.close()
-            throw error
-        }
-    }
 
     func user(_ name: String) throws -> Principal {
         try Principal(id: Principal.ID(UUID()), kind: .user, name: name, createdAt: Self.now)
     }
 
     /// Principals, groups and roles round-trip; names are unique.
-    @Test(arguments: Backend.allCases)
-    func directory(backend: Backend) async throws {
-        try await withStore(backend) { store, _ in
+    @Test(arguments: TestDatabase.available)
+    func directory(database: TestDatabase) async throws {
+        try await database.withStore { store in
             let alice = try user("alice")
             let group = try Principal(id: Principal.ID(UUID()), kind: .group, name: "dba", createdAt: Self.now)
             let role = try Role(id: Role.ID(UUID()), name: "orders-db-admin", description: "d", createdAt: Self.now)
@@ -62,9 +43,9 @@ struct StoreContractTests {
     /// A caller cancelled in the middle of a transaction (a client gone, a shutdown) leaves nothing
     /// behind: the transaction is rolled back and the next one starts cleanly. Without that, the
     /// one connection stayed inside the open transaction and every later write failed.
-    @Test(arguments: Backend.allCases)
-    func cancelledTransaction(backend: Backend) async throws {
-        try await withStore(backend) { store, _ in
+    @Test(arguments: TestDatabase.available)
+    func cancelledTransaction(database: TestDatabase) async throws {
+        try await database.withStore { store in
             let started = AsyncStream<Void>.makeStream()
             let never = AsyncStream<Void>.makeStream()
             let cancelled = Task {
@@ -87,9 +68,9 @@ struct StoreContractTests {
     }
 
     /// Assignments and requests keep every field, including the approval progress.
-    @Test(arguments: Backend.allCases)
-    func assignmentsAndRequests(backend: Backend) async throws {
-        try await withStore(backend) { store, _ in
+    @Test(arguments: TestDatabase.available)
+    func assignmentsAndRequests(database: TestDatabase) async throws {
+        try await database.withStore { store in
             let alice = try user("alice")
             let role = try Role(id: Role.ID(UUID()), name: "dba", createdAt: Self.now)
             var policy = Policy()
@@ -131,9 +112,9 @@ struct StoreContractTests {
     }
 
     /// Jobs come due in order, are leased, retried at the given time, and kept when dead.
-    @Test(arguments: Backend.allCases)
-    func jobQueue(backend: Backend) async throws {
-        try await withStore(backend) { store, _ in
+    @Test(arguments: TestDatabase.available)
+    func jobQueue(database: TestDatabase) async throws {
+        try await database.withStore { store in
             let first = Job(id: UUID(), kind: .grant(Assignment.ID(UUID())), dueAt: Self.now)
             let later = Job(id: UUID(), kind: .timer(.assignmentExpiry(Assignment.ID(UUID()))), dueAt: Self.now + 60)
             try await store.transaction { (tx) async throws in
@@ -161,9 +142,9 @@ struct StoreContractTests {
     }
 
     /// Audit events chain in order, and an event written in a rolled-back transaction vanishes with it.
-    @Test(arguments: Backend.allCases)
-    func auditIsTransactional(backend: Backend) async throws {
-        try await withStore(backend) { store, _ in
+    @Test(arguments: TestDatabase.available)
+    func auditIsTransactional(database: TestDatabase) async throws {
+        try await database.withStore { store in
             @Sendable func draft(_ action: AuditAction) -> AuditDraft {
                 AuditDraft(id: UUID(), time: Self.now, actor: .system, action: action)
             }

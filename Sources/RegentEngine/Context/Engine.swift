@@ -74,6 +74,9 @@ public struct EngineConfiguration: Sendable {
     /// Refused reads of one operation by one actor within this long are audited as one event
     /// with their count, after the first, which is audited at once.
     public var refusalAuditWindow: TimeInterval
+    /// On a shared database, memory is reloaded from it this often, whatever was heard from the
+    /// other replicas.
+    public var resyncInterval: TimeInterval
 
     public init(
         safeguards: Safeguards = Safeguards(), checkpointEvery: Int64 = 1000, checkpointInterval: TimeInterval = 300,
@@ -83,7 +86,8 @@ public struct EngineConfiguration: Sendable {
         tokenKeyRotation: TimeInterval = 30 * 86_400, sessionCacheLifetime: TimeInterval = 5,
         jobConcurrency: Int = 8, failingRevocationRetry: TimeInterval = 60, reconcileInterval: TimeInterval = 30,
         alertInterval: TimeInterval = 60, notifications: NotificationSettings = NotificationSettings(),
-        sshCertificateLifetime: TimeInterval = 8 * 3600, refusalAuditWindow: TimeInterval = 60
+        sshCertificateLifetime: TimeInterval = 8 * 3600, refusalAuditWindow: TimeInterval = 60,
+        resyncInterval: TimeInterval = 60
     ) {
         self.safeguards = safeguards
         self.checkpointEvery = checkpointEvery
@@ -105,6 +109,7 @@ public struct EngineConfiguration: Sendable {
         self.notifications = notifications
         self.sshCertificateLifetime = sshCertificateLifetime
         self.refusalAuditWindow = refusalAuditWindow
+        self.resyncInterval = resyncInterval
     }
 }
 
@@ -166,7 +171,7 @@ public final class Engine: Sendable {
     /// "no" for every ended assignment already.
     public func start() async throws {
         let (assignments, graph) = try await store.transaction { tx in
-            try await tx.releaseAllLeases()
+            try await tx.releaseLeasesOfEndedRunners()
             return (try await tx.liveAssignments(), try await tx.membershipGraph())
         }
         index.load(assignments, graph: graph)

@@ -1,3 +1,4 @@
+import RegentStore
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -20,12 +21,19 @@ struct ServiceLoop {
     let name: String
     var wakeup: Wakeup?
     var retryAfter: TimeInterval = 1
+    /// A singleton runs its passes only while this replica leads (exactly one does at a time);
+    /// the others look again every second, so the work moves within seconds when the leader dies.
+    var singleton = false
 
     func run<State: Sendable>(initial: State, pass: @escaping @Sendable (inout State) async throws -> Date) async {
         await cancelWhenGracefulShutdown {
             await engine.started.wait()
             var state = initial
             while !Task.isCancelled {
+                if singleton && !engine.store.leads {
+                    guard await sleep(until: engine.clock.now().addingTimeInterval(1)) else { return }
+                    continue
+                }
                 let next: Date
                 do {
                     next = try await pass(&state)

@@ -1,3 +1,4 @@
+import RegentStore
 import Foundation
 public import ServiceLifecycle
 
@@ -5,7 +6,8 @@ public import ServiceLifecycle
 /// audited (every relevant change is) and then evaluates the alert rules — at most once a second —
 /// and at least every `alertInterval` regardless, so time-based rules (unused eligibility,
 /// windows) follow the clock; on that same cadence it runs the review schedule. It also writes the
-/// counts of refused reads as their windows close.
+/// counts of refused reads as their windows close. On several replicas, alerts and reviews are
+/// evaluated by the one that leads.
 public struct GovernanceMonitor: Service {
     let engine: Engine
 
@@ -22,7 +24,11 @@ public struct GovernanceMonitor: Service {
         await ServiceLoop(engine: engine, name: "governance monitor", wakeup: engine.auditWakeup).run(
             initial: State()
         ) { state in
+            // Each replica counts the refusals it saw; the rest is one replica's work.
             try await engine.governance.sweepRefusals()
+            guard engine.store.leads else {
+                return min(engine.clock.now().addingTimeInterval(1), engine.nextRefusalSweep ?? .distantFuture)
+            }
             if engine.clock.now() < state.lastEvaluation + 1 {
                 try await engine.clock.sleep(until: state.lastEvaluation + 1)
             }

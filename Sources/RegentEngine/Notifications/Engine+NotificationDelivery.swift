@@ -38,7 +38,7 @@ extension NotificationService {
         -> Int
     {
         let now = engine.clock.now()
-        let due = try await engine.store.transaction {
+        let due = try await engine.store.transaction(.claim) {
             try await $0.claimDueNotifications(now: now, lease: engine.configuration.jobLease, limit: limit)
         }
         guard !due.isEmpty else { return 0 }

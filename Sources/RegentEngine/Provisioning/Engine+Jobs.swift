@@ -4,20 +4,11 @@ import RegentAudit
 import RegentConnectors
 import RegentCore
 import RegentStore
+import Synchronization
 
 /// Running due jobs: timers (starts, expiries, stage timeouts, escalations), grants and revocations.
 /// Jobs are claimed with a lease, handled idempotently, and retried with backoff when they fail.
 extension Engine {
-
-    /// Jobs about the same assignment or request share a lane and never run at the same time.
-    static func lane(of job: Job) -> String {
-        switch job.kind {
-        case .grant(let id), .revoke(let id), .timer(.assignmentStart(let id)), .timer(.assignmentExpiry(let id)):
-            "a:\(id)"
-        case .timer(.stageTimeout(let id, _)), .timer(.escalation(let id, _)):
-            "r:\(id)"
-        }
-    }
 
     func run(_ job: Job) async {
         do {
@@ -105,6 +96,23 @@ extension Engine {
         afterCommit(applied)
     }
 
+    /// Keeps the leases of the jobs this replica is still running (or waiting to run in their
+    /// lane) alive, a third of a lease at a time, so another replica takes them over only when
+    /// this one is gone.
+    func renewLeases(of running: RunningJobs) async {
+        let lease = configuration.jobLease
+        while (try? await Task.sleep(for: .seconds(lease / 3))) != nil {
+            let ids = running.ids
+            guard !ids.isEmpty else { return }
+            let until = clock.now() + lease
+            do {
+                try await store.transaction(.claim) { try await $0.renewJobLeases(ids, until: until) }
+            } catch {
+                logger.warning("cannot renew job leases", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     func systemContext(_ assignment: Assignment) -> AuditContext {
         AuditContext(actor: .system, subject: assignment.auditSubject, correlationId: assignment.requestId?.description)
     }
@@ -122,7 +130,7 @@ extension ProvisioningService {
         var handled = 0
         while true {
             let now = engine.clock.now()
-            let jobs = try await engine.store.transaction { tx in
+            let jobs = try await engine.store.transaction(.claim) { tx in
                 try await tx.claimDueJobs(
                     now: now, lease: engine.configuration.jobLease, limit: batchSize, timersOnly: timersOnly)
             }
@@ -130,19 +138,26 @@ extension ProvisioningService {
             var lanes: [String: [Job]] = [:]
             var order: [String] = []
             for job in jobs {
-                let lane = Engine.lane(of: job)
+                let lane = job.lane
                 if lanes[lane] == nil { order.append(lane) }
                 lanes[lane, default: []].append(job)
             }
             let concurrency = engine.configuration.jobConcurrency
+            let running = RunningJobs(jobs.map(\.id))
             await withTaskGroup(of: Void.self) { group in
+                let renewing = Task { await engine.renewLeases(of: running) }
+                defer { renewing.cancel() }
                 for (started, lane) in order.enumerated() {
                     if started >= concurrency { await group.next() }
                     let queue = (lanes[lane] ?? []).sorted { $0.dueAt < $1.dueAt }
                     group.addTask {
-                        for job in queue { await engine.run(job) }
+                        for job in queue {
+                            await engine.run(job)
+                            running.finished(job.id)
+                        }
                     }
                 }
+                await group.waitForAll()
             }
             handled += jobs.count
         }
@@ -155,4 +170,14 @@ extension ProvisioningService {
         guard let due = try await engine.store.transaction({ try await $0.nextJobDue() }) else { return idle }
         return min(due, idle)
     }
+}
+
+/// The jobs of a batch not yet finished, whose leases this replica keeps renewing.
+final class RunningJobs: Sendable {
+    private let running: Mutex<Set<UUID>>
+
+    init(_ ids: [UUID]) { running = Mutex(Set(ids)) }
+
+    var ids: [UUID] { Array(running.withLock { $0 }) }
+    func finished(_ id: UUID) { _ = running.withLock { $0.remove(id) } }
 }

@@ -1,9 +1,11 @@
+import RegentStore
 import Foundation
 import Logging
 public import ServiceLifecycle
 
 /// Runs ``Engine/reconcile()`` every `reconcileInterval` (the first pass at start) until graceful
-/// shutdown. A failed pass is logged and the next one comes on schedule.
+/// shutdown, on the one replica that leads. A failed pass is logged and the next one comes on
+/// schedule.
 public struct Reconciler: Service {
     let engine: Engine
 
@@ -11,7 +13,7 @@ public struct Reconciler: Service {
 
     public func run() async throws {
         let interval = engine.configuration.reconcileInterval
-        await ServiceLoop(engine: engine, name: "reconciler", retryAfter: interval).run(initial: ()) { _ in
+        await ServiceLoop(engine: engine, name: "reconciler", retryAfter: interval, singleton: true).run(initial: ()) { _ in
             let report = try await engine.provisioning.reconcile()
             if report.revoked + report.regranted > 0 || !report.failedTargets.isEmpty {
                 engine.logger.notice(

@@ -1,3 +1,4 @@
+import RegentStore
 import Foundation
 public import ServiceLifecycle
 
@@ -12,9 +13,9 @@ public struct Scheduler: Service {
     public func run() async throws {
         await ServiceLoop(engine: engine, name: "scheduler", wakeup: engine.wakeup).run(initial: ()) { _ in
             try await engine.provisioning.runDueJobs()
-            try await engine.auditLog.checkpointIfDue(force: false)
+            if engine.store.leads { try await engine.auditLog.checkpointIfDue(force: false) }
             return try await engine.provisioning.nextWake()
         }
-        try? await engine.auditLog.checkpointIfDue(force: true)
+        if engine.store.leads { try? await engine.auditLog.checkpointIfDue(force: true) }
     }
 }

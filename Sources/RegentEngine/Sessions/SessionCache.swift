@@ -37,6 +37,8 @@ final class SessionCache: Sendable {
     }
 
     func invalidate(_ tokenHash: String) { _ = entries.withLock { $0.removeValue(forKey: tokenHash) } }
+
+    func invalidateAll() { entries.withLock { $0.removeAll() } }
 }
 
 /// Ids by name or id text. Principals and roles are never renamed or deleted, so entries never go
@@ -76,4 +78,7 @@ final class NameCache: Sendable {
     func rememberMayReadAll(_ principal: Principal.ID, _ answer: Bool, now: Date) {
         readers.withLock { $0[principal] = (answer, now) }
     }
+
+    /// Another replica changed assignments or memberships: every "may read all" is decided anew.
+    func forgetReaders() { readers.withLock { $0.removeAll() } }
 }

@@ -1,0 +1,231 @@
+import Foundation
+import Logging
+import PostgresKit
+import PostgresNIO
+import RegentCore
+import SQLKit
+import Synchronization
+
+/// PostgreSQL for several replicas: a pool of connections (each transaction has one to itself),
+/// changes serialised by a transaction-level advisory lock taken first in READ COMMITTED — so each
+/// change sees every change committed before it, as on SQLite, while reads run on snapshots of
+/// their own and never wait — and one connection of its own per replica that listens for the
+/// other replicas' changes and holds the singletons' session-level advisory lock.
+final class PostgresBackend: StoreBackend {
+    /// Advisory lock keys (`pg_advisory_*` takes one bigint): arbitrary constants, Regent's own.
+    enum LockKey: Int64 {
+        /// Every change, so the audit chain head and every read-then-write rule are serialised.
+        case change = 0x5245_4745_4e54_0001
+        /// Held for a replica's life by the one that runs the singletons.
+        case singletons = 0x5245_4745_4e54_0002
+        /// Schema migrations run once; the other replicas wait.
+        case migrations = 0x5245_4745_4e54_0003
+        /// Claims of queue rows, one replica at a time (each sees the leases claimed before it).
+        case claims = 0x5245_4745_4e54_0004
+    }
+
+    static let channel = "regent_changes"
+    /// `pg_notify` payloads stay under PostgreSQL's 8000-byte limit; a larger change asks the
+    /// other replicas to reload everything instead.
+    static let largestPayload = 7000
+
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let coordinator: Task<Void, Never>
+    /// Whether this replica holds the singletons' lock; shared with the coordinating task.
+    final class Leadership: Sendable {
+        private let held = Mutex(false)
+        var isHeld: Bool { held.withLock { $0 } }
+        func set(_ value: Bool) { held.withLock { $0 = value } }
+    }
+    private let leading = Leadership()
+    private let published: AsyncStream<StoreChanges>
+    let replica: String
+    var dialect: StoreDialect { .postgresql }
+
+    init(location: PostgresLocation, replica: String, logger: Logger, maximumConnections: Int = 10) async throws {
+        let connectionConfiguration = try location.connectionConfiguration()
+        // One connection first, so a wrong password, an unknown database or an unreachable host
+        // is one clear error at start, not a pool retrying forever.
+        do {
+            let probe = try await PostgresConnection.connect(
+                configuration: connectionConfiguration, id: 0, logger: logger)
+            try await probe.close()
+        } catch {
+            throw StoreError.unavailable("cannot connect to \(location): \(Self.explain(error))")
+        }
+        self.replica = replica
+        let client = PostgresClient(
+            configuration: try location.clientConfiguration(maximumConnections: maximumConnections),
+            backgroundLogger: logger)
+        self.client = client
+        runner = Task { await client.run() }
+        let (stream, continuation) = AsyncStream.makeStream(of: StoreChanges.self, bufferingPolicy: .bufferingNewest(64))
+        published = stream
+        let leading = leading
+        coordinator = Task {
+            await Self.coordinate(
+                configuration: connectionConfiguration, replica: replica, leading: leading, changes: continuation,
+                logger: logger)
+        }
+    }
+
+    func transaction<R: Sendable>(
+        _ kind: TransactionKind, _ body: @Sendable (any SQLDatabase, ChangeRecorder) async throws -> R
+    ) async throws -> R {
+        let lock: LockKey? =
+            switch kind {
+            case .change: .change
+            case .claim: .claims
+            case .read: nil
+            }
+        return try await transaction(kind, locking: lock, body)
+    }
+
+    private func transaction<R: Sendable>(
+        _ kind: TransactionKind, locking lock: LockKey?,
+        _ body: @Sendable (any SQLDatabase, ChangeRecorder) async throws -> R
+    ) async throws -> R {
+        do {
+            return try await client.withConnection { connection in
+                let db = connection.sql(queryLogLevel: nil)
+                try await db.raw(kind == .read ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN").run()
+                // COMMIT and ROLLBACK run in tasks of their own, so a cancelled caller never
+                // leaves a pooled connection inside an open transaction.
+                do {
+                    if let lock {
+                        try await db.raw("SELECT pg_advisory_xact_lock(\(bind: lock.rawValue))").run()
+                    }
+                    let recorder = ChangeRecorder()
+                    let result = try await body(db, recorder)
+                    try await self.publish(recorder.changes, in: db)
+                    try await Task { try await db.raw("COMMIT").run() }.value
+                    return result
+                } catch {
+                    try? await Task { try await db.raw("ROLLBACK").run() }.value
+                    throw error
+                }
+            }
+        } catch {
+            throw Self.classify(error)
+        }
+    }
+
+    /// Runs `body` once across every replica at a time: a migration waits for the one running.
+    func exclusively<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await transaction(.change, locking: .migrations) { db, _ in try await body(db) }
+    }
+
+    /// Delivered by PostgreSQL to every listener when, and only if, the transaction commits.
+    private func publish(_ changes: StoreChanges, in db: any SQLDatabase) async throws {
+        guard !changes.isEmpty else { return }
+        var changes = changes
+        changes.origin = replica
+        var payload = String(decoding: try JSONEncoder().encode(changes), as: UTF8.self)
+        if payload.utf8.count > Self.largestPayload {
+            var everything = StoreChanges.everythingChanged
+            everything.origin = replica
+            payload = String(decoding: try JSONEncoder().encode(everything), as: UTF8.self)
+        }
+        try await db.raw("SELECT pg_notify(\(bind: Self.channel), \(bind: payload))").run()
+    }
+
+    func changes() -> AsyncStream<StoreChanges> { published }
+
+    var leads: Bool { leading.isHeld }
+
+    func close() async throws {
+        coordinator.cancel()
+        await coordinator.value
+        runner.cancel()
+        await runner.value
+    }
+
+    /// The replica's own connection, for as long as the store is open: listens for the other
+    /// replicas' changes and tries for the singletons' lock every second while another replica
+    /// holds it (a lock held by a connection that dies is freed by PostgreSQL, so the singletons
+    /// move within a second or two). After every (re)connection the listener asks for a full
+    /// reload, since whatever was committed while it was not listening went unheard.
+    private static func coordinate(
+        configuration: PostgresConnection.Configuration, replica: String, leading: Leadership,
+        changes: AsyncStream<StoreChanges>.Continuation, logger: Logger
+    ) async {
+        defer { changes.finish() }
+        var connectionID = 1
+        while !Task.isCancelled {
+            connectionID += 1
+            do {
+                let connection = try await PostgresConnection.connect(
+                    configuration: configuration, id: connectionID, logger: logger)
+                defer { Task { try? await connection.close() } }
+                try await connection.listen(on: channel) { notifications in
+                    changes.yield(.everythingChanged)
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for try await notification in notifications {
+                                guard
+                                    let change = try? JSONDecoder().decode(
+                                        StoreChanges.self, from: Data(notification.payload.utf8)),
+                                    change.origin != replica
+                                else { continue }
+                                changes.yield(change)
+                            }
+                        }
+                        group.addTask {
+                            while !Task.isCancelled {
+                                if leading.isHeld {
+                                    _ = try await connection.query("SELECT 1", logger: logger)
+                                } else {
+                                    let rows = try await connection.query(
+                                        "SELECT pg_try_advisory_lock(\(LockKey.singletons.rawValue)) AS held",
+                                        logger: logger)
+                                    var held = false
+                                    for try await row in rows { held = try row.decode(Bool.self) }
+                                    if held {
+                                        leading.set(true)
+                                        logger.info("this replica now runs the singletons", metadata: ["replica": "\(replica)"])
+                                    }
+                                }
+                                try await Task.sleep(for: .seconds(1))
+                            }
+                        }
+                        try await group.next()
+                        group.cancelAll()
+                    }
+                }
+            } catch {
+                if !Task.isCancelled {
+                    logger.warning("replica coordination connection lost", metadata: ["error": "\(explain(error))"])
+                }
+            }
+            leading.set(false)
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// What a PostgreSQL failure means to a caller: a database that cannot answer now (no
+    /// connection, shutting down, out of resources, a serialisation failure or deadlock) is
+    /// `unavailable` — retry later, or on another replica — and an integrity violation is a
+    /// conflict with what is stored. Anything else (the caller's own errors) passes unchanged.
+    static func classify(_ error: any Error) -> any Error {
+        guard let error = error as? PSQLError else { return error }
+        guard let state = error.serverInfo?[.sqlState] else {
+            return RegentError(.unavailable, "the database did not answer; try again")
+        }
+        switch state.prefix(2) {
+        case "23": return RegentError(.conflict, "the change conflicts with what is stored")
+        case "08", "40", "53", "55", "57", "58": return RegentError(.unavailable, "the database did not answer; try again")
+        default: return error
+        }
+    }
+
+    /// One line for an operator: the server's message where there is one, never the password.
+    static func explain(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] {
+            return "\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))"
+        }
+        if let underlying = error.underlying { return "\(underlying)" }
+        return "\(error.code)"
+    }
+}
