@@ -60,7 +60,8 @@ final class PostgresBackend: StoreBackend {
             backgroundLogger: logger)
         self.client = client
         runner = Task { await client.run() }
-        let (stream, continuation) = AsyncStream.makeStream(of: StoreChanges.self, bufferingPolicy: .bufferingNewest(64))
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: StoreChanges.self, bufferingPolicy: .bufferingNewest(64))
         published = stream
         let leading = leading
         coordinator = Task {
@@ -183,7 +184,8 @@ final class PostgresBackend: StoreBackend {
                                     for try await row in rows { held = try row.decode(Bool.self) }
                                     if held {
                                         leading.set(true)
-                                        logger.info("this replica now runs the singletons", metadata: ["replica": "\(replica)"])
+                                        logger.info(
+                                            "this replica now runs the singletons", metadata: ["replica": "\(replica)"])
                                     }
                                 }
                                 try await Task.sleep(for: .seconds(1))
@@ -214,7 +216,8 @@ final class PostgresBackend: StoreBackend {
         }
         switch state.prefix(2) {
         case "23": return RegentError(.conflict, "the change conflicts with what is stored")
-        case "08", "40", "53", "55", "57", "58": return RegentError(.unavailable, "the database did not answer; try again")
+        case "08", "40", "53", "55", "57", "58":
+            return RegentError(.unavailable, "the database did not answer; try again")
         default: return error
         }
     }

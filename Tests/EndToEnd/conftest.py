@@ -113,8 +113,9 @@ def postgres():
     server.stop()
 
 
-def regent(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BINARY), *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+def regent(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BINARY), *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
 
 
 def pytest_sessionfinish(session, exitstatus):

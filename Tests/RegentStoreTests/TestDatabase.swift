@@ -40,7 +40,10 @@ enum TestDatabase: String, CaseIterable, CustomTestStringConvertible {
                 for replica in 0..<replicas {
                     group.addTask {
                         do {
-                            return (replica, .success(try await SQLStore.openPostgres(created, replica: "replica-\(replica)")))
+                            return (
+                                replica,
+                                .success(try await SQLStore.openPostgres(created, replica: "replica-\(replica)"))
+                            )
                         } catch {
                             return (replica, .failure(error))
                         }

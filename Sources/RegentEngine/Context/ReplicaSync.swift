@@ -1,8 +1,8 @@
 import Foundation
 import Logging
-public import ServiceLifecycle
 import RegentCore
 import RegentStore
+public import ServiceLifecycle
 
 /// Keeps what this replica holds in memory — the check index, the session cache, the readers
 /// cache — in step with what other replicas commit to a shared database: each change they publish
@@ -15,7 +15,11 @@ public struct ReplicaSync: Service {
     public init(engine: Engine) { self.engine = engine }
 
     public func run() async throws {
-        guard engine.store.isShared else { return }
+        guard engine.store.isShared else {
+            // A service group treats a service that returns early as failed: wait for the end.
+            try? await gracefulShutdown()
+            return
+        }
         let engine = engine
         await cancelWhenGracefulShutdown {
             await engine.started.wait()
