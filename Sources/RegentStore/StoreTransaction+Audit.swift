@@ -8,17 +8,30 @@ extension StoreTransaction {
     /// record, and if the record cannot be written, the change fails with it.
     @discardableResult
     public func appendAudit(_ draft: AuditDraft) async throws -> AuditEvent {
-        // The head row is read and rewritten in the same transaction; on PostgreSQL this row lock is
-        // what serializes appenders across replicas.
+        // The head is read and rewritten in the transaction of the change; changes are serialised
+        // (one SQLite writer; on PostgreSQL the change lock every change takes first), so appenders
+        // on every replica extend one chain.
         guard let head = try await db.raw("SELECT seq, hash FROM audit_head WHERE id = 1").first() else {
             throw StoreError.corrupt("the audit head row is missing")
         }
         let event = AuditEvent(seq: try head.int64("seq") + 1, draft: draft, prevHash: try head.string("hash"))
+        try await insert(event)
+        return event
+    }
+
+    /// An event copied from another database as it was hashed; the head follows it.
+    func insertCopiedAuditEvent(_ event: AuditEvent) async throws {
+        try await insert(event)
+    }
+
+    private func insert(_ event: AuditEvent) async throws {
         var exact = ExactTexts()
         let texts = (
-            actor: exact.column("actor_name", event.actor.name), source: exact.column("source_address", event.actor.sourceAddress),
+            actor: exact.column("actor_name", event.actor.name),
+            source: exact.column("source_address", event.actor.sourceAddress),
             agent: exact.column("user_agent", event.actor.userAgent), action: exact.column("action", event.action),
-            scope: exact.column("subject_scope", event.subject.scope?.path), reason: exact.column("reason", event.reason),
+            scope: exact.column("subject_scope", event.subject.scope?.path),
+            reason: exact.column("reason", event.reason),
             correlation: exact.column("correlation_id", event.correlationId)
         )
         try await db.raw(
@@ -36,7 +49,6 @@ extension StoreTransaction {
         ).run()
         try await db.raw("UPDATE audit_head SET seq = \(bind: event.seq), hash = \(bind: event.hash) WHERE id = 1")
             .run()
-        return event
     }
 
     /// The last sequence number and hash of the chain.
@@ -86,9 +98,10 @@ extension StoreTransaction {
     private func auditEvent(from row: any SQLRow) throws -> AuditEvent {
         let idText = try row.string("id")
         guard let id = UUID(uuidString: idText) else { throw StoreError.corrupt("audit id \(idText)") }
-        let exact = try row.optionalString("exact_texts").map {
-            try decodeJSON([String: String].self, $0, "audit exact texts")
-        } ?? [:]
+        let exact =
+            try row.optionalString("exact_texts").map {
+                try decodeJSON([String: String].self, $0, "audit exact texts")
+            } ?? [:]
         func text(_ column: String) throws -> String? { try exactText(column, in: row, exact: exact) }
         func required(_ column: String) throws -> String {
             guard let value = try text(column) else { throw StoreError.corrupt("audit \(column) is missing") }

@@ -161,4 +161,51 @@ struct StoreReplicaTests {
             #expect(change.origin == "replica-0")
         }
     }
+
+    /// `regent migrate`: everything is copied into an empty database of either kind, the audit
+    /// chain exactly (a text holding U+0000 included), so it verifies there; a target that is not
+    /// empty is refused.
+    @Test(arguments: TestDatabase.available)
+    func copyMovesEverything(database: TestDatabase) async throws {
+        try await TestDatabase.sqliteFile.withStore { source in
+            let alice = try Principal(id: Principal.ID(UUID()), kind: .user, name: "alice", createdAt: Self.now)
+            let role = try Role(id: Role.ID(UUID()), name: "dba", description: "d", createdAt: Self.now)
+            let (assignment, _) = Assignment.open(
+                id: Assignment.ID(UUID()), kind: .eligible, principalId: alice.id, roleId: role.id, scope: .root,
+                start: Self.now, end: nil, requestId: nil, activatedFrom: nil, now: Self.now)
+            let job = Job(id: UUID(), kind: .grant(assignment.id), dueAt: Self.now)
+            try await source.transaction { tx in
+                try await tx.insertPrincipal(alice, passwordHash: "$2b$hash")
+                try await tx.insertRole(role)
+                try await tx.saveAssignment(assignment)
+                try await tx.enqueue(job, now: Self.now)
+                try await tx.setSetting("bootstrapped", "yes")
+                for reason in ["first", "mallet\u{0} was here", "third"] {
+                    _ = try await tx.appendAudit(
+                        AuditDraft(id: UUID(), time: Self.now, actor: .system, action: .requestCreated, reason: reason))
+                }
+            }
+            try await database.withStore { target in
+                let report = try await source.copy(to: target)
+                #expect(report.first { $0.table == "audit_events" }?.rows == 3)
+                #expect(report.first { $0.table == "principals" }?.rows == 1)
+                try await target.transaction(.read) { tx in
+                    #expect(try await tx.principal(named: "alice") == alice)
+                    #expect(try await tx.passwordHash(of: alice.id) == "$2b$hash")
+                    #expect(try await tx.assignment(id: assignment.id) == assignment)
+                    #expect(try await tx.setting("bootstrapped") == "yes")
+                    #expect(
+                        try await tx.auditEvents(after: 0, limit: 10).map(\.reason) == [
+                            "first", "mallet\u{0} was here", "third",
+                        ])
+                }
+                #expect(try await target.verifyAuditChain(trustedKey: nil).isIntact)
+                let claimed = try await target.transaction(.claim) {
+                    try await $0.claimDueJobs(now: Self.now, lease: 30, limit: 10)
+                }
+                #expect(claimed.map(\.id) == [job.id])
+                await #expect(throws: RegentError.self) { _ = try await source.copy(to: target) }
+            }
+        }
+    }
 }
