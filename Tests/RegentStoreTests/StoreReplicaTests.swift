@@ -189,7 +189,7 @@ struct StoreReplicaTests {
                 let report = try await source.copy(to: target)
                 #expect(report.first { $0.table == "audit_events" }?.rows == 3)
                 #expect(report.first { $0.table == "principals" }?.rows == 1)
-                try await target.transaction(.read) { tx in
+                try await target.transaction(.read) { (tx) async throws in
                     #expect(try await tx.principal(named: "alice") == alice)
                     #expect(try await tx.passwordHash(of: alice.id) == "$2b$hash")
                     #expect(try await tx.assignment(id: assignment.id) == assignment)
