@@ -80,7 +80,7 @@ public struct EngineConfiguration: Sendable {
 
     public init(
         safeguards: Safeguards = Safeguards(), checkpointEvery: Int64 = 1000, checkpointInterval: TimeInterval = 300,
-        jobLease: TimeInterval = 60, maximumJobAttempts: Int = 12, maximumIdle: TimeInterval = 30,
+        jobLease: TimeInterval = 15, maximumJobAttempts: Int = 12, maximumIdle: TimeInterval = 30,
         sessionIdleTimeout: TimeInterval = 1800, sessionLifetime: TimeInterval = 12 * 3600, loginFailureLimit: Int = 5,
         lockoutWindow: TimeInterval = 900, lockoutDuration: TimeInterval = 900,
         tokenKeyRotation: TimeInterval = 30 * 86_400, sessionCacheLifetime: TimeInterval = 5,
