@@ -116,22 +116,38 @@ extension SessionService {
         {
             return cached.session
         }
-        let found = try await engine.store.transaction { tx -> Authenticated? in
-            guard let session = try await tx.session(tokenHash: tokenHash), session.revokedAt == nil,
-                now < session.expiresAt,
-                session.kind == .token || now.timeIntervalSince(session.lastSeenAt) < idle,
-                let principal = try await tx.principal(id: session.principalId), principal.isEnabled
-            else { return nil }
-            if session.kind == .session { try await tx.touchSession(tokenHash: tokenHash, at: now) }
-            let enrolled = try await tx.totpEnrollment(of: principal.id)?.confirmedAt != nil
-            return Authenticated(
-                principal: principal, tokenHash: tokenHash, mfaVerifiedAt: session.mfaVerifiedAt,
-                expiresAt: session.expiresAt,
-                mfaPending: session.kind == .session && enrolled && session.mfaVerifiedAt == nil,
-                isAPIToken: session.kind == .token, access: session.access)
+        let read: (session: Authenticated, lastSeen: Date)?
+        do {
+            read = try await engine.store.transaction(.read) { tx -> (Authenticated, Date)? in
+                guard let session = try await tx.session(tokenHash: tokenHash), session.revokedAt == nil,
+                    now < session.expiresAt,
+                    session.kind == .token || now.timeIntervalSince(session.lastSeenAt) < idle,
+                    let principal = try await tx.principal(id: session.principalId), principal.isEnabled
+                else { return nil }
+                let enrolled = try await tx.totpEnrollment(of: principal.id)?.confirmedAt != nil
+                let authenticated = Authenticated(
+                    principal: principal, tokenHash: tokenHash, mfaVerifiedAt: session.mfaVerifiedAt,
+                    expiresAt: session.expiresAt,
+                    mfaPending: session.kind == .session && enrolled && session.mfaVerifiedAt == nil,
+                    isAPIToken: session.kind == .token, access: session.access)
+                return (authenticated, session.lastSeenAt)
+            }
+        } catch let error as RegentError where error.code == .unavailable {
+            // While the database does not answer, a session this replica knew stays usable until
+            // its own end or idle timeout (nothing can revoke it meanwhile): checks keep being
+            // answered from the index.
+            if let known = engine.sessionCache.lookupKnown(tokenHash, now: now, idle: idle) { return known }
+            throw error
         }
+        // Last-seen is written at most once a minute, in a change of its own; reading never waits.
+        var lastSeenWritten = read?.lastSeen ?? now
+        if let read, !read.session.isAPIToken, now.timeIntervalSince(read.lastSeen) >= 60 {
+            try await engine.store.transaction { try await $0.touchSession(tokenHash: tokenHash, at: now) }
+            lastSeenWritten = now
+        }
+        let found = read?.session
         if let found {
-            engine.sessionCache.store(found, lastSeenWritten: now, now: now)
+            engine.sessionCache.store(found, lastSeenWritten: lastSeenWritten, now: now)
         } else {
             engine.sessionCache.invalidate(tokenHash)
         }

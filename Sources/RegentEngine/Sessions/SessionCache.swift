@@ -22,10 +22,20 @@ final class SessionCache: Sendable {
         entries.withLock { entries in
             guard let entry = entries[tokenHash] else { return nil }
             guard now.timeIntervalSince(entry.cachedAt) < lifetime, now < entry.session.expiresAt else {
-                entries[tokenHash] = nil
                 return nil
             }
             return entry
+        }
+    }
+
+    /// A session this replica authenticated before, whatever its age in the cache, while it has
+    /// not ended nor been idle too long: used only while the database does not answer.
+    func lookupKnown(_ tokenHash: String, now: Date, idle: TimeInterval) -> Authenticated? {
+        entries.withLock { entries in
+            guard let entry = entries[tokenHash], now < entry.session.expiresAt,
+                entry.session.isAPIToken || now.timeIntervalSince(entry.lastSeenWritten) < idle
+            else { return nil }
+            return entry.session
         }
     }
 
