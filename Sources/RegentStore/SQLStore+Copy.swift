@@ -47,7 +47,7 @@ extension SQLStore {
             for (table, columns, rows) in copied {
                 for row in rows { try await tx.insertCopied(row, into: table, columns: columns) }
             }
-            for event in events { try await tx.insertCopiedAuditEvent(event) }
+            for event in events { try await tx.insertAuditEvent(event) }
         }
         return [("audit_events", events.count)] + tables.map { ($0.name, $0.rows.count) }
     }

@@ -40,25 +40,22 @@ final class SQLiteBackend: StoreBackend {
     ) async throws -> R {
         try await gate.withLock {
             let database = self.database
-            let readOnly = kind == .read
+            // A read runs with writes refused (`query_only`), set before and cleared after it.
+            let begin = kind == .read ? ["PRAGMA query_only = ON", "BEGIN"] : ["BEGIN IMMEDIATE"]
+            let afterEnd = kind == .read ? ["PRAGMA query_only = OFF"] : []
             // COMMIT and ROLLBACK run in tasks of their own: a cancelled caller (a client gone, a
             // shutdown) must never leave the one connection inside an open transaction, or read-only.
             let finish: @Sendable (String) async throws -> Void = { statement in
                 try await Task {
                     var failure: (any Error)?
-                    do { try await database.raw(SQLQueryString(statement)).run() } catch { failure = error }
-                    if readOnly { try await database.raw("PRAGMA query_only = OFF").run() }
+                    for step in [statement] + afterEnd {
+                        do { try await database.raw(SQLQueryString(step)).run() } catch { failure = failure ?? error }
+                    }
                     if let failure { throw failure }
                 }.value
             }
             do {
-                if readOnly { try await database.raw("PRAGMA query_only = ON").run() }
-                try await database.raw(readOnly ? "BEGIN" : "BEGIN IMMEDIATE").run()
-            } catch {
-                if readOnly { try? await Task { try await database.raw("PRAGMA query_only = OFF").run() }.value }
-                throw Self.classify(error)
-            }
-            do {
+                for statement in begin { try await database.raw(SQLQueryString(statement)).run() }
                 let result = try await body(database, ChangeRecorder())
                 try await finish("COMMIT")
                 return result

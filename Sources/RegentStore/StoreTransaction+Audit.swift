@@ -15,16 +15,13 @@ extension StoreTransaction {
             throw StoreError.corrupt("the audit head row is missing")
         }
         let event = AuditEvent(seq: try head.int64("seq") + 1, draft: draft, prevHash: try head.string("hash"))
-        try await insert(event)
+        try await insertAuditEvent(event)
         return event
     }
 
-    /// An event copied from another database as it was hashed; the head follows it.
-    func insertCopiedAuditEvent(_ event: AuditEvent) async throws {
-        try await insert(event)
-    }
-
-    private func insert(_ event: AuditEvent) async throws {
+    /// Writes a chained event and moves the head to it: appended here, or copied from another
+    /// database as it was hashed (`regent migrate`).
+    func insertAuditEvent(_ event: AuditEvent) async throws {
         var exact = ExactTexts()
         let texts = (
             actor: exact.column("actor_name", event.actor.name),

@@ -170,14 +170,19 @@ public final class Engine: Sendable {
     /// and revocations they leave run in the ``Scheduler`` while the server answers; the index says
     /// "no" for every ended assignment already.
     public func start() async throws {
-        let (assignments, graph) = try await store.transaction { tx in
-            try await tx.releaseLeasesOfEndedRunners()
-            return (try await tx.liveAssignments(), try await tx.membershipGraph())
-        }
-        index.load(assignments, graph: graph)
+        try await store.transaction { try await $0.releaseLeasesOfEndedRunners() }
+        try await reloadIndex()
         _ = try await provisioning.runDueJobs(timersOnly: true)
         try await auditLog.checkpointIfDue(force: false)
         started.open()
+    }
+
+    /// Loads the check index from the database: every live assignment and the memberships.
+    func reloadIndex() async throws {
+        let (assignments, graph) = try await store.transaction(.read) { tx in
+            (try await tx.liveAssignments(), try await tx.membershipGraph())
+        }
+        index.load(assignments, graph: graph)
     }
 
     /// Is the role active for the principal at the scope right now?

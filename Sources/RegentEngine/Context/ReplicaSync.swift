@@ -55,10 +55,7 @@ extension Engine {
     /// Applies a change another replica committed to this replica's memory.
     func absorb(_ change: StoreChanges) async throws {
         if change.everything {
-            let (assignments, graph) = try await store.transaction(.read) { tx in
-                (try await tx.liveAssignments(), try await tx.membershipGraph())
-            }
-            index.load(assignments, graph: graph)
+            try await reloadIndex()
             sessionCache.invalidateAll()
             names.forgetReaders()
             return

@@ -1,6 +1,6 @@
-import RegentStore
 import Foundation
 import Logging
+import RegentStore
 import ServiceLifecycle
 
 /// The one shape of Regent's background services (scheduler, reconciler, governance monitor,

@@ -1,5 +1,5 @@
-import RegentStore
 import Foundation
+import RegentStore
 public import ServiceLifecycle
 
 /// Keeps the security alerts and the access reviews current. It sleeps until something is

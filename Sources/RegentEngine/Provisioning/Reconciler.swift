@@ -1,6 +1,6 @@
-import RegentStore
 import Foundation
 import Logging
+import RegentStore
 public import ServiceLifecycle
 
 /// Runs ``Engine/reconcile()`` every `reconcileInterval` (the first pass at start) until graceful
@@ -13,7 +13,8 @@ public struct Reconciler: Service {
 
     public func run() async throws {
         let interval = engine.configuration.reconcileInterval
-        await ServiceLoop(engine: engine, name: "reconciler", retryAfter: interval, singleton: true).run(initial: ()) { _ in
+        await ServiceLoop(engine: engine, name: "reconciler", retryAfter: interval, singleton: true).run(initial: ()) {
+            _ in
             let report = try await engine.provisioning.reconcile()
             if report.revoked + report.regranted > 0 || !report.failedTargets.isEmpty {
                 engine.logger.notice(

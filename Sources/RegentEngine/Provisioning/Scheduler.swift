@@ -1,5 +1,5 @@
-import RegentStore
 import Foundation
+import RegentStore
 public import ServiceLifecycle
 
 /// Runs the engine's jobs as a service: sleeps until the earliest due job, woken early when a
