@@ -144,7 +144,10 @@ let package = Package(
         // What the test targets share: the test epoch and the engine harness.
         .target(
             name: "RegentTestSupport",
-            dependencies: ["RegentCore", "RegentAudit", "RegentStore", "RegentConnectors", "RegentEngine"],
+            dependencies: [
+                "RegentCore", "RegentAudit", "RegentStore", "RegentConnectors", "RegentEngine",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/RegentTestSupport",
             swiftSettings: strictSettings
         ),

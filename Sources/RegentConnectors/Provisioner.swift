@@ -105,8 +105,11 @@ public struct ProvisionerRegistry: Sendable {
     private var provisioners: [Target.Kind: any Provisioner] = [:]
 
     public init(_ provisioners: [any Provisioner] = []) {
-        for provisioner in provisioners { self.provisioners[provisioner.kind] = provisioner }
+        for provisioner in provisioners { register(provisioner) }
     }
+
+    /// Adds `provisioner`, replacing the one of its kind.
+    public mutating func register(_ provisioner: any Provisioner) { provisioners[provisioner.kind] = provisioner }
 
     public func provisioner(for kind: Target.Kind) -> (any Provisioner)? { provisioners[kind] }
 }

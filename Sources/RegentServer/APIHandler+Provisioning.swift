@@ -35,6 +35,15 @@ extension APIHandler {
         return .ok(.init(body: .plainText(HTTPBody(authority.publicKeyLine + "\n"))))
     }
 
+    func getSshRevocationList(_ input: Operations.GetSshRevocationList.Input) async throws
+        -> Operations.GetSshRevocationList.Output
+    {
+        guard let authority = engine.sshAuthority else {
+            throw RegentError(.notFound, "this server has no SSH certificate authority", field: "ssh")
+        }
+        return .ok(.init(body: .binary(HTTPBody(try await authority.revocationList()))))
+    }
+
     func listFailingRevocations(_ input: Operations.ListFailingRevocations.Input) async throws
         -> Operations.ListFailingRevocations.Output
     {

@@ -178,5 +178,15 @@ enum Migrations {
             "ALTER TABLE notifications ADD COLUMN lease_owner TEXT",
             "ALTER TABLE audit_events ADD COLUMN exact_texts TEXT",
         ],
+        // 13: the SSH CA's ledger (certificates issued, those revoked) in the database, so every
+        // replica writes the same revocation list and none keeps state in files.
+        [
+            """
+            CREATE TABLE ssh_certificates (
+                serial BIGINT PRIMARY KEY, assignment_id TEXT NOT NULL, valid_before BIGINT NOT NULL,
+                revoked_at BIGINT)
+            """,
+            "CREATE INDEX ssh_certificates_by_assignment ON ssh_certificates (assignment_id)",
+        ],
     ]
 }

@@ -29,8 +29,7 @@ final class PostgresBackend: StoreBackend {
     /// other replicas to reload everything instead.
     static let largestPayload = 7000
 
-    private let client: PostgresClient
-    private let runner: Task<Void, Never>
+    private let primary: PostgresPrimary
     private let coordinator: Task<Void, Never>
     /// Whether this replica holds the singletons' lock; shared with the coordinating task.
     final class Leadership: Sendable {
@@ -42,32 +41,24 @@ final class PostgresBackend: StoreBackend {
     private let published: AsyncStream<StoreChanges>
     let replica: String
     var dialect: StoreDialect { .postgresql }
+    /// How long a transaction waits for a pooled connection before it is answered as unavailable
+    /// (the pool itself would keep retrying a dead server for a minute).
+    static let connectionWait: Duration = .seconds(5)
 
     init(location: PostgresLocation, replica: String, logger: Logger, maximumConnections: Int = 10) async throws {
-        let connectionConfiguration = try location.connectionConfiguration()
-        // One connection first, so a wrong password, an unknown database or an unreachable host
+        // The writable host first, so a wrong password, an unknown database or an unreachable host
         // is one clear error at start, not a pool retrying forever.
-        do {
-            let probe = try await PostgresConnection.connect(
-                configuration: connectionConfiguration, id: 0, logger: logger)
-            try await probe.close()
-        } catch {
-            throw StoreError.unavailable("cannot connect to \(location): \(Self.explain(error))")
-        }
+        let primary = try await PostgresPrimary(
+            location: location, maximumConnections: maximumConnections, logger: logger)
+        self.primary = primary
         self.replica = replica
-        let client = PostgresClient(
-            configuration: try location.clientConfiguration(maximumConnections: maximumConnections),
-            backgroundLogger: logger)
-        self.client = client
-        runner = Task { await client.run() }
         let (stream, continuation) = AsyncStream.makeStream(
             of: StoreChanges.self, bufferingPolicy: .bufferingNewest(64))
         published = stream
         let leading = leading
         coordinator = Task {
             await Self.coordinate(
-                configuration: connectionConfiguration, replica: replica, leading: leading, changes: continuation,
-                logger: logger)
+                primary: primary, replica: replica, leading: leading, changes: continuation, logger: logger)
         }
     }
 
@@ -88,7 +79,7 @@ final class PostgresBackend: StoreBackend {
         _ body: @Sendable (any SQLDatabase, ChangeRecorder) async throws -> R
     ) async throws -> R {
         do {
-            return try await client.withConnection { connection in
+            return try await withConnection { connection in
                 let db = connection.sql(queryLogLevel: nil)
                 try await db.raw(kind == .read ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN").run()
                 // COMMIT and ROLLBACK run in tasks of their own, so a cancelled caller never
@@ -108,7 +99,66 @@ final class PostgresBackend: StoreBackend {
                 }
             }
         } catch {
-            throw Self.classify(error)
+            let classified = Self.classify(error)
+            if let failure = classified as? RegentError, failure.code == .unavailable { primary.suspect() }
+            throw classified
+        }
+    }
+
+    /// Whether a transaction got its connection, or gave up waiting for one: exactly one happens.
+    private final class Lease: Sendable {
+        enum State { case waiting, leased, abandoned }
+        private let state = Mutex(State.waiting)
+        /// False when the wait was given up first: the body must not run.
+        func take() -> Bool {
+            state.withLock {
+                if $0 == .waiting { $0 = .leased }; return $0 == .leased
+            }
+        }
+        var isTaken: Bool { state.withLock { $0 == .leased } }
+        /// False when the connection came first: the transaction runs to its end.
+        func abandon() -> Bool {
+            state.withLock {
+                if $0 == .waiting { $0 = .abandoned }; return $0 == .abandoned
+            }
+        }
+    }
+
+    /// Runs `body` on a pooled connection of the primary, waiting at most ``connectionWait`` for one.
+    private func withConnection<R: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> R)
+        async throws -> R
+    {
+        let client = try primary.client
+        let lease = Lease()
+        return try await withoutActuallyEscaping(body) { body in
+            try await withThrowingTaskGroup(of: R?.self) { group in
+                group.addTask {
+                    do {
+                        return try await client.withConnection { connection in
+                            guard lease.take() else { throw CancellationError() }
+                            return try await body(connection)
+                        }
+                    } catch  where !lease.isTaken {
+                        // No connection came (the pool is stopping, or cannot reach its server).
+                        throw RegentError(.unavailable, "the database did not answer; try again")
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: Self.connectionWait)
+                    return nil
+                }
+                while let next = try await group.next() {
+                    if let result = next {
+                        group.cancelAll()
+                        return result
+                    }
+                    if lease.abandon() {
+                        group.cancelAll()
+                        throw RegentError(.unavailable, "the database did not answer; try again")
+                    }
+                }
+                throw RegentError(.unavailable, "the database did not answer; try again")
+            }
         }
     }
 
@@ -138,8 +188,7 @@ final class PostgresBackend: StoreBackend {
     func close() async throws {
         coordinator.cancel()
         await coordinator.value
-        runner.cancel()
-        await runner.value
+        await primary.close()
     }
 
     /// The replica's own connection, for as long as the store is open: listens for the other
@@ -148,7 +197,7 @@ final class PostgresBackend: StoreBackend {
     /// move within a second or two). After every (re)connection the listener asks for a full
     /// reload, since whatever was committed while it was not listening went unheard.
     private static func coordinate(
-        configuration: PostgresConnection.Configuration, replica: String, leading: Leadership,
+        primary: PostgresPrimary, replica: String, leading: Leadership,
         changes: AsyncStream<StoreChanges>.Continuation, logger: Logger
     ) async {
         defer { changes.finish() }
@@ -156,19 +205,22 @@ final class PostgresBackend: StoreBackend {
         while !Task.isCancelled {
             connectionID += 1
             do {
+                guard let endpoint = primary.endpoint else { return }
                 let connection = try await PostgresConnection.connect(
-                    configuration: configuration, id: connectionID, logger: logger)
+                    configuration: try primary.location.connectionConfiguration(endpoint), id: connectionID,
+                    logger: logger)
                 defer { Task { try? await connection.close() } }
                 try await connection.listen(on: channel) { notifications in
                     changes.yield(.everythingChanged)
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
                             for try await notification in notifications {
-                                guard
-                                    let change = try? JSONDecoder().decode(
-                                        StoreChanges.self, from: Data(notification.payload.utf8)),
-                                    change.origin != replica
-                                else { continue }
+                                // A change this binary cannot read (another version's) reloads everything.
+                                let change =
+                                    (try? JSONDecoder().decode(
+                                        StoreChanges.self, from: Data(notification.payload.utf8)))
+                                    ?? .everythingChanged
+                                guard change.origin != replica else { continue }
                                 changes.yield(change)
                             }
                         }
@@ -198,6 +250,7 @@ final class PostgresBackend: StoreBackend {
             } catch {
                 if !Task.isCancelled {
                     logger.warning("replica coordination connection lost", metadata: ["error": "\(explain(error))"])
+                    primary.suspect()
                 }
             }
             leading.set(false)
@@ -214,6 +267,8 @@ final class PostgresBackend: StoreBackend {
         guard let state = error.serverInfo?[.sqlState] else {
             return RegentError(.unavailable, "the database did not answer; try again")
         }
+        // 25006: a write refused by a server that is read-only now (a primary turned standby).
+        if state == "25006" { return RegentError(.unavailable, "the database did not answer; try again") }
         switch state.prefix(2) {
         case "23": return RegentError(.conflict, "the change conflicts with what is stored")
         case "08", "40", "53", "55", "57", "58":

@@ -3,11 +3,14 @@ import NIOSSL
 import PostgresNIO
 
 /// A PostgreSQL database as `--db` names it:
-/// `postgres://USER@HOST:PORT/DATABASE?sslmode=verify-full&sslrootcert=PATH`.
+/// `postgres://USER@HOST:PORT[,HOST:PORT…]/DATABASE?sslmode=verify-full&sslrootcert=PATH`.
 /// The password never travels in the URL (it would be logged with it): it comes from
 /// `REGENT_DB_PASSWORD` or a file. `sslmode` follows libpq: `disable`, `require` (encrypted, not
 /// verified), `verify-ca`, `verify-full` (the default: the server's certificate chains to
-/// `sslrootcert`, or the system's roots, and names the host).
+/// `sslrootcert`, or the system's roots, and names the host). With several hosts (a primary and
+/// its standbys) Regent uses the one that accepts writes, as libpq's
+/// `target_session_attrs=read-write` (the only value, and the default) says, and looks again when
+/// the one it uses stops answering.
 public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public enum SSLMode: String, Sendable, CaseIterable {
         case disable, require
@@ -15,8 +18,19 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         case verifyFull = "verify-full"
     }
 
-    public var host: String
-    public var port: Int
+    public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    public var endpoints: [Endpoint]
     public var user: String
     public var database: String
     public var sslMode: SSLMode
@@ -29,14 +43,30 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
 
     public init(parsing text: String, password: String?) throws(StoreError) {
         func bad(_ why: String) -> StoreError { .invalidLocation(why) }
-        guard Self.isPostgres(text), let url = URLComponents(string: text) else {
+        guard Self.isPostgres(text), let schemeEnd = text.range(of: "://") else { throw bad("not a postgres:// URL") }
+        // URLComponents takes one host: the list is taken out and the rest parsed with a stand-in.
+        let rest = text[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        let at = authority.lastIndex(of: "@")
+        let hostList = at.map { authority[authority.index(after: $0)...] } ?? authority[...]
+        let userInfo = at.map { String(authority[..<$0]) } ?? ""
+        guard let url = URLComponents(string: "postgres://\(userInfo)@stand-in\(rest[authorityEnd...])") else {
             throw bad("not a postgres:// URL")
         }
-        guard let host = url.host, !host.isEmpty else {
-            if text.contains(",") { throw bad("several hosts are not supported yet; name the primary") }
-            throw bad("the URL names no host")
+        var endpoints: [Endpoint] = []
+        for item in hostList.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let endpoint = URLComponents(string: "postgres://\(item)"), let host = endpoint.host, !host.isEmpty
+            else {
+                throw bad(hostList.isEmpty ? "the URL names no host" : "cannot read the host \(item.prefix(100))")
+            }
+            // An IPv6 address is written in brackets; the driver takes it without.
+            let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+            endpoints.append(Endpoint(host: bare, port: endpoint.port ?? 5432))
         }
-        guard let user = url.user, !user.isEmpty else { throw bad("the URL names no user (postgres://USER@HOST/DB)") }
+        guard let user = url.user, !user.isEmpty, !userInfo.isEmpty else {
+            throw bad("the URL names no user (postgres://USER@HOST/DB)")
+        }
         guard url.password == nil else {
             throw bad("the URL holds a password; give it in REGENT_DB_PASSWORD or --db-password-file instead")
         }
@@ -55,12 +85,14 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             case "sslrootcert":
                 guard let path = item.value, !path.isEmpty else { throw bad("sslrootcert names no file") }
                 rootCertificate = path
+            case "target_session_attrs":
+                // Regent writes: a read-only standby is never the one to use.
+                guard item.value == "read-write" else { throw bad("target_session_attrs can only be read-write") }
             default:
                 throw bad("unknown parameter \(item.name)")
             }
         }
-        self.host = host
-        self.port = url.port ?? 5432
+        self.endpoints = endpoints
         self.user = user
         self.database = database
         self.sslMode = sslMode
@@ -69,7 +101,9 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The URL without any secret, for logs and messages.
-    public var description: String { "postgres://\(user)@\(host):\(port)/\(database)?sslmode=\(sslMode.rawValue)" }
+    public var description: String {
+        "postgres://\(user)@\(endpoints.map(\.description).joined(separator: ","))/\(database)?sslmode=\(sslMode.rawValue)"
+    }
 
     func tlsConfiguration() throws(StoreError) -> TLSConfiguration? {
         guard sslMode != .disable else { return nil }
@@ -89,7 +123,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         return tls
     }
 
-    func connectionConfiguration() throws(StoreError) -> PostgresConnection.Configuration {
+    func connectionConfiguration(_ endpoint: Endpoint) throws(StoreError) -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS
         do {
             tls = try tlsConfiguration().map { .require(try NIOSSLContext(configuration: $0)) } ?? .disable
@@ -98,13 +132,17 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         } catch {
             throw .invalidLocation("TLS: \(error)")
         }
-        return PostgresConnection.Configuration(
-            host: host, port: port, username: user, password: password, database: database, tls: tls)
+        var configuration = PostgresConnection.Configuration(
+            host: endpoint.host, port: endpoint.port, username: user, password: password, database: database, tls: tls)
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
     }
 
-    func clientConfiguration(maximumConnections: Int) throws(StoreError) -> PostgresClient.Configuration {
+    func clientConfiguration(_ endpoint: Endpoint, maximumConnections: Int) throws(StoreError)
+        -> PostgresClient.Configuration
+    {
         var configuration = PostgresClient.Configuration(
-            host: host, port: port, username: user, password: password, database: database,
+            host: endpoint.host, port: endpoint.port, username: user, password: password, database: database,
             tls: try tlsConfiguration().map { .require($0) } ?? .disable)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)

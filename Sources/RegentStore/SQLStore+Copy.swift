@@ -9,7 +9,7 @@ extension SQLStore {
         "principals", "memberships", "targets", "roles", "entitlements", "policies", "requests", "assignments",
         "jobs", "audit_checkpoints", "settings", "sessions", "totp_enrollments", "login_failures", "token_keys",
         "issued_credentials", "alerts", "alert_settings", "notifications", "notification_preferences",
-        "review_definitions", "review_instances", "principal_managers",
+        "review_definitions", "review_instances", "principal_managers", "ssh_certificates",
     ]
 
     /// How many rows of each table ``copy(to:)`` wrote, the audit chain's events under `audit_events`.

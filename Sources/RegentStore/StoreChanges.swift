@@ -13,6 +13,8 @@ public struct StoreChanges: Sendable, Equatable, Codable {
     public var memberships = false
     /// Token hashes of sessions and API tokens revoked.
     public var sessions: Set<String> = []
+    /// SSH certificates were revoked: the key revocation list must be written again.
+    public var sshRevocations = false
     /// Reload everything: too much changed to list, or notifications may have been missed.
     public var everything = false
     /// The replica that committed the change (it has applied it already).
@@ -27,7 +29,7 @@ public struct StoreChanges: Sendable, Equatable, Codable {
     }
 
     public var isEmpty: Bool {
-        assignments.isEmpty && principals.isEmpty && !memberships && sessions.isEmpty && !everything
+        assignments.isEmpty && principals.isEmpty && !memberships && sessions.isEmpty && !sshRevocations && !everything
     }
 }
 

@@ -17,7 +17,10 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Address to listen on (REGENT_LISTEN). Default 127.0.0.1:8080.")
     var listen: String?
-    @Option(help: "Database (REGENT_DB): sqlite:PATH or postgres://USER@HOST:PORT/DB?sslmode=verify-full&sslrootcert=PATH (password in REGENT_DB_PASSWORD or REGENT_DB_PASSWORD_FILE). Default sqlite:regent.db.")
+    @Option(
+        help:
+            "Database (REGENT_DB): sqlite:PATH or postgres://USER@HOST:PORT/DB?sslmode=verify-full&sslrootcert=PATH (password in REGENT_DB_PASSWORD or REGENT_DB_PASSWORD_FILE). Default sqlite:regent.db."
+    )
     var db: String?
     @Option(
         name: .customLong("data-dir"), help: "Directory for keys (REGENT_DATA_DIR). Default: the working directory.")
@@ -55,6 +58,7 @@ struct Serve: AsyncParsableCommand {
         }
         let (server, database, dataDirectory) = (settings.server, settings.database, settings.dataDirectory)
 
+        let clock = SystemClock()
         let store: SQLStore
         let signer: AuditSigner
         let secrets: SecretBox
@@ -62,13 +66,16 @@ struct Serve: AsyncParsableCommand {
         do {
             signer = try AuditSigner.loadOrCreate(in: dataDirectory)
             secrets = try SecretBox.loadOrCreate(in: dataDirectory)
-            sshAuthority = try Self.sshAuthority(in: dataDirectory)
             store = try await database.open()
+            sshAuthority = try Self.sshAuthority(
+                in: dataDirectory, ledger: StoreSSHCertificateLedger(store: store, clock: clock))
+            try await LegacySSHLedger.importIfPresent(
+                in: sshAuthority.revocationListURL.deletingLastPathComponent(), into: store)
         } catch {
             throw Regent.fail("\(error)")
         }
         let engine = Engine(
-            store: store, clock: SystemClock(), configuration: settings.engine, signer: signer, secrets: secrets,
+            store: store, clock: clock, configuration: settings.engine, signer: signer, secrets: secrets,
             passwords: BcryptPasswords(),
             provisioners: ProvisionerRegistry([
                 PostgresProvisioner(logger: logger), sshAuthority, SudoProvisioner(), WebhookProvisioner(),
@@ -99,14 +106,16 @@ struct Serve: AsyncParsableCommand {
         say("Regent stopped.")
     }
 
-    /// The SSH user CA: its key beside the other keys, its ledger and revocation list (for
-    /// sshd's `RevokedKeys`) in `ssh/`.
-    static func sshAuthority(in dataDirectory: URL) throws -> SSHCertificateAuthority {
+    /// The SSH user CA: its key beside the other keys, its ledger in the database, its revocation
+    /// list (for sshd's `RevokedKeys`) in `ssh/revoked.krl`.
+    static func sshAuthority(in dataDirectory: URL, ledger: any SSHCertificateLedger) throws -> SSHCertificateAuthority
+    {
         let key = try Curve25519.Signing.PrivateKey(
             rawRepresentation: KeyFile.loadOrCreate(named: "ssh-ca.key", in: dataDirectory) {
                 Curve25519.Signing.PrivateKey().rawRepresentation
             })
-        return try SSHCertificateAuthority(key: key, directory: dataDirectory.appendingPathComponent("ssh"))
+        return SSHCertificateAuthority(
+            key: key, ledger: ledger, revocationListURL: dataDirectory.appendingPathComponent("ssh/revoked.krl"))
     }
 
     struct Settings {

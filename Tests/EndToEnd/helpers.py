@@ -88,11 +88,34 @@ class PostgreSQL:
         subprocess.run(self.as_owner + [str(self.bin / "initdb"), "-D", str(data), "-U", "postgres",
                                         "--auth-local=trust", "--auth-host=scram-sha-256"],
                        check=True, capture_output=True, timeout=120)
-        subprocess.run(self.as_owner + [str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"), "-w",
-                                        "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "start"],
-                       check=True, capture_output=True, timeout=120)
+        self.run()
         self.admin(f"ALTER ROLE postgres PASSWORD '{self.password}'")
         return self
+
+    def standby(self) -> "PostgreSQL":
+        """A streaming standby of this server (not started): a base backup over the Unix socket,
+        with the settings that make it follow this server (`pg_basebackup -R`)."""
+        standby = PostgreSQL()
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            os.chown(standby.dir, owner.pw_uid, owner.pw_gid)
+            standby.as_owner = ["runuser", "-u", "postgres", "--"]
+        subprocess.run(standby.as_owner + [str(self.bin / "pg_basebackup"), "-h", str(self.dir), "-p", str(self.port),
+                                           "-U", "postgres", "-D", str(standby.dir / "data"), "-R", "-X", "stream"],
+                       check=True, capture_output=True, timeout=120)
+        return standby
+
+    def run(self) -> "PostgreSQL":
+        """Starts the cluster in this directory (made by `initdb` or a base backup)."""
+        subprocess.run(self.as_owner + [str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-l",
+                                        str(self.dir / "log"), "-w", "-o",
+                                        f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "start"],
+                       check=True, capture_output=True, timeout=120)
+        return self
+
+    def pg_ctl(self, *arguments: str) -> None:
+        subprocess.run(self.as_owner + [str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-w", *arguments],
+                       check=True, capture_output=True, timeout=120)
 
     def admin(self, sql: str) -> str:
         """Runs SQL as the superuser over the Unix socket; returns the unaligned output."""

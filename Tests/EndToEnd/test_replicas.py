@@ -140,3 +140,18 @@ def test_bad_database_settings_are_one_line(postgres, server_factory, tmp_path):
         assert DB_PASSWORD not in result.stderr and "wrong password" not in result.stderr
     assert postgres.admin("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = 'regent'") \
         in {"0", ""}
+
+
+def test_replica_with_other_keys_refuses_to_start(postgres, server_factory, tmp_path):
+    """A replica given other keys than the database was started with (here its own data directory)
+    refuses to start, with one line saying why, and writes nothing."""
+    dsn, env, options, (first,) = start_replicas(postgres, server_factory, 1)
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    result = regent("serve", "--listen", "127.0.0.1:0", *options, "--data-dir", str(other), cwd=other, env=env)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is not the one this database was started with" in lines[0], result.stderr
+    status, report = call(first.url + "/v1/audit/verify", "GET", token=sign_in(first, "admin", ADMIN_PASSWORD))
+    assert status == 200 and report["intact"] is True, report
+    assert first.stop() == 0

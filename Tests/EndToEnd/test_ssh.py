@@ -1,10 +1,13 @@
 """Regent as an OpenSSH user CA against a real sshd on loopback: `ssh` with the issued certificate
 gets in during the activation, not after its end, and not after an early deactivation (the serial
 is in the revocation list sshd reads)."""
+import json
 import os
 import shutil
 import subprocess
+import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -71,7 +74,38 @@ def test_ssh_certificate_lifecycle(server_factory, sshd_binary, tmp_path):
                                           capture_output=True).returncode != 0, timeout=5)
         result = sshd.login(key, certificate)
         assert result.returncode != 0
+        # The list is also served, as the database has it: the same bytes as the file.
+        with urllib.request.urlopen(server.url + "/v1/ssh/revoked.krl", timeout=10) as response:
+            assert response.headers["Content-Type"] == "application/octet-stream"
+            assert response.read() == (tmp_path / "ssh" / "revoked.krl").read_bytes()
     finally:
         log = sshd.stop()
     assert "revoked" in log.lower(), log[-2000:]
     assert server.stop() == 0
+
+
+def test_ledger_kept_in_files_by_an_earlier_version_is_imported(server_factory, tmp_path):
+    """Before the CA's ledger moved into the database it was `ssh/issued.json`: upgrading imports
+    it, so a certificate revoked before stays revoked; the file is then set aside."""
+    (tmp_path / "ssh").mkdir()
+    seconds_since_2001 = time.time() - 978307200
+    revoked, expired, valid = 0x1234_5678_9ABC_DEF0, 0x0FED_CBA9_8765_4321, 0x0102_0304_0506_0708
+    ledger = {"krlVersion": 7, "issued": [
+        {"serial": revoked, "assignmentId": str(uuid.uuid4()), "validBefore": seconds_since_2001 + 3600,
+         "revoked": True},
+        {"serial": expired, "assignmentId": str(uuid.uuid4()), "validBefore": seconds_since_2001 - 60,
+         "revoked": True},
+        {"serial": valid, "assignmentId": str(uuid.uuid4()), "validBefore": seconds_since_2001 + 3600,
+         "revoked": False}]}
+    (tmp_path / "ssh" / "issued.json").write_text(json.dumps(ledger))
+    server = server_factory().start()
+    listed = (tmp_path / "ssh" / "revoked.krl").read_bytes()
+    assert revoked.to_bytes(8, "big") in listed
+    assert expired.to_bytes(8, "big") not in listed and valid.to_bytes(8, "big") not in listed
+    assert not (tmp_path / "ssh" / "issued.json").exists()
+    assert (tmp_path / "ssh" / "issued.json.imported").exists()
+    assert server.stop() == 0
+    # Imported once: a restart keeps the list as it was.
+    again = server_factory().start()
+    assert (tmp_path / "ssh" / "revoked.krl").read_bytes() == listed
+    assert again.stop() == 0

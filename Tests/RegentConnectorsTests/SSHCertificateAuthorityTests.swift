@@ -2,7 +2,30 @@ import Crypto
 import Foundation
 import RegentConnectors
 import RegentCore
+import Synchronization
 import Testing
+
+/// A ledger in memory: what the engine's database does for the CA, reduced to what these tests
+/// of the certificate and list formats need.
+final class MemoryLedger: SSHCertificateLedger {
+    private let state = Mutex<(issued: [Assignment.ID: [UInt64]], revoked: Set<UInt64>, latest: Date?)>(
+        ([:], [], nil))
+
+    func record(_ serial: UInt64, for assignment: Assignment.ID) {
+        state.withLock { $0.issued[assignment, default: []].append(serial) }
+    }
+
+    func revokeCertificates(of assignment: Assignment.ID) async throws {
+        state.withLock {
+            $0.revoked.formUnion($0.issued[assignment] ?? [])
+            $0.latest = Date()
+        }
+    }
+
+    func revocations() async throws -> SSHRevocations {
+        state.withLock { SSHRevocations(serials: $0.revoked.sorted(), latest: $0.latest) }
+    }
+}
 
 /// Certificates and revocation lists as OpenSSH itself reads them (`ssh-keygen -L` and `-Q`).
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh-keygen")))
@@ -32,14 +55,13 @@ struct SSHCertificateAuthorityTests {
 
     @Test func certificateAsOpenSSHReadsIt() throws {
         defer { try? FileManager.default.removeItem(at: directory) }
-        let authority = try SSHCertificateAuthority(
-            key: Curve25519.Signing.PrivateKey(), directory: directory.appendingPathComponent("ca"))
+        let authority = authority(MemoryLedger())
         let publicKey = try String(contentsOfFile: try userKey(), encoding: .utf8)
         let end = Date().addingTimeInterval(3600).rounded
         let requestId = UUID().uuidString.lowercased()
         let certificate = try authority.issue(
             publicKey: publicKey, principals: ["deploy", "admin"], extensions: ["permit-pty"], keyId: requestId,
-            assignmentId: Assignment.ID(UUID()), validAfter: Date().addingTimeInterval(-60), validBefore: end)
+            validAfter: Date().addingTimeInterval(-60), validBefore: end)
         let certificatePath = directory.appendingPathComponent("id_ed25519-cert.pub").path
         try (certificate.line + "\n").write(toFile: certificatePath, atomically: true, encoding: .utf8)
         let (status, listing) = try sshKeygen(["-L", "-f", certificatePath])
@@ -54,18 +76,25 @@ struct SSHCertificateAuthorityTests {
         #expect(listing.contains(caFingerprint))
     }
 
+    func authority(_ ledger: MemoryLedger, key: Curve25519.Signing.PrivateKey = .init()) -> SSHCertificateAuthority {
+        SSHCertificateAuthority(
+            key: key, ledger: ledger, revocationListURL: directory.appendingPathComponent("ca/revoked.krl"))
+    }
+
     /// An early end puts the serial in the revocation list; other certificates stay valid.
     @Test func revocationList() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
-        let key = Curve25519.Signing.PrivateKey()
-        let authority = try SSHCertificateAuthority(key: key, directory: directory.appendingPathComponent("ca"))
+        let ledger = MemoryLedger()
+        let authority = authority(ledger)
+        try await authority.writeRevocationList()
         let publicKey = try String(contentsOfFile: try userKey(), encoding: .utf8)
         let (ended, kept) = (Assignment.ID(UUID()), Assignment.ID(UUID()))
         var paths: [String] = []
         for (n, assignment) in [ended, kept].enumerated() {
             let certificate = try authority.issue(
-                publicKey: publicKey, principals: ["deploy"], extensions: [], keyId: "r\(n)", assignmentId: assignment,
+                publicKey: publicKey, principals: ["deploy"], extensions: [], keyId: "r\(n)",
                 validAfter: Date(), validBefore: Date().addingTimeInterval(3600))
+            ledger.record(certificate.serial, for: assignment)
             let path = directory.appendingPathComponent("cert\(n).pub").path
             try (certificate.line + "\n").write(toFile: path, atomically: true, encoding: .utf8)
             paths.append(path)
@@ -79,22 +108,18 @@ struct SSHCertificateAuthorityTests {
         let (revokedStatus, revokedOutput) = try sshKeygen(["-Q", "-f", krl, paths[0]])
         #expect(revokedStatus != 0 && revokedOutput.contains("REVOKED"), "\(revokedOutput)")
         #expect(try sshKeygen(["-Q", "-f", krl, paths[1]]).status == 0)
-        // A restarted CA reads its ledger back and keeps the revocation.
-        let reopened = try SSHCertificateAuthority(key: key, directory: directory.appendingPathComponent("ca"))
-        #expect(FileManager.default.fileExists(atPath: reopened.revocationListURL.path))
-        #expect(try sshKeygen(["-Q", "-f", krl, paths[0]]).status != 0)
+        // The file holds exactly what the ledger says now.
+        #expect(try await authority.revocationList() == Data(contentsOf: authority.revocationListURL))
     }
 
     /// Keys that are not ssh-ed25519 lines are refused with a reason.
     @Test func refusesOtherKeys() throws {
-        let authority = try SSHCertificateAuthority(
-            key: Curve25519.Signing.PrivateKey(), directory: directory.appendingPathComponent("ca"))
+        let authority = authority(MemoryLedger())
         defer { try? FileManager.default.removeItem(at: directory) }
         for line in ["ssh-rsa AAAAB3NzaC1yc2E= x", "not a key", "ssh-ed25519 AAAA", ""] {
             #expect(throws: SSHCertificateAuthority.CertificateError.self) {
                 _ = try authority.issue(
                     publicKey: line, principals: ["deploy"], extensions: [], keyId: "x",
-                    assignmentId: Assignment.ID(UUID()),
                     validAfter: Date(), validBefore: Date().addingTimeInterval(60))
             }
         }

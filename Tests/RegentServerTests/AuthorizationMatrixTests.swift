@@ -196,6 +196,9 @@ struct AuthorizationMatrixTests {
                 operationId: "getSshCaKey", method: .get, path: { _, _ in "/v1/ssh/ca.pub" },
                 expected: { _ in .notFound }),
             Case(
+                operationId: "getSshRevocationList", method: .get, path: { _, _ in "/v1/ssh/revoked.krl" },
+                expected: { _ in .notFound }),
+            Case(
                 operationId: "listFailingRevocations", method: .get, path: { _, _ in "/v1/revocations/failing" },
                 expected: only(readers, .ok)),
             Case(

@@ -82,7 +82,8 @@ enum TestDatabase: String, CaseIterable, CustomTestStringConvertible {
     private static func administer(_ server: PostgresLocation, _ statement: String) async throws {
         let connection = try await PostgresConnection.connect(
             configuration: PostgresConnection.Configuration(
-                host: server.host, port: server.port, username: server.user, password: server.password,
+                host: server.endpoints[0].host, port: server.endpoints[0].port, username: server.user,
+                password: server.password,
                 database: "postgres", tls: .disable),
             id: 1, logger: Logger(label: "regent.test"))
         do {

@@ -1,3 +1,4 @@
+public import Crypto
 public import Foundation
 public import RegentAudit
 public import RegentConnectors
@@ -14,6 +15,17 @@ public struct PlainPasswords: PasswordHashing {
     public init() {}
     public func verify(_ password: String, against hash: String) async throws -> Bool { password == hash }
     public func hash(_ password: String) async throws -> String { password }
+}
+
+/// A user CA for the harness: its ledger is the harness's store, its list written to `revocationList`.
+public struct SSHAuthoritySetup: Sendable {
+    public var key: Curve25519.Signing.PrivateKey
+    public var revocationList: URL
+
+    public init(key: Curve25519.Signing.PrivateKey = .init(), revocationList: URL) {
+        self.key = key
+        self.revocationList = revocationList
+    }
 }
 
 /// An engine over a real SQLite store with a manual clock, bootstrapped with `admin`: what the
@@ -33,17 +45,29 @@ public struct Harness: Sendable {
         passwords: any PasswordHashing = PlainPasswords(), administratorPassword: String = "harness-admin-password",
         provisioners: ProvisionerRegistry = ProvisionerRegistry(),
         configuration: EngineConfiguration = EngineConfiguration(checkpointEvery: 10), starts: Bool = true,
-        runJobs: Bool = true
+        runJobs: Bool = true, ssh: SSHAuthoritySetup? = nil
     ) async throws -> Harness {
         let clock = ManualClock(start)
         let store = try await SQLStore.openSQLite(path: path)
+        var provisioners = provisioners
+        if let ssh {
+            provisioners.register(
+                SSHCertificateAuthority(
+                    key: ssh.key, ledger: StoreSSHCertificateLedger(store: store, clock: clock),
+                    revocationListURL: ssh.revocationList))
+        }
         let engine = Engine(
             store: store, clock: clock, configuration: configuration, signer: signer, secrets: secrets,
             passwords: passwords, provisioners: provisioners)
-        _ = try await engine.bootstrap(administratorPassword: administratorPassword)
-        if starts { try await engine.start() }
-        // What the scheduler does first once the server runs: the grants and revocations left.
-        if starts && runJobs { try await engine.provisioning.runDueJobs() }
+        do {
+            _ = try await engine.bootstrap(administratorPassword: administratorPassword)
+            if starts { try await engine.start() }
+            // What the scheduler does first once the server runs: the grants and revocations left.
+            if starts && runJobs { try await engine.provisioning.runDueJobs() }
+        } catch {
+            try? await store.close()
+            throw error
+        }
         let adminPrincipal = try await store.transaction { try await $0.principal(named: "admin") }!
         return Harness(
             clock: clock, store: store, engine: engine,

@@ -3,31 +3,29 @@ public import Foundation
 public import RegentCore
 import Synchronization
 
+/// Where the CA's ledger lives: which certificate serials were issued for which assignment and
+/// which are revoked. It is the engine's database, so every replica writes the same list; the
+/// engine records each certificate in the transaction that audits its issue.
+public protocol SSHCertificateLedger: Sendable {
+    /// Revokes every certificate of the assignment (again is nothing).
+    func revokeCertificates(of assignment: Assignment.ID) async throws
+    /// The revoked certificates not yet past their end.
+    func revocations() async throws -> SSHRevocations
+}
+
 /// Regent as an OpenSSH user certificate authority (Ed25519). An activation's certificate is
 /// valid until the activation ends and names it (key id = request id); an activation that ends
 /// early has its certificates' serials put in a key revocation list that sshd reads through
 /// `RevokedKeys`. As a provisioner, granting is nothing (the user fetches a certificate) and
 /// revoking is the revocation list; certificates expire by themselves, so nothing is observed.
-///
-/// The issued certificates (serial, assignment, end) are kept in `issued.json` next to the list,
-/// so revocation needs nothing but this directory.
 public final class SSHCertificateAuthority: Provisioner, Sendable {
     public let kind = Target.Kind.ssh
     let key: Curve25519.Signing.PrivateKey
-    let directory: URL
-    private let ledger = Mutex<Ledger>(Ledger())
-
-    struct Issued: Codable, Hashable {
-        var serial: UInt64
-        var assignmentId: String
-        var validBefore: Date
-        var revoked: Bool
-    }
-
-    struct Ledger: Codable {
-        var issued: [Issued] = []
-        var krlVersion: UInt64 = 0
-    }
+    let ledger: any SSHCertificateLedger
+    /// The path for sshd's `RevokedKeys`, written again whenever the list changes.
+    public let revocationListURL: URL
+    /// The version of the list last written, so a slower write never replaces a newer list.
+    private let written = Mutex<Date?>(nil)
 
     /// A certificate as OpenSSH writes it, ready for `~/.ssh/id_ed25519-cert.pub`.
     public struct Certificate: Sendable {
@@ -51,31 +49,23 @@ public final class SSHCertificateAuthority: Provisioner, Sendable {
         }
     }
 
-    public init(key: Curve25519.Signing.PrivateKey, directory: URL) throws {
+    public init(key: Curve25519.Signing.PrivateKey, ledger: any SSHCertificateLedger, revocationListURL: URL) {
         self.key = key
-        self.directory = directory
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        if let data = FileManager.default.contents(atPath: ledgerURL.path) {
-            let stored = try JSONDecoder().decode(Ledger.self, from: data)
-            ledger.withLock { $0 = stored }
-        }
-        try ledger.withLock { try write(&$0) }
+        self.ledger = ledger
+        self.revocationListURL = revocationListURL
     }
-
-    /// The path for sshd's `RevokedKeys`.
-    public var revocationListURL: URL { directory.appendingPathComponent("revoked.krl") }
-    var ledgerURL: URL { directory.appendingPathComponent("issued.json") }
 
     /// The line for sshd's `TrustedUserCAKeys`.
     public var publicKeyLine: String {
         "ssh-ed25519 \(Self.publicKeyBlob(key.publicKey).base64EncodedString()) regent-user-ca"
     }
 
-    /// Signs `publicKey` (an OpenSSH `ssh-ed25519` line) for one activation.
+    /// Signs `publicKey` (an OpenSSH `ssh-ed25519` line) for one activation. The caller records
+    /// the serial in the ledger before handing the certificate out.
     ///
     /// - Parameter extensions: exactly the role's; nothing else is added.
     public func issue(
-        publicKey: String, principals: [String], extensions: [String], keyId: String, assignmentId: Assignment.ID,
+        publicKey: String, principals: [String], extensions: [String], keyId: String,
         validAfter: Date, validBefore: Date
     ) throws -> Certificate {
         guard !principals.isEmpty else { throw CertificateError.noPrincipals }
@@ -107,12 +97,6 @@ public final class SSHCertificateAuthority: Provisioner, Sendable {
         signature.string(try key.signature(for: body.data))
         var certificate = body
         certificate.string(signature.data)
-        try ledger.withLock { ledger in
-            ledger.issued.append(
-                Issued(
-                    serial: serial, assignmentId: assignmentId.description, validBefore: validBefore, revoked: false))
-            try write(&ledger)
-        }
         return Certificate(
             line: "ssh-ed25519-cert-v01@openssh.com \(certificate.data.base64EncodedString()) \(keyId)",
             serial: serial, principals: principals, validBefore: validBefore)
@@ -120,20 +104,13 @@ public final class SSHCertificateAuthority: Provisioner, Sendable {
 
     public func grant(_ spec: GrantSpec) async throws(ExternalFailure) -> IssuedCredential? { nil }
 
-    /// Revokes every certificate of the assignment (those already expired leave the list at the
-    /// next write).
+    /// Revokes every certificate of the assignment and writes the list again.
     public func revoke(_ spec: GrantSpec) async throws(ExternalFailure) {
-        guard let assignment = spec.assignmentId?.description else { return }
+        guard let assignment = spec.assignmentId else { return }
         do {
-            try ledger.withLock { ledger in
-                var changed = false
-                for index in ledger.issued.indices
-                where ledger.issued[index].assignmentId == assignment && !ledger.issued[index].revoked {
-                    ledger.issued[index].revoked = true
-                    changed = true
-                }
-                if changed { try write(&ledger) }
-            }
+            // Written even when nothing was left to revoke: an earlier attempt may have failed to.
+            try await ledger.revokeCertificates(of: assignment)
+            try await writeRevocationList()
         } catch {
             throw ExternalFailure(transient: true, "cannot write the SSH revocation list: \(error)")
         }
@@ -143,19 +120,33 @@ public final class SSHCertificateAuthority: Provisioner, Sendable {
         -> [ObservedGrant]?
     { [] }
 
-    /// Writes the ledger and the revocation list, each atomically. Certificates past their end
-    /// are dropped: sshd refuses them anyway, so the list stays small (housekeeping, hence the
-    /// system time).
-    private func write(_ ledger: inout Ledger) throws {
-        let now = Date()
-        ledger.issued.removeAll { $0.validBefore <= now }
-        ledger.krlVersion += 1
-        let revoked = ledger.issued.filter(\.revoked).map(\.serial).sorted()
-        try JSONEncoder().encode(ledger).write(to: ledgerURL, options: .atomic)
-        try KeyRevocationList(
-            caPublicKey: Self.publicKeyBlob(key.publicKey), serials: revoked, version: ledger.krlVersion,
-            generated: now
-        ).encoded.write(to: revocationListURL, options: .atomic)
+    /// The revocation list as the ledger has it now. Its version and time are those of the newest
+    /// revocation, so every replica produces the same bytes.
+    public func revocationList() async throws -> Data {
+        let revocations = try await ledger.revocations()
+        return revocationList(revocations)
+    }
+
+    /// Writes the list from the ledger, atomically: at start, after a revocation here, and when
+    /// another replica revoked.
+    public func writeRevocationList() async throws {
+        let revocations = try await ledger.revocations()
+        try FileManager.default.createDirectory(
+            at: revocationListURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try written.withLock { written in
+            let version = revocations.latest ?? Date(timeIntervalSince1970: 0)
+            if let written, written > version { return }
+            try revocationList(revocations).write(to: revocationListURL, options: .atomic)
+            written = version
+        }
+    }
+
+    private func revocationList(_ revocations: SSHRevocations) -> Data {
+        let version = revocations.latest ?? Date(timeIntervalSince1970: 0)
+        return KeyRevocationList(
+            caPublicKey: Self.publicKeyBlob(key.publicKey), serials: revocations.serials,
+            version: UInt64(max(0, version.timeIntervalSince1970 * 1000)), generated: version
+        ).encoded
     }
 
     static func publicKeyBlob(_ key: Curve25519.Signing.PublicKey) -> Data {

@@ -15,11 +15,32 @@ extension Engine {
         {
             return known
         }
-        let held = try await store.transaction { tx in
-            try await self.permissions(of: actor.principalId, in: tx, now: now)
+        let held: Set<Permission>
+        do {
+            held = try await store.transaction(.read) { tx in
+                try await self.permissions(of: actor.principalId, in: tx, now: now)
+            }
+        } catch let error as RegentError where error.code == .unavailable {
+            // While the database does not answer, the check index decides, as it does for
+            // /v1/check: only what is in force now, at the root scope; nothing can change meanwhile.
+            guard let fromIndex = permissionsFromIndex(of: actor.principalId, now: now) else { throw error }
+            return fromIndex.contains(permission)
         }
         names.rememberMayReadAll(actor.principalId, held.contains(.readEverything), now: now)
         return held.contains(permission)
+    }
+
+    /// The permissions the check index shows `principal` holding at the root scope now; nil when
+    /// the built-in roles' ids are not known here.
+    func permissionsFromIndex(of principal: Principal.ID, now: Date) -> Set<Permission>? {
+        var held: Set<Permission> = []
+        for builtIn in Role.BuiltIn.allCases {
+            guard let role = names.role(builtIn.rawValue) else { return nil }
+            if index.check(principal: principal, role: role, scope: .root, at: now) != nil {
+                held.formUnion(builtIn.permissions)
+            }
+        }
+        return held
     }
 
     /// Throws `accessDenied` unless `actor` holds `permission` now; the refusal is audited, per

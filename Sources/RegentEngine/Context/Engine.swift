@@ -165,24 +165,34 @@ public final class Engine: Sendable {
         self.refusals = Mutex(RefusalDigest(window: configuration.refusalAuditWindow))
     }
 
-    /// Loads the check index and catches up on the timers missed while Regent was down (expiries,
+    /// Refuses keys other than those the database was started with, loads the check index, writes
+    /// the SSH revocation list, and catches up on the timers missed while Regent was down (expiries,
     /// scheduled starts, approval timeouts) before the caller starts accepting requests. The grants
     /// and revocations they leave run in the ``Scheduler`` while the server answers; the index says
     /// "no" for every ended assignment already.
     public func start() async throws {
+        try await checkKeys()
         try await store.transaction { try await $0.releaseLeasesOfEndedRunners() }
         try await reloadIndex()
+        try await sshAuthority?.writeRevocationList()
         _ = try await provisioning.runDueJobs(timersOnly: true)
         try await auditLog.checkpointIfDue(force: false)
         started.open()
     }
 
-    /// Loads the check index from the database: every live assignment and the memberships.
+    /// Loads the check index from the database: every live assignment, the memberships, and the
+    /// built-in roles' ids.
     func reloadIndex() async throws {
-        let (assignments, graph) = try await store.transaction(.read) { tx in
-            (try await tx.liveAssignments(), try await tx.membershipGraph())
+        let (assignments, graph, builtIns) = try await store.transaction(.read) { tx in
+            var builtIns: [Role] = []
+            for builtIn in Role.BuiltIn.allCases {
+                if let role = try await tx.role(named: builtIn.rawValue) { builtIns.append(role) }
+            }
+            return (try await tx.liveAssignments(), try await tx.membershipGraph(), builtIns)
         }
         index.load(assignments, graph: graph)
+        // Known by name so that permissions can be answered from the index while the database is away.
+        for role in builtIns { names.remember(role) }
     }
 
     /// Is the role active for the principal at the scope right now?

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RegentConnectors
 import RegentCore
 import RegentStore
 public import ServiceLifecycle
@@ -23,6 +24,8 @@ public struct ReplicaSync: Service {
         let engine = engine
         await cancelWhenGracefulShutdown {
             await engine.started.wait()
+            // Stopped before the engine started (a refused start): nothing to keep in step.
+            guard !Task.isCancelled else { return }
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await change in engine.store.changes() {
@@ -54,6 +57,7 @@ extension Engine {
 
     /// Applies a change another replica committed to this replica's memory.
     func absorb(_ change: StoreChanges) async throws {
+        if change.everything || change.sshRevocations { try await sshAuthority?.writeRevocationList() }
         if change.everything {
             try await reloadIndex()
             sessionCache.invalidateAll()

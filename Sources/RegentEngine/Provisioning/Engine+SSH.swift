@@ -64,13 +64,17 @@ extension ProvisioningService {
                     certificate = try authority.issue(
                         publicKey: publicKey, principals: Array(Set(parsed.flatMap(\.principals))).sorted(),
                         extensions: Array(Set(parsed.flatMap(\.extensions))).sorted(),
-                        keyId: (assignment.requestId ?? Request.ID(UUID())).description, assignmentId: assignment.id,
+                        keyId: (assignment.requestId ?? Request.ID(UUID())).description,
                         validAfter: now.addingTimeInterval(-60),
                         validBefore: validBefore)
                 } catch let error as SSHCertificateAuthority.CertificateError {
                     throw RegentError.invalid("publicKey", error.description)
                 }
+                // Recorded with its audit event, before it is handed out: a certificate the
+                // ledger does not know could not be revoked.
                 try await engine.store.transaction { tx in
+                    try await tx.recordSSHCertificate(
+                        serial: certificate.serial, assignment: assignment.id, validBefore: certificate.validBefore)
                     try await engine.audit(
                         AuditNote(
                             .sshCertificateIssued,
