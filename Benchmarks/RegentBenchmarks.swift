@@ -73,7 +73,9 @@ enum RegentBenchmarks {
         let held = (0..<1000).map { _ in batch.randomElement(using: &generator)! }
         let index = CheckIndex()
         let loadStart = ContinuousClock.now
-        index.load(batch, graph: MembershipGraph())
+        var replacement = CheckIndex.Replacement(graph: MembershipGraph())
+        replacement.add(batch)
+        _ = index.replace(with: replacement)
         let loadTime = ContinuousClock.now - loadStart
         batch = []
         let memory = residentMegabytes() - before

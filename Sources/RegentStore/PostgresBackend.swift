@@ -94,7 +94,9 @@ final class PostgresBackend: StoreBackend {
                     try await Task { try await db.raw("COMMIT").run() }.value
                     return result
                 } catch {
-                    try? await Task { try await db.raw("ROLLBACK").run() }.value
+                    // A connection the server closed rolled back with it; a statement sent on it
+                    // would never be answered.
+                    if !connection.isClosed { try? await Task { try await db.raw("ROLLBACK").run() }.value }
                     throw error
                 }
             }

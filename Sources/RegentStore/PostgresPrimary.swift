@@ -70,7 +70,11 @@ final class PostgresPrimary: Sendable {
         }
     }
 
-    /// Starts a pool for `endpoint` and stops the previous one (its server is gone).
+    /// Starts a pool for `endpoint`; the previous one (its server is gone) keeps running for
+    /// ``retirement`` first. A pool that has stopped answers no request queued on it afterwards,
+    /// not even that request's cancellation, so a transaction that took the old pool just before
+    /// the move would wait for ever; kept running, the old pool fails or abandons each of them
+    /// within ``PostgresBackend/connectionWait``.
     private func use(_ endpoint: PostgresLocation.Endpoint) throws(StoreError) {
         let client = PostgresClient(
             configuration: try location.clientConfiguration(endpoint, maximumConnections: maximumConnections),
@@ -80,8 +84,18 @@ final class PostgresPrimary: Sendable {
             defer { state = Current(endpoint: endpoint, client: client, runner: runner) }
             return state
         }
-        previous?.runner.cancel()
+        guard let previous else { return }
+        let stopping = Task {
+            try? await Task.sleep(for: Self.retirement)
+            previous.runner.cancel()
+            await previous.runner.value
+        }
+        retired.withLock { $0.append(stopping) }
     }
+
+    /// How long a replaced pool keeps running: longer than any transaction waits for a connection.
+    static let retirement: Duration = .seconds(30)
+    private let retired = Mutex<[Task<Void, Never>]>([])
 
     func close() async {
         closed.withLock { $0 = true }
@@ -91,6 +105,10 @@ final class PostgresPrimary: Sendable {
         }
         last?.runner.cancel()
         await last?.runner.value
+        for stopping in retired.withLock({ $0 }) {
+            stopping.cancel()
+            await stopping.value
+        }
     }
 
     /// The first host that accepts a connection and is not a standby. One clear error when none

@@ -46,6 +46,17 @@ extension StoreTransaction {
         try await db.raw("SELECT * FROM assignments WHERE state <> 'ended'").all().map(Self.assignment)
     }
 
+    /// One page of the active assignments not ended, in id order after `after`: what the check
+    /// index holds, read without holding every row at once.
+    public func liveActiveAssignments(after: Assignment.ID?, limit: Int) async throws -> [Assignment] {
+        try await db.raw(
+            """
+            SELECT * FROM assignments WHERE state <> 'ended' AND kind = 'active' AND id > \(bind: after?.description ?? "")
+            ORDER BY id LIMIT \(bind: limit)
+            """
+        ).all().map(Self.assignment)
+    }
+
     static func assignment(_ row: any SQLRow) throws -> Assignment {
         let endReason = try row.optionalString("end_reason")
         return Assignment(

@@ -47,9 +47,25 @@ struct Serve: AsyncParsableCommand {
     var reconcileInterval: String?
     @OptionGroup var notifications: NotificationOptions
 
+    @Option(
+        name: .customLong("log-level"),
+        help: "trace, debug, info, notice, warning, error or critical (REGENT_LOG_LEVEL). Default info.")
+    var logLevel: String?
+
     func run() async throws {
+        let levelText = setting(logLevel, "log-level", default: "info")
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw Regent.fail(
+                "--log-level takes one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        // Every logger of the process (the store's, the HTTP server's, the drivers') at this level.
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
         var logger = Logger(label: "regent")
-        logger.logLevel = .info
+        logger.logLevel = level
         let settings: Settings
         do {
             settings = try resolve()

@@ -182,18 +182,44 @@ public final class Engine: Sendable {
 
     /// Loads the check index from the database: every live assignment, the memberships, and the
     /// built-in roles' ids.
+    ///
+    /// The active assignments are read page by page on one snapshot into a replacement built aside,
+    /// so checks are answered from the old index until the new one is whole; changes applied
+    /// meanwhile are read again afterwards, so the older snapshot undoes none of them.
     func reloadIndex() async throws {
-        let (assignments, graph, builtIns) = try await store.transaction(.read) { tx in
+        index.beginReplacement()
+        let (replacement, builtIns) = try await store.transaction(.read) { tx in
             var builtIns: [Role] = []
             for builtIn in Role.BuiltIn.allCases {
                 if let role = try await tx.role(named: builtIn.rawValue) { builtIns.append(role) }
             }
-            return (try await tx.liveAssignments(), try await tx.membershipGraph(), builtIns)
+            var replacement = CheckIndex.Replacement(graph: try await tx.membershipGraph())
+            var after: Assignment.ID?
+            while true {
+                let page = try await tx.liveActiveAssignments(after: after, limit: Self.indexPage)
+                replacement.add(page)
+                guard page.count == Self.indexPage, let last = page.last else { break }
+                after = last.id
+            }
+            return (replacement, builtIns)
         }
-        index.load(assignments, graph: graph)
+        let touched = index.replace(with: replacement)
         // Known by name so that permissions can be answered from the index while the database is away.
         for role in builtIns { names.remember(role) }
+        guard !touched.assignments.isEmpty || touched.graph else { return }
+        let (assignments, graph) = try await store.transaction(.read) { tx in
+            var assignments: [Assignment] = []
+            for id in touched.assignments {
+                if let assignment = try await tx.assignment(id: id) { assignments.append(assignment) }
+            }
+            return (assignments, touched.graph ? try await tx.membershipGraph() : nil)
+        }
+        index.update(assignments)
+        if let graph { index.setGraph(graph) }
     }
+
+    /// Active assignments read per page while the index loads.
+    static let indexPage = 5000
 
     /// Is the role active for the principal at the scope right now?
     public func check(principal: Principal.ID, role: Role.ID, scope: Scope) -> CheckIndex.Match? {

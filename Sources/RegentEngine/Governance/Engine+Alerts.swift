@@ -127,18 +127,32 @@ extension GovernanceService {
         }
     }
 
-    /// Reads the facts every rule looks at, lets RegentCore evaluate them against the alerts as
-    /// they stand, and commits what changed (saved, audited, notified) in the same transaction.
+    /// Reads the facts every rule looks at on a snapshot (no change waits for that read, however
+    /// large), lets RegentCore evaluate them against the alerts as they stood, and commits what
+    /// changed (saved, audited, notified) in a short change of its own — unless the alerts or their
+    /// settings changed in between (a dismissal, say), when nothing is applied and the next pass
+    /// evaluates again. Whatever else changed meanwhile was audited and wakes that next pass.
     public func evaluateAlerts() async throws {
         let now = engine.clock.now()
-        let applied = try await engine.store.transaction { tx -> Engine.Applied in
+        let (settings, existing, facts) = try await engine.store.transaction(.read) { tx in
             let settings = try await tx.alertSettings()
             let existing = Dictionary(
                 try await tx.alerts().map { ($0.rule, $0) }, uniquingKeysWith: { first, _ in first })
-            let facts = try await engine.alertFacts(settings: settings, in: tx, now: now)
+            return (settings, existing, try await engine.alertFacts(settings: settings, in: tx, now: now))
+        }
+        let effects = facts.evaluate(settings: settings, existing: existing)
+        guard !effects.isEmpty else { return }
+        let applied = try await engine.store.transaction { tx -> Engine.Applied? in
+            let current = Dictionary(
+                try await tx.alerts().map { ($0.rule, $0) }, uniquingKeysWith: { first, _ in first })
+            guard current == existing, try await tx.alertSettings() == settings else { return nil }
             return try await engine.apply(
-                facts.evaluate(settings: settings, existing: existing), in: tx,
+                effects, in: tx,
                 context: Engine.AuditContext(actor: .system, subject: AuditSubject(), correlationId: nil), now: now)
+        }
+        guard let applied else {
+            engine.auditWakeup.signal()
+            return
         }
         engine.afterCommit(applied)
     }

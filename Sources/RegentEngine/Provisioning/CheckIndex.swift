@@ -33,25 +33,52 @@ public final class CheckIndex: Sendable {
         /// Memberships and disabled principals: a disabled principal uses no assignment, its own
         /// or its groups', and a disabled group passes nothing on.
         var graph = MembershipGraph()
+        /// While a replacement is being read: what changed here meanwhile, which the replacement's
+        /// older snapshot may not show.
+        var touched: Touched?
+    }
+
+    /// What changed while a replacement was read, to be read again once it is in place.
+    public struct Touched: Sendable {
+        public var assignments: Set<Assignment.ID> = []
+        public var graph = false
+    }
+
+    /// A replacement index, built page by page away from the one answering checks.
+    public struct Replacement: Sendable {
+        var state = State()
+
+        public init(graph: MembershipGraph) { state.graph = graph }
+
+        public mutating func add(_ assignments: [Assignment]) {
+            for assignment in assignments { CheckIndex.upsert(assignment, into: &state) }
+        }
     }
 
     let state = Mutex(State())
 
     public init() {}
 
-    /// Replaces everything (at start).
-    public func load(_ assignments: [Assignment], graph: MembershipGraph) {
+    /// Marks the start of a reload: from now on, changes are noted for ``replace(with:)``.
+    public func beginReplacement() { state.withLock { $0.touched = Touched() } }
+
+    /// Puts `replacement` in place and returns what changed since ``beginReplacement()``: the
+    /// caller reads those again and applies them, so no change is undone by the older snapshot.
+    public func replace(with replacement: Replacement) -> Touched {
         state.withLock { state in
-            state = State()
-            state.graph = graph
-            for assignment in assignments { Self.upsert(assignment, into: &state) }
+            let touched = state.touched ?? Touched()
+            state = replacement.state
+            return touched
         }
     }
 
     /// Records an assignment's new state: active ones in force or scheduled are kept, others dropped.
     public func update(_ assignments: [Assignment]) {
         state.withLock { state in
-            for assignment in assignments { Self.upsert(assignment, into: &state) }
+            for assignment in assignments {
+                Self.upsert(assignment, into: &state)
+                state.touched?.assignments.insert(assignment.id)
+            }
         }
     }
 
@@ -61,11 +88,23 @@ public final class CheckIndex: Sendable {
             var graph = graph
             graph.takeDisabled(from: state.graph)
             state.graph = graph
+            state.touched?.graph = true
+        }
+    }
+
+    /// Replaces the memberships and the disabled principals with a fresh read of both.
+    public func setGraph(_ graph: MembershipGraph) {
+        state.withLock {
+            $0.graph = graph
+            $0.touched?.graph = true
         }
     }
 
     public func setEnabled(_ principal: Principal.ID, _ enabled: Bool) {
-        state.withLock { $0.graph.setEnabled(principal, enabled) }
+        state.withLock {
+            $0.graph.setEnabled(principal, enabled)
+            $0.touched?.graph = true
+        }
     }
 
     public var count: Int { state.withLock { $0.locations.count } }
