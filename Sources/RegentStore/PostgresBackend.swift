@@ -44,6 +44,8 @@ final class PostgresBackend: StoreBackend {
     /// How long a transaction waits for a pooled connection before it is answered as unavailable
     /// (the pool itself would keep retrying a dead server for a minute).
     static let connectionWait: Duration = .seconds(5)
+    /// What a caller is told when the database cannot answer now (503).
+    static let noAnswer = RegentError(.unavailable, "the database did not answer; try again")
 
     init(location: PostgresLocation, replica: String, logger: Logger, maximumConnections: Int = 10) async throws {
         // The writable host first, so a wrong password, an unknown database or an unreachable host
@@ -80,7 +82,7 @@ final class PostgresBackend: StoreBackend {
     ) async throws -> R {
         do {
             return try await withConnection { connection in
-                let db = connection.sql(queryLogLevel: nil)
+                let db = LiveConnectionDatabase(base: connection.sql(queryLogLevel: nil), connection: connection)
                 try await db.raw(kind == .read ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN").run()
                 // COMMIT and ROLLBACK run in tasks of their own, so a cancelled caller never
                 // leaves a pooled connection inside an open transaction.
@@ -94,9 +96,8 @@ final class PostgresBackend: StoreBackend {
                     try await Task { try await db.raw("COMMIT").run() }.value
                     return result
                 } catch {
-                    // A connection the server closed rolled back with it; a statement sent on it
-                    // would never be answered.
-                    if !connection.isClosed { try? await Task { try await db.raw("ROLLBACK").run() }.value }
+                    // On a connection the server closed this is refused at once: it rolled back with it.
+                    try? await Task { try await db.raw("ROLLBACK").run() }.value
                     throw error
                 }
             }
@@ -112,16 +113,16 @@ final class PostgresBackend: StoreBackend {
         enum State { case waiting, leased, abandoned }
         private let state = Mutex(State.waiting)
         /// False when the wait was given up first: the body must not run.
-        func take() -> Bool {
-            state.withLock {
-                if $0 == .waiting { $0 = .leased }; return $0 == .leased
-            }
-        }
+        func take() -> Bool { settle(.leased) }
         var isTaken: Bool { state.withLock { $0 == .leased } }
         /// False when the connection came first: the transaction runs to its end.
-        func abandon() -> Bool {
-            state.withLock {
-                if $0 == .waiting { $0 = .abandoned }; return $0 == .abandoned
+        func abandon() -> Bool { settle(.abandoned) }
+
+        /// Moves from waiting to `outcome`, once; true when `outcome` is how it ended.
+        private func settle(_ outcome: State) -> Bool {
+            state.withLock { state in
+                if state == .waiting { state = outcome }
+                return state == outcome
             }
         }
     }
@@ -142,7 +143,7 @@ final class PostgresBackend: StoreBackend {
                         }
                     } catch  where !lease.isTaken {
                         // No connection came (the pool is stopping, or cannot reach its server).
-                        throw RegentError(.unavailable, "the database did not answer; try again")
+                        throw Self.noAnswer
                     }
                 }
                 group.addTask {
@@ -156,10 +157,10 @@ final class PostgresBackend: StoreBackend {
                     }
                     if lease.abandon() {
                         group.cancelAll()
-                        throw RegentError(.unavailable, "the database did not answer; try again")
+                        throw Self.noAnswer
                     }
                 }
-                throw RegentError(.unavailable, "the database did not answer; try again")
+                throw Self.noAnswer
             }
         }
     }
@@ -267,14 +268,14 @@ final class PostgresBackend: StoreBackend {
     static func classify(_ error: any Error) -> any Error {
         guard let error = error as? PSQLError else { return error }
         guard let state = error.serverInfo?[.sqlState] else {
-            return RegentError(.unavailable, "the database did not answer; try again")
+            return Self.noAnswer
         }
         // 25006: a write refused by a server that is read-only now (a primary turned standby).
-        if state == "25006" { return RegentError(.unavailable, "the database did not answer; try again") }
+        if state == "25006" { return Self.noAnswer }
         switch state.prefix(2) {
         case "23": return RegentError(.conflict, "the change conflicts with what is stored")
         case "08", "40", "53", "55", "57", "58":
-            return RegentError(.unavailable, "the database did not answer; try again")
+            return Self.noAnswer
         default: return error
         }
     }
@@ -287,5 +288,31 @@ final class PostgresBackend: StoreBackend {
         }
         if let underlying = error.underlying { return "\(underlying)" }
         return "\(error.code)"
+    }
+}
+
+/// A transaction's statements, refused at once on a connection the server has closed: postgres-nio
+/// never answers a statement sent on one, so the transaction — and the scheduler's pass or the
+/// request waiting on it — would wait for ever.
+struct LiveConnectionDatabase: SQLDatabase {
+    let base: any SQLDatabase
+    let connection: PostgresConnection
+
+    var logger: Logger { base.logger }
+    var eventLoop: any EventLoop { base.eventLoop }
+    var version: (any SQLDatabaseReportedVersion)? { base.version }
+    var dialect: any SQLDialect { base.dialect }
+    var queryLogLevel: Logger.Level? { base.queryLogLevel }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void)
+        -> EventLoopFuture<Void>
+    {
+        guard !connection.isClosed else { return eventLoop.makeFailedFuture(PostgresBackend.noAnswer) }
+        return base.execute(sql: query, onRow)
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        guard !connection.isClosed else { throw PostgresBackend.noAnswer }
+        try await base.execute(sql: query, onRow)
     }
 }
