@@ -56,3 +56,19 @@ public struct AuditFilter: Sendable, Hashable {
         self.correlationId = correlationId
     }
 }
+
+/// Where the next page of a list starts: the sort value and the unique key of the last item of the
+/// page before. Keyset paging finds any page through an index, however deep, and an item added or
+/// removed meanwhile neither repeats nor skips another (offsets do both).
+public struct ListPosition: Sendable, Hashable, Codable {
+    /// The last item's sort value when the list is ordered by a time or a number; nil when the list
+    /// is ordered by name alone.
+    public var value: Int64?
+    /// The last item's unique key (its name or id), which orders items of equal value.
+    public var key: String
+
+    public init(value: Int64? = nil, key: String) {
+        self.value = value
+        self.key = key
+    }
+}

@@ -10,16 +10,15 @@ extension APIHandler {
         let query = input.query
         let limit = query.limit ?? Cursor.defaultLimit
         guard (1...500).contains(limit) else { throw APIProblem.invalid("limit", "a page holds 1 to 500 items") }
-        // The cursor is the sequence number to continue below, kept opaque like the others.
-        let before = try query.cursor.map { cursor throws(APIProblem) -> Int64 in
-            try Int64(Cursor.decode(cursor, limit: limit).offset)
-        }
+        // The cursor's position is the sequence number to continue below.
+        let before = try Cursor.decode(query.cursor, limit: limit).position?.value
         let filter = try await auditFilter(
             from: query.from, to: query.to, actor: query.actor, action: query.action,
             outcome: query.outcome?.rawValue, principal: query.principal, role: query.role,
             correlationId: query.correlationId, by: actor)
         let events = try await engine.auditLog.searchAudit(filter, by: actor, before: before, limit: limit)
-        let next = events.count == limit ? events.last.map { Cursor.encode(Int($0.seq)) } ?? nil : nil
+        let next =
+            events.count == limit ? events.last.map { Cursor.encode(ListPosition(value: $0.seq, key: "")) } ?? nil : nil
         return .ok(.init(body: .json(.init(items: events.map(Components.Schemas.AuditEvent.init), cursor: next))))
     }
 

@@ -9,13 +9,13 @@ import RegentEngine
 extension APIHandler {
     func listPrincipals(_ input: Operations.ListPrincipals.Input) async throws -> Operations.ListPrincipals.Output {
         let (_, actor) = try Caller.required()
-        let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
-        let page = try await engine.directory.listPrincipals(by: actor, offset: offset, limit: limit)
+        let (position, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
+        let page = try await engine.directory.listPrincipals(by: actor, after: position, limit: limit)
         return .ok(
             .init(
                 body: .json(
                     .init(
-                        items: page.items.map(Components.Schemas.Principal.init), cursor: Cursor.encode(page.nextOffset)
+                        items: page.items.map(Components.Schemas.Principal.init), cursor: Cursor.encode(page.next)
                     ))))
     }
 
@@ -63,12 +63,12 @@ extension APIHandler {
 
     func listRoles(_ input: Operations.ListRoles.Input) async throws -> Operations.ListRoles.Output {
         _ = try Caller.required()
-        let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
-        let page = try await engine.directory.listRoles(offset: offset, limit: limit)
+        let (position, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
+        let page = try await engine.directory.listRoles(after: position, limit: limit)
         return .ok(
             .init(
                 body: .json(
-                    .init(items: page.items.map(Components.Schemas.Role.init), cursor: Cursor.encode(page.nextOffset))))
+                    .init(items: page.items.map(Components.Schemas.Role.init), cursor: Cursor.encode(page.next))))
         )
     }
 
@@ -107,7 +107,7 @@ extension APIHandler {
 
     func listAssignments(_ input: Operations.ListAssignments.Input) async throws -> Operations.ListAssignments.Output {
         let (_, actor) = try Caller.required()
-        let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
+        let (position, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
         var filter = AssignmentFilter()
         if let principal = input.query.principal {
             filter.principalIds = [try await engine.directory.principal(named: principal, by: actor).id]
@@ -116,27 +116,27 @@ extension APIHandler {
         if let kind = input.query.kind { filter.kind = kind == .eligible ? .eligible : .active }
         if let state = input.query.state { filter.states = Assignment.State(rawValue: state.rawValue).map { [$0] } }
         if let scope = input.query.scope { filter.scope = try Scope(parsing: scope) }
-        let page = try await engine.requests.listAssignments(filter, by: actor, offset: offset, limit: limit)
+        let page = try await engine.requests.listAssignments(filter, by: actor, after: position, limit: limit)
         return .ok(
             .init(
                 body: .json(
                     .init(
                         items: page.items.map(Components.Schemas.Assignment.init),
-                        cursor: Cursor.encode(page.nextOffset)))))
+                        cursor: Cursor.encode(page.next)))))
     }
 
     func listRequests(_ input: Operations.ListRequests.Input) async throws -> Operations.ListRequests.Output {
         let (_, actor) = try Caller.required()
-        let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
+        let (position, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
         let page = try await engine.requests.listRequests(
             status: input.query.status.flatMap { RegentCore.Request.Status(rawValue: $0.rawValue) },
-            mine: input.query.mine ?? false, awaitingMe: input.query.awaitingMe ?? false, by: actor, offset: offset,
+            mine: input.query.mine ?? false, awaitingMe: input.query.awaitingMe ?? false, by: actor, after: position,
             limit: limit)
         return .ok(
             .init(
                 body: .json(
                     .init(
-                        items: page.items.map(Components.Schemas.Request.init), cursor: Cursor.encode(page.nextOffset)))
+                        items: page.items.map(Components.Schemas.Request.init), cursor: Cursor.encode(page.next)))
             ))
     }
 
@@ -150,23 +150,25 @@ extension APIHandler {
     }
 }
 
-/// Opaque page cursors. Today an offset; clients must not rely on what is inside.
+/// Opaque page cursors: the position the previous page ended at, so that the next one is found
+/// by keyset through an index, never by an offset. Clients must not rely on what is inside.
 enum Cursor {
     static let defaultLimit = 100
+    private static let version: UInt8 = 1
 
-    static func encode(_ offset: Int?) -> String? {
-        offset.map { Data("regent:o:\($0)".utf8).base64EncodedString() }
+    static func encode(_ position: ListPosition?) -> String? {
+        guard let position, let json = try? JSONEncoder().encode(position) else { return nil }
+        return (Data([version]) + json).base64EncodedString()
     }
 
-    static func decode(_ cursor: String?, limit: Int?) throws(APIProblem) -> (offset: Int, limit: Int) {
+    static func decode(_ cursor: String?, limit: Int?) throws(APIProblem) -> (position: ListPosition?, limit: Int) {
         let limit = limit ?? defaultLimit
         guard (1...500).contains(limit) else { throw APIProblem.invalid("limit", "a page holds 1 to 500 items") }
-        guard let cursor else { return (0, limit) }
-        guard let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8),
-            text.hasPrefix("regent:o:"),
-            let offset = Int(text.dropFirst("regent:o:".count)), offset >= 0
+        guard let cursor else { return (nil, limit) }
+        guard let data = Data(base64Encoded: cursor), data.first == version,
+            let position = try? JSONDecoder().decode(ListPosition.self, from: data.dropFirst())
         else { throw APIProblem.invalid("cursor", "not a cursor from a previous page") }
-        return (offset, limit)
+        return (position, limit)
     }
 }
 

@@ -68,14 +68,14 @@ extension APIHandler {
 
     func listMyApprovals(_ input: Operations.ListMyApprovals.Input) async throws -> Operations.ListMyApprovals.Output {
         let (_, actor) = try Caller.required()
-        let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
+        let (position, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
         let page = try await engine.requests.listRequests(
-            status: nil, mine: false, awaitingMe: true, by: actor, offset: offset, limit: limit)
+            status: nil, mine: false, awaitingMe: true, by: actor, after: position, limit: limit)
         return .ok(
             .init(
                 body: .json(
                     .init(
-                        items: page.items.map(Components.Schemas.Request.init), cursor: Cursor.encode(page.nextOffset)))
+                        items: page.items.map(Components.Schemas.Request.init), cursor: Cursor.encode(page.next)))
             ))
     }
 }

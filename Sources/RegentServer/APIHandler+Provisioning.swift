@@ -48,15 +48,15 @@ extension APIHandler {
         -> Operations.ListFailingRevocations.Output
     {
         let (_, actor) = try Caller.required()
-        let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
+        let (position, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
         try await engine.authorize(actor, .readEverything)
-        let page = try await engine.provisioning.failingRevocations(offset: offset, limit: limit)
+        let page = try await engine.provisioning.failingRevocations(after: position, limit: limit)
         let items = page.items.map { failing -> Components.Schemas.FailingRevocation in
             .init(
                 assignmentId: failing.assignmentId.description, attempts: failing.attempts,
                 nextAttempt: failing.nextAttempt, lastError: failing.lastError.map { String($0.prefix(1000)) })
         }
-        return .ok(.init(body: .json(.init(items: items, cursor: Cursor.encode(page.nextOffset)))))
+        return .ok(.init(body: .json(.init(items: items, cursor: Cursor.encode(page.next)))))
     }
 }
 

@@ -6,13 +6,13 @@ import RegentEngine
 extension APIHandler {
     func listTargets(_ input: Operations.ListTargets.Input) async throws -> Operations.ListTargets.Output {
         let (_, actor) = try Caller.required()
-        let (offset, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
-        let page = try await engine.provisioning.listTargets(by: actor, offset: offset, limit: limit)
+        let (position, limit) = try Cursor.decode(input.query.cursor, limit: input.query.limit)
+        let page = try await engine.provisioning.listTargets(by: actor, after: position, limit: limit)
         var items: [Components.Schemas.Target] = []
         for target in page.items {
             items.append(.init(target, secretNames: try await engine.provisioning.secretNames(of: target.id)))
         }
-        return .ok(.init(body: .json(.init(items: items, cursor: Cursor.encode(page.nextOffset)))))
+        return .ok(.init(body: .json(.init(items: items, cursor: Cursor.encode(page.next)))))
     }
 
     func createTarget(_ input: Operations.CreateTarget.Input) async throws -> Operations.CreateTarget.Output {

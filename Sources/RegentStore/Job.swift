@@ -34,12 +34,17 @@ public struct Job: Hashable, Sendable, Identifiable {
     /// Attempts so far, counting the claim that handed the job out.
     public let attempts: Int
     public let lastError: String?
+    /// When it was enqueued, as read back from the store; nil on a job not yet stored.
+    public let createdAt: Date?
 
-    public init(id: UUID, kind: Kind, dueAt: Date, attempts: Int = 0, lastError: String? = nil) {
+    public init(
+        id: UUID, kind: Kind, dueAt: Date, attempts: Int = 0, lastError: String? = nil, createdAt: Date? = nil
+    ) {
         self.id = id
         self.kind = kind
         self.dueAt = dueAt
         self.attempts = attempts
         self.lastError = lastError
+        self.createdAt = createdAt
     }
 }

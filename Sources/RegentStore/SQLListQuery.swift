@@ -1,13 +1,14 @@
+public import RegentCore
 import SQLKit
 
 /// The one way a list query is narrowed: a fixed `SELECT`, then `AND` conditions whose SQL is
 /// Regent's own text (`StaticString`: a column and an operator, never input) and whose values are
-/// always bound, then an order and a page.
+/// always bound, then an order and a keyset page.
 ///
 /// ```swift
 /// var query = SQLListQuery("SELECT * FROM requests")
 /// if let status { query.where("status =", status.rawValue) }
-/// try await db.raw(query.ordered(by: "created_at DESC, id", limit: 50, offset: 0)).all()
+/// try await db.raw(query.page(.newestFirst, after: position, limit: 50)).all()
 /// ```
 struct SQLListQuery {
     private var query: SQLQueryString
@@ -36,16 +37,53 @@ struct SQLListQuery {
         query.appendInterpolation(unsafeRaw: ")")
     }
 
-    /// The query, ordered and paged (`limit` nil: every row).
-    func ordered(by order: StaticString, limit: Int? = nil, offset: Int = 0) -> SQLQueryString {
+    /// The query in `order`, from the item after `position` (nil: the first), at most `limit` rows
+    /// (nil: every row).
+    func page(_ order: SQLListOrder, after position: ListPosition?, limit: Int? = nil) -> SQLQueryString {
         var result = query
-        result.appendInterpolation(unsafeRaw: " ORDER BY \(order)")
+        if let position {
+            result.appendInterpolation(unsafeRaw: " AND \(order.after) ")
+            switch order.compared {
+            case .key: result.appendInterpolation(bind: position.key)
+            case .value: result.appendInterpolation(bind: position.value ?? 0)
+            case .valueAndKey:
+                result.appendInterpolation(unsafeRaw: "(")
+                result.appendInterpolation(bind: position.value ?? 0)
+                result.appendInterpolation(unsafeRaw: ", ")
+                result.appendInterpolation(bind: position.key)
+                result.appendInterpolation(unsafeRaw: ")")
+            }
+        }
+        result.appendInterpolation(unsafeRaw: " ORDER BY \(order.orderBy)")
         if let limit {
             result.appendInterpolation(unsafeRaw: " LIMIT ")
             result.appendInterpolation(bind: limit)
-            result.appendInterpolation(unsafeRaw: " OFFSET ")
-            result.appendInterpolation(bind: offset)
         }
         return result
     }
+}
+
+/// The orders lists are kept in, each with the row-value comparison that continues it after a
+/// `ListPosition`, so that the order and its continuation cannot disagree.
+struct SQLListOrder {
+    /// What of a `ListPosition` the continuation compares.
+    enum Compared { case key, value, valueAndKey }
+
+    let orderBy: StaticString
+    let after: StaticString
+    let compared: Compared
+
+    /// By a unique `name`.
+    static let byName = SQLListOrder(orderBy: "name", after: "name >", compared: .key)
+    /// Newest first by `created_at`, ties by `id`.
+    static let newestFirst = SQLListOrder(
+        orderBy: "created_at DESC, id DESC", after: "(created_at, id) <", compared: .valueAndKey)
+    /// Oldest first by `created_at`, ties by `id`.
+    static let oldestFirst = SQLListOrder(
+        orderBy: "created_at, id", after: "(created_at, id) >", compared: .valueAndKey)
+    /// The latest start first, ties by `id`.
+    static let latestStartFirst = SQLListOrder(
+        orderBy: "start_at DESC, id DESC", after: "(start_at, id) <", compared: .valueAndKey)
+    /// The highest unique `seq` first.
+    static let highestSequenceFirst = SQLListOrder(orderBy: "seq DESC", after: "seq <", compared: .value)
 }

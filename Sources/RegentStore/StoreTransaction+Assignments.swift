@@ -25,9 +25,10 @@ extension StoreTransaction {
         try await db.raw("SELECT * FROM assignments WHERE id = \(bind: id.description)").first().map(Self.assignment)
     }
 
-    /// Assignments matching the filter, newest first. Scope filters keep those that cover `scope`.
-    public func assignments(_ filter: AssignmentFilter, limit: Int = 10_000, offset: Int = 0) async throws
-        -> [Assignment]
+    /// Assignments matching the filter, newest first, after `position`. A scope filter keeps those
+    /// that cover `scope` (at it or above it), decided in the query so that a page is never short.
+    public func assignments(_ filter: AssignmentFilter, limit: Int = 10_000, after position: ListPosition? = nil)
+        async throws -> [Assignment]
     {
         var query = SQLListQuery("SELECT * FROM assignments")
         if let ids = filter.principalIds { query.where("principal_id", in: ids.sorted().map(\.description)) }
@@ -35,10 +36,8 @@ extension StoreTransaction {
         if let kind = filter.kind { query.where("kind =", kind.rawValue) }
         if let states = filter.states { query.where("state", in: states.map(\.rawValue).sorted()) }
         if let endedSince = filter.endedSince { query.where("ended_at >=", endedSince.milliseconds) }
-        let found = try await db.raw(query.ordered(by: "created_at DESC, id", limit: limit, offset: offset)).all()
-            .map(Self.assignment)
-        guard let scope = filter.scope else { return found }
-        return found.filter { $0.scope.covers(scope) }
+        if let scope = filter.scope { query.where("scope", in: scope.lineage.map(\.path)) }
+        return try await db.raw(query.page(.newestFirst, after: position, limit: limit)).all().map(Self.assignment)
     }
 
     /// Every assignment in force or scheduled, for building the check index at start.

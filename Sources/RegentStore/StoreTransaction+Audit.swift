@@ -125,7 +125,6 @@ extension StoreTransaction {
     /// Matching events, newest first, with `seq` below `before` when given.
     public func searchAudit(_ filter: AuditFilter, before: Int64?, limit: Int) async throws -> [AuditEvent] {
         var query = SQLListQuery("SELECT * FROM audit_events")
-        if let before { query.where("seq <", before) }
         if let from = filter.from { query.where("time >=", from.milliseconds) }
         if let to = filter.to { query.where("time <", to.milliseconds) }
         if let actor = filter.actorId { query.where("actor_id =", actor.description) }
@@ -140,7 +139,9 @@ extension StoreTransaction {
         if let principal = filter.subjectPrincipalId { query.where("subject_principal_id =", principal.description) }
         if let role = filter.subjectRoleId { query.where("subject_role_id =", role.description) }
         if let correlation = filter.correlationId { query.where("correlation_id =", correlation) }
-        return try await db.raw(query.ordered(by: "seq DESC", limit: limit)).all().map(auditEvent(from:))
+        return try await db.raw(
+            query.page(.highestSequenceFirst, after: before.map { ListPosition(value: $0, key: "") }, limit: limit)
+        ).all().map(auditEvent(from:))
     }
 }
 

@@ -1,5 +1,6 @@
 public import Foundation
 import RegentAudit
+public import RegentCore
 import SQLKit
 
 extension StoreTransaction {
@@ -29,7 +30,8 @@ extension StoreTransaction {
             guard let uuid = UUID(uuidString: id) else { throw StoreError.corrupt("job id \(id)") }
             return Job(
                 id: uuid, kind: try decodeJSON(Job.Kind.self, try row.string("payload"), "job payload"),
-                dueAt: try row.date("due_at"), attempts: attempt, lastError: try row.optionalString("last_error"))
+                dueAt: try row.date("due_at"), attempts: attempt, lastError: try row.optionalString("last_error"),
+                createdAt: try row.date("created_at"))
         }
     }
 
@@ -79,13 +81,14 @@ extension StoreTransaction {
     }
 
     /// Revocations that failed at least `attempts` times and are still being retried.
-    public func failingRevocations(attempts: Int, limit: Int = 1000, offset: Int = 0) async throws -> [Job] {
-        try await db.raw(
-            """
-            SELECT * FROM jobs WHERE dead = 0 AND kind = 'revoke' AND attempts >= \(bind: attempts)
-            ORDER BY created_at, id LIMIT \(bind: limit) OFFSET \(bind: offset)
-            """
-        ).all().map(job)
+    public func failingRevocations(attempts: Int, limit: Int = 1000, after position: ListPosition? = nil)
+        async throws -> [Job]
+    {
+        var query = SQLListQuery("SELECT * FROM jobs")
+        query.where("dead =", 0)
+        query.where("kind =", "revoke")
+        query.where("attempts >=", attempts)
+        return try await db.raw(query.page(.oldestFirst, after: position, limit: limit)).all().map(job)
     }
 
     public func deadJobs() async throws -> [Job] {
@@ -97,6 +100,7 @@ extension StoreTransaction {
             id: UUID(uuidString: try row.string("id")) ?? UUID(),
             kind: try decodeJSON(Job.Kind.self, try row.string("payload"), "job payload"),
             dueAt: try row.date("due_at"),
-            attempts: Int(try row.int64("attempts")), lastError: try row.optionalString("last_error"))
+            attempts: Int(try row.int64("attempts")), lastError: try row.optionalString("last_error"),
+            createdAt: try row.date("created_at"))
     }
 }

@@ -50,8 +50,9 @@ extension StoreTransaction {
             .optionalString("password_hash")
     }
 
-    public func principals(limit: Int = 1000, offset: Int = 0) async throws -> [Principal] {
-        try await db.raw("SELECT * FROM principals ORDER BY name LIMIT \(bind: limit) OFFSET \(bind: offset)").all()
+    /// Principals by name, after `position`.
+    public func principals(limit: Int = 1000, after position: ListPosition? = nil) async throws -> [Principal] {
+        try await db.raw(SQLListQuery("SELECT * FROM principals").page(.byName, after: position, limit: limit)).all()
             .map(Self.principal)
     }
 

@@ -28,14 +28,15 @@ extension StoreTransaction {
         try await db.raw("SELECT * FROM requests WHERE id = \(bind: id.description)").first().map(request(from:))
     }
 
-    /// Requests, newest first, optionally of one status or one requester.
+    /// Requests, newest first after `position`, optionally of one status or one requester.
     public func requests(
-        status: Request.Status? = nil, requester: Principal.ID? = nil, limit: Int = 1000, offset: Int = 0
+        status: Request.Status? = nil, requester: Principal.ID? = nil, limit: Int = 1000,
+        after position: ListPosition? = nil
     ) async throws -> [Request] {
         var query = SQLListQuery("SELECT * FROM requests")
         if let status { query.where("status =", status.rawValue) }
         if let requester { query.where("requester_id =", requester.description) }
-        return try await db.raw(query.ordered(by: "created_at DESC, id", limit: limit, offset: offset)).all()
+        return try await db.raw(query.page(.newestFirst, after: position, limit: limit)).all()
             .map(request(from:))
     }
 

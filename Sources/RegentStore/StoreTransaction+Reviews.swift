@@ -52,7 +52,7 @@ extension StoreTransaction {
         var query = SQLListQuery("SELECT body FROM review_instances")
         if let definition { query.where("definition_id =", definition.description) }
         if let state { query.where("state =", state.rawValue) }
-        return try await db.raw(query.ordered(by: "start_at DESC, id")).all().map {
+        return try await db.raw(query.page(.latestStartFirst, after: nil)).all().map {
             try decodeJSON(ReviewInstance.self, try $0.string("body"), "review instance")
         }
     }

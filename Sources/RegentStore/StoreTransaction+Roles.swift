@@ -47,9 +47,10 @@ extension StoreTransaction {
         return try await role(from: row)
     }
 
-    public func roles(limit: Int = 1000, offset: Int = 0) async throws -> [Role] {
+    /// Roles by name, after `position`.
+    public func roles(limit: Int = 1000, after position: ListPosition? = nil) async throws -> [Role] {
         var roles: [Role] = []
-        for row in try await db.raw("SELECT * FROM roles ORDER BY name LIMIT \(bind: limit) OFFSET \(bind: offset)")
+        for row in try await db.raw(SQLListQuery("SELECT * FROM roles").page(.byName, after: position, limit: limit))
             .all()
         {
             roles.append(try await role(from: row))
@@ -128,9 +129,10 @@ extension StoreTransaction {
         return try await target(id: try row.id("id"))
     }
 
-    public func targets(limit: Int, offset: Int) async throws -> [Target] {
+    /// Targets by name, after `position`.
+    public func targets(limit: Int, after position: ListPosition? = nil) async throws -> [Target] {
         var targets: [Target] = []
-        for row in try await db.raw("SELECT id FROM targets ORDER BY name LIMIT \(bind: limit) OFFSET \(bind: offset)")
+        for row in try await db.raw(SQLListQuery("SELECT id FROM targets").page(.byName, after: position, limit: limit))
             .all()
         {
             if let target = try await target(id: try row.id("id")) { targets.append(target) }

@@ -261,7 +261,7 @@ struct RefusedReadTests {
             let mallory = try await h.user("mallory")
             for _ in 0..<5 {
                 await #expect(throws: RegentError(.accessDenied, "", field: "actor")) {
-                    _ = try await h.engine.directory.listPrincipals(by: mallory, offset: 0, limit: 10)
+                    _ = try await h.engine.directory.listPrincipals(by: mallory, after: nil, limit: 10)
                 }
             }
             await #expect(throws: RegentError(.accessDenied, "", field: "actor")) {
@@ -269,7 +269,7 @@ struct RefusedReadTests {
             }
             await #expect(throws: RegentError(.accessDenied, "", field: "actor")) {
                 _ = try await h.engine.requests.listRequests(
-                    status: nil, mine: false, awaitingMe: false, by: mallory, offset: 0, limit: 10)
+                    status: nil, mine: false, awaitingMe: false, by: mallory, after: nil, limit: 10)
             }
             func denials() async throws -> [AuditEvent] {
                 try await h.auditEvents().filter { $0.action == "authorization.denied" }

@@ -142,7 +142,7 @@ struct ReviewTests {
             #expect(applied.items.first { $0.principalId == alice.principalId }?.outcome == .removed)
             #expect(applied.items.first { $0.principalId == bob.principalId }?.outcome == .kept)
             let live = try await h.engine.requests.listAssignments(
-                AssignmentFilter(roleId: ops.id, states: AssignmentFilter.live), by: h.admin, offset: 0, limit: 10)
+                AssignmentFilter(roleId: ops.id, states: AssignmentFilter.live), by: h.admin, after: nil, limit: 10)
             #expect(live.items.map(\.principalId) == [bob.principalId])
         }
     }

@@ -2,19 +2,26 @@ import Foundation
 public import RegentCore
 import RegentStore
 
-/// A slice of a longer list; `nextOffset` is nil on the last page.
+/// A slice of a longer list.
 public struct Page<Item: Sendable>: Sendable {
     public var items: [Item]
-    public var nextOffset: Int?
+    /// Where the next page starts; nil on the last page.
+    public var next: ListPosition?
+
+    func map<Other>(_ transform: (Item) -> Other) -> Page<Other> {
+        Page<Other>(items: items.map(transform), next: next)
+    }
 }
 
 /// Listings for the API, each with its read rule: everyone's data for administrators and security
 /// readers, one's own for everyone else.
 extension Engine {
 
-    /// A page of `limit` items from `limit + 1` read, which tells whether another page follows.
-    func page<Item>(_ items: [Item], offset: Int, limit: Int) -> Page<Item> {
-        Page(items: Array(items.prefix(limit)), nextOffset: items.count > limit ? offset + limit : nil)
+    /// A page of `limit` items from `limit + 1` read, which tells whether another page follows; it
+    /// continues after the position of the last item shown.
+    func page<Item>(_ items: [Item], limit: Int, position: (Item) -> ListPosition) -> Page<Item> {
+        let shown = Array(items.prefix(limit))
+        return Page(items: shown, next: items.count > limit ? shown.last.map(position) : nil)
     }
 }
 

@@ -6,16 +6,18 @@ import RegentStore
 // who may see them.
 
 extension DirectoryService {
-    public func listPrincipals(by actor: ActorContext, offset: Int, limit: Int) async throws -> Page<Principal> {
+    public func listPrincipals(by actor: ActorContext, after position: ListPosition?, limit: Int) async throws
+        -> Page<Principal>
+    {
         try await engine.authorize(actor, .readEverything)
-        let items = try await engine.store.transaction { try await $0.principals(limit: limit + 1, offset: offset) }
-        return engine.page(items, offset: offset, limit: limit)
+        let items = try await engine.store.transaction { try await $0.principals(limit: limit + 1, after: position) }
+        return engine.page(items, limit: limit, position: ListPosition.init)
     }
 
     /// Role names and entitlements are visible to every signed-in user: they need them to activate.
-    public func listRoles(offset: Int, limit: Int) async throws -> Page<Role> {
-        let items = try await engine.store.transaction { try await $0.roles(limit: limit + 1, offset: offset) }
-        return engine.page(items, offset: offset, limit: limit)
+    public func listRoles(after position: ListPosition?, limit: Int) async throws -> Page<Role> {
+        let items = try await engine.store.transaction { try await $0.roles(limit: limit + 1, after: position) }
+        return engine.page(items, limit: limit, position: ListPosition.init)
     }
 
     /// The role's own policy at `scope` (nil when it has none) and the effective one there.

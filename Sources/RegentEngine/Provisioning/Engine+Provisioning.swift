@@ -162,11 +162,14 @@ struct EntitlementKey: Hashable {
 
 extension ProvisioningService {
     /// Revocations past the attempt limit, still retried: each one is access that should be gone.
-    public func failingRevocations(offset: Int = 0, limit: Int = 1000) async throws -> Page<FailingRevocation> {
-        let items = try await engine.store.transaction {
+    public func failingRevocations(after position: ListPosition? = nil, limit: Int = 1000) async throws
+        -> Page<FailingRevocation>
+    {
+        let jobs = try await engine.store.transaction {
             try await $0.failingRevocations(
-                attempts: engine.configuration.maximumJobAttempts, limit: limit + 1, offset: offset)
-        }.compactMap(\.failing)
-        return engine.page(items, offset: offset, limit: limit)
+                attempts: engine.configuration.maximumJobAttempts, limit: limit + 1, after: position)
+        }
+        let page = engine.page(jobs, limit: limit, position: ListPosition.init)
+        return Page(items: page.items.compactMap(\.failing), next: page.next)
     }
 }

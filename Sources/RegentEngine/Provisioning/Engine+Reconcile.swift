@@ -100,7 +100,7 @@ extension ProvisioningService {
     public func reconcile() async throws -> Engine.ReconcileReport {
         var report = Engine.ReconcileReport()
         let (targets, roles) = try await engine.store.transaction { tx in
-            (try await tx.targets(limit: 100_000, offset: 0), try await tx.roles(limit: 100_000))
+            (try await tx.targets(limit: 100_000), try await tx.roles(limit: 100_000))
         }
         for target in targets {
             guard let connector = engine.provisioners.provisioner(for: target.kind) else { continue }

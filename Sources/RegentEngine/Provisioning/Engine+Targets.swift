@@ -96,10 +96,12 @@ extension ProvisioningService {
         return target
     }
 
-    public func listTargets(by actor: ActorContext, offset: Int, limit: Int) async throws -> Page<Target> {
+    public func listTargets(by actor: ActorContext, after position: ListPosition?, limit: Int) async throws
+        -> Page<Target>
+    {
         try await engine.authorize(actor, .readEverything)
-        let items = try await engine.store.transaction { try await $0.targets(limit: limit + 1, offset: offset) }
-        return engine.page(items, offset: offset, limit: limit)
+        let items = try await engine.store.transaction { try await $0.targets(limit: limit + 1, after: position) }
+        return engine.page(items, limit: limit, position: ListPosition.init)
     }
 
     /// The names of the secrets a target holds (their values stay sealed).

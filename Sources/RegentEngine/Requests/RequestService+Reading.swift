@@ -1,4 +1,5 @@
 public import Foundation
+import RegentAudit
 public import RegentCore
 import RegentStore
 
@@ -9,7 +10,7 @@ extension RequestService {
     /// Assignments matching `filter`; without the read-all right, only the actor's own (and those of
     /// the groups the actor is in).
     public func listAssignments(
-        _ filter: AssignmentFilter, by actor: ActorContext, offset: Int, limit: Int
+        _ filter: AssignmentFilter, by actor: ActorContext, after position: ListPosition?, limit: Int
     ) async throws -> Page<Assignment> {
         var filter = filter
         if try await !engine.permits(actor, .readEverything) {
@@ -24,19 +25,20 @@ extension RequestService {
         }
         let query = filter
         let items = try await engine.store.transaction {
-            try await $0.assignments(query, limit: limit + 1, offset: offset)
+            try await $0.assignments(query, limit: limit + 1, after: position)
         }
-        return engine.page(items, offset: offset, limit: limit)
+        return engine.page(items, limit: limit, position: ListPosition.init)
     }
 
     /// Requests: `mine` (filed by the actor), `awaitingMe` (the actor may decide their current stage
     /// now; the nearest deadline first), or all of them for those who may read everything.
     public func listRequests(
-        status: Request.Status?, mine: Bool, awaitingMe: Bool, by actor: ActorContext, offset: Int, limit: Int
+        status: Request.Status?, mine: Bool, awaitingMe: Bool, by actor: ActorContext, after position: ListPosition?,
+        limit: Int
     ) async throws -> Page<Request> {
         let now = engine.clock.now()
         if awaitingMe {
-            let waiting = try await engine.store.transaction { tx -> [Request] in
+            let waiting = try await engine.store.transaction { tx -> [(request: Request, position: ListPosition)] in
                 let identities = try await tx.membershipGraph().identities(of: actor.principalId)
                 return try await tx.requests(status: .pendingApproval, limit: 10_000).filter { request in
                     guard let approval = request.approval, request.requesterId != actor.principalId,
@@ -47,16 +49,28 @@ extension RequestService {
                         $0.stage == approval.currentStage && $0.approverId == actor.principalId
                     }
                 }
-                .sorted { ($0.approval?.deadline ?? .distantFuture) < ($1.approval?.deadline ?? .distantFuture) }
+                .map { (request: $0, position: Self.deadlinePosition($0)) }
+                .sorted { Self.precedes($0.position, $1.position) }
             }
-            return engine.page(Array(waiting.dropFirst(offset).prefix(limit + 1)), offset: offset, limit: limit)
+            let after =
+                position.map { position in waiting.drop { !Self.precedes(position, $0.position) } } ?? waiting[...]
+            return engine.page(Array(after.prefix(limit + 1)), limit: limit, position: \.position).map(\.request)
         }
         if !mine { try await engine.authorize(actor, .readEverything) }
         let requester = mine ? actor.principalId : nil
         let items = try await engine.store.transaction {
-            try await $0.requests(status: status, requester: requester, limit: limit + 1, offset: offset)
+            try await $0.requests(status: status, requester: requester, limit: limit + 1, after: position)
         }
-        return engine.page(items, offset: offset, limit: limit)
+        return engine.page(items, limit: limit, position: ListPosition.init)
+    }
+
+    /// Requests awaiting a decision are listed by deadline, ties by id.
+    private static func deadlinePosition(_ request: Request) -> ListPosition {
+        ListPosition(value: (request.approval?.deadline ?? .distantFuture).milliseconds, key: request.id.description)
+    }
+
+    private static func precedes(_ a: ListPosition, _ b: ListPosition) -> Bool {
+        (a.value ?? 0, a.key) < (b.value ?? 0, b.key)
     }
 
     /// The actor's roles (their own or a group's) that ended at or after `since`, newest first: what

@@ -75,7 +75,7 @@ extension Portal {
     private func assignmentValues(_ actor: ActorContext, csrf: String) async throws -> [String: Any] {
         let directory = try await Directory(engine: engine, actor: actor)
         let assignments = try await engine.requests.listAssignments(
-            AssignmentFilter(states: AssignmentFilter.live), by: actor, offset: 0, limit: 500
+            AssignmentFilter(states: AssignmentFilter.live), by: actor, after: nil, limit: 500
         ).items.map { assignment -> [String: Any] in
             [
                 "id": assignment.id.description, "principal": directory.principalName(assignment.principalId),
@@ -111,7 +111,7 @@ extension Portal {
         try await adminAction(request, .assignments, done: "removed") { fields, actor in
             guard let id = fields["assignment"].flatMap(Assignment.ID.init),
                 let assignment = try await engine.requests.listAssignments(
-                    AssignmentFilter(states: AssignmentFilter.live), by: actor, offset: 0, limit: 500
+                    AssignmentFilter(states: AssignmentFilter.live), by: actor, after: nil, limit: 500
                 ).items.first(where: { $0.id == id })
             else { throw RegentError(.notFound, "no such assignment in force", field: "assignment") }
             _ = try await engine.requests.submit(
@@ -132,8 +132,8 @@ struct Directory {
     private let roleNames: [Role.ID: String]
 
     init(engine: Engine, actor: ActorContext) async throws {
-        principals = try await engine.directory.listPrincipals(by: actor, offset: 0, limit: 5000).items
-        roles = try await engine.directory.listRoles(offset: 0, limit: 5000).items
+        principals = try await engine.directory.listPrincipals(by: actor, after: nil, limit: 5000).items
+        roles = try await engine.directory.listRoles(after: nil, limit: 5000).items
         principalNames = Dictionary(principals.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         roleNames = Dictionary(roles.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
     }

@@ -14,10 +14,10 @@ extension Portal {
 
     func roleValues(_ actor: ActorContext, csrf: String) async throws -> [String: Any] {
         let directory = try await Directory(engine: engine, actor: actor)
-        let targets = try await engine.provisioning.listTargets(by: actor, offset: 0, limit: 5000).items
+        let targets = try await engine.provisioning.listTargets(by: actor, after: nil, limit: 5000).items
         let targetNames = Dictionary(targets.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         let holders = try await engine.requests.listAssignments(
-            AssignmentFilter(kind: .active, states: AssignmentFilter.live), by: actor, offset: 0, limit: 5000
+            AssignmentFilter(kind: .active, states: AssignmentFilter.live), by: actor, after: nil, limit: 5000
         ).items
         let roles = directory.roles.map { role -> [String: Any] in
             [
@@ -45,7 +45,7 @@ extension Portal {
 
     func targetValues(_ actor: ActorContext) async throws -> [String: Any] {
         var targets: [[String: Any]] = []
-        for target in try await engine.provisioning.listTargets(by: actor, offset: 0, limit: 5000).items {
+        for target in try await engine.provisioning.listTargets(by: actor, after: nil, limit: 5000).items {
             targets.append([
                 "name": target.name, "kind": target.kind.rawValue, "scope": target.scope.path,
                 "config": target.config.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
@@ -61,7 +61,7 @@ extension Portal {
         try await adminAction(request, .roles, done: "saved") { fields, actor in
             let name = fields["name"] ?? ""
             let description = fields["description"] ?? ""
-            let targets = try await engine.provisioning.listTargets(by: actor, offset: 0, limit: 5000).items
+            let targets = try await engine.provisioning.listTargets(by: actor, after: nil, limit: 5000).items
             var entitlements: [Entitlement] = []
             for line in (fields["entitlements"] ?? "").split(whereSeparator: \.isNewline) {
                 let parts = line.trimmingCharacters(in: .whitespaces).split(separator: " ", maxSplits: 1)
@@ -93,7 +93,7 @@ extension Portal {
             let secrets = try Self.settings(fields["secrets"] ?? "", field: "secrets")
             let scope = try Scope(parsing: fields.text("scope") ?? "/")
             if fields["existing"] == "true" {
-                let target = try await engine.provisioning.listTargets(by: actor, offset: 0, limit: 5000).items.first {
+                let target = try await engine.provisioning.listTargets(by: actor, after: nil, limit: 5000).items.first {
                     $0.name == fields["name"]
                 }
                 guard let target else { throw RegentError(.notFound, "no such target", field: "name") }

@@ -173,7 +173,7 @@ extension Portal {
     private func requestsPage() async throws -> Response {
         guard let (_, actor) = signedIn() else { return Self.redirect("/login") }
         let mine = try await engine.requests.listRequests(
-            status: nil, mine: true, awaitingMe: false, by: actor, offset: 0, limit: 100)
+            status: nil, mine: true, awaitingMe: false, by: actor, after: nil, limit: 100)
         var rows: [[String: Any]] = []
         for request in mine.items {
             rows.append([
@@ -188,7 +188,7 @@ extension Portal {
     private func approvalsPage(notice: String? = nil, refusal: RegentError? = nil) async throws -> Response {
         guard let (session, actor) = signedIn() else { return Self.redirect("/login") }
         let waiting = try await engine.requests.listRequests(
-            status: nil, mine: false, awaitingMe: true, by: actor, offset: 0, limit: 200)
+            status: nil, mine: false, awaitingMe: true, by: actor, after: nil, limit: 200)
         var rows: [[String: Any]] = []
         for request in waiting.items {
             let requester = try await engine.directory.principal(id: request.requesterId)
