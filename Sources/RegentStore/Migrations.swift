@@ -189,12 +189,14 @@ enum Migrations {
             "CREATE INDEX ssh_certificates_by_assignment ON ssh_certificates (assignment_id)",
         ],
         // 14: keyset paging. Lists newest first continue after (created_at, id) through an index
-        // at any depth, and the check index is loaded page by page in id order.
+        // at any depth, and the check index is loaded page by page in id order; a review's
+        // snapshot finds its holders' last sign-ins without reading the whole log.
         [
             "CREATE INDEX assignments_by_created ON assignments (created_at, id)",
             "CREATE INDEX requests_by_created ON requests (created_at, id)",
             "CREATE INDEX assignments_live_by_id ON assignments (id) WHERE kind = 'active' AND state <> 'ended'",
             "CREATE INDEX jobs_by_created ON jobs (created_at, id)",
+            "CREATE INDEX audit_by_action_actor ON audit_events (action, actor_id, time)",
         ],
     ]
 }

@@ -23,8 +23,14 @@ struct SQLListQuery {
         query.appendInterpolation(bind: value)
     }
 
-    /// `AND <column> IN (<values>)`; an empty list matches nothing.
-    mutating func `where`(_ column: StaticString, in values: [some Encodable & Sendable]) {
+    /// `AND <condition>` with no value, e.g. `where("activated_from IS NULL")`.
+    mutating func `where`(_ condition: StaticString) {
+        query.appendInterpolation(unsafeRaw: " AND \(condition)")
+    }
+
+    /// `AND <column> IN (<values>)`; an empty list matches nothing. Long lists go in `slices`.
+    mutating func `where`<Values: Collection>(_ column: StaticString, in values: Values)
+    where Values.Element: Encodable & Sendable {
         guard !values.isEmpty else {
             query.appendInterpolation(unsafeRaw: " AND 1 = 0")
             return
@@ -35,6 +41,13 @@ struct SQLListQuery {
             query.appendInterpolation(bind: value)
         }
         query.appendInterpolation(unsafeRaw: ")")
+    }
+
+    /// The query grouped by `column`, for aggregates.
+    func grouped(by column: StaticString) -> SQLQueryString {
+        var result = query
+        result.appendInterpolation(unsafeRaw: " GROUP BY \(column)")
+        return result
     }
 
     /// The query in `order`, from the item after `position` (nil: the first), at most `limit` rows
@@ -60,6 +73,14 @@ struct SQLListQuery {
             result.appendInterpolation(bind: limit)
         }
         return result
+    }
+}
+
+extension StoreTransaction {
+    /// `values` in slices small enough for one `IN` list on either database (each bounds how many
+    /// values one statement may bind).
+    static func slices<Value>(_ values: [Value], size: Int = 500) -> [ArraySlice<Value>] {
+        stride(from: 0, to: values.count, by: size).map { values[$0..<min($0 + size, values.count)] }
     }
 }
 

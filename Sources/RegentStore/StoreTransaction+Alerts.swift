@@ -57,10 +57,25 @@ extension StoreTransaction {
 
     /// The latest start of an activation made from each eligible assignment that was ever activated.
     public func lastActivations() async throws -> [Assignment.ID: Date] {
+        try await lastActivations(SQLListQuery("SELECT activated_from, MAX(start_at) AS last_start FROM assignments"))
+    }
+
+    /// The latest start of an activation made from each of `eligible` that was ever activated.
+    public func lastActivations(of eligible: [Assignment.ID]) async throws -> [Assignment.ID: Date] {
         var last: [Assignment.ID: Date] = [:]
-        for row in try await db.raw(
-            "SELECT activated_from, MAX(start_at) AS last_start FROM assignments WHERE activated_from IS NOT NULL GROUP BY activated_from"
-        ).all() {
+        for slice in Self.slices(eligible.map(\.description)) {
+            var query = SQLListQuery("SELECT activated_from, MAX(start_at) AS last_start FROM assignments")
+            query.where("activated_from", in: slice)
+            last.merge(try await lastActivations(query)) { first, _ in first }
+        }
+        return last
+    }
+
+    private func lastActivations(_ narrowed: SQLListQuery) async throws -> [Assignment.ID: Date] {
+        var query = narrowed
+        query.where("activated_from IS NOT NULL")
+        var last: [Assignment.ID: Date] = [:]
+        for row in try await db.raw(query.grouped(by: "activated_from")).all() {
             last[try row.id("activated_from")] = try row.date("last_start")
         }
         return last

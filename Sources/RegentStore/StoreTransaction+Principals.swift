@@ -50,6 +50,19 @@ extension StoreTransaction {
             .optionalString("password_hash")
     }
 
+    /// The principals with these ids (those that exist), by id.
+    public func principals(ids: Set<Principal.ID>) async throws -> [Principal.ID: Principal] {
+        var found: [Principal.ID: Principal] = [:]
+        for slice in Self.slices(ids.map(\.description).sorted()) {
+            var query = SQLListQuery("SELECT * FROM principals")
+            query.where("id", in: slice)
+            for principal in try await db.raw(query.page(.byName, after: nil)).all().map(Self.principal) {
+                found[principal.id] = principal
+            }
+        }
+        return found
+    }
+
     /// Principals by name, after `position`.
     public func principals(limit: Int = 1000, after position: ListPosition? = nil) async throws -> [Principal] {
         try await db.raw(SQLListQuery("SELECT * FROM principals").page(.byName, after: position, limit: limit)).all()

@@ -64,6 +64,32 @@ extension StoreTransaction {
         ).first()?.decode(column: "n", as: Int.self) ?? 0
     }
 
+    /// The live assignments a review could cover: no activations, only the given kinds and, when
+    /// named, roles. The review's own rule (`ReviewDefinition.covers`) decides the rest; this keeps
+    /// its snapshot's read to what it covers rather than every assignment.
+    public func reviewableAssignments(roles: [Role.ID], kinds: Set<Assignment.Kind>) async throws -> [Assignment] {
+        var query = SQLListQuery("SELECT * FROM assignments")
+        query.where("state <>", Assignment.State.ended.rawValue)
+        query.where("activated_from IS NULL")
+        query.where("kind", in: kinds.map(\.rawValue).sorted())
+        if !roles.isEmpty { query.where("role_id", in: roles.map(\.description).sorted()) }
+        return try await db.raw(query.page(.newestFirst, after: nil)).all().map(Self.assignment)
+    }
+
+    /// Each of `principals`' latest sign-in.
+    public func lastSignIns(of principals: Set<Principal.ID>) async throws -> [Principal.ID: Date] {
+        var last: [Principal.ID: Date] = [:]
+        for slice in Self.slices(principals.map(\.description).sorted()) {
+            var query = SQLListQuery("SELECT actor_id, MAX(time) AS last FROM audit_events")
+            query.where("action =", AuditAction.authLoginSucceeded.rawValue)
+            query.where("actor_id", in: slice)
+            for row in try await db.raw(query.grouped(by: "actor_id")).all() {
+                last[try row.id("actor_id")] = try row.date("last")
+            }
+        }
+        return last
+    }
+
     /// Every principal's manager, for a review's snapshot.
     public func managers() async throws -> [Principal.ID: Principal.ID] {
         var managers: [Principal.ID: Principal.ID] = [:]
@@ -82,19 +108,5 @@ extension StoreTransaction {
             VALUES (\(bind: principal.description), \(bind: manager.description))
             """
         ).run()
-    }
-
-    /// When each principal last signed in, in one pass over the log.
-    public func lastSignIns() async throws -> [Principal.ID: Date] {
-        var last: [Principal.ID: Date] = [:]
-        for row in try await db.raw(
-            """
-            SELECT actor_id, MAX(time) AS last FROM audit_events
-            WHERE action = \(bind: AuditAction.authLoginSucceeded.rawValue) AND actor_id IS NOT NULL GROUP BY actor_id
-            """
-        ).all() {
-            last[try row.id("actor_id")] = try row.date("last")
-        }
-        return last
     }
 }

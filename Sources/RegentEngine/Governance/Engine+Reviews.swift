@@ -9,13 +9,20 @@ import RegentStore
 /// a removal (`assignment.revoked`, grants revoked), never the last administrator's.
 extension Engine {
 
-    func reviewSnapshotFacts(in tx: StoreTransaction) async throws -> ReviewSnapshotFacts {
-        ReviewSnapshotFacts(
-            live: try await tx.liveAssignments(),
-            principals: Dictionary(
-                try await tx.principals(limit: 1_000_000).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }),
-            managers: try await tx.managers(), graph: try await tx.membershipGraph(),
-            lastActivations: try await tx.lastActivations(), lastSignIns: try await tx.lastSignIns())
+    /// What a new occurrence of `definition` looks at, read for the assignments it could cover
+    /// only (its roles and kinds, no activations): its cost follows the review's size, not the
+    /// size of the whole store.
+    func reviewSnapshotFacts(for definition: ReviewDefinition, in tx: StoreTransaction) async throws
+        -> ReviewSnapshotFacts
+    {
+        let live = try await tx.reviewableAssignments(roles: definition.roleIds, kinds: definition.kinds)
+            .filter(definition.covers)
+        let holders = Set(live.map(\.principalId))
+        let eligible = live.filter { $0.kind == .eligible }.map(\.id)
+        return ReviewSnapshotFacts(
+            live: live, principals: try await tx.principals(ids: holders), managers: try await tx.managers(),
+            graph: try await tx.membershipGraph(), lastActivations: try await tx.lastActivations(of: eligible),
+            lastSignIns: try await tx.lastSignIns(of: holders))
     }
 
     func reviewApplyFacts(in tx: StoreTransaction) async throws -> ReviewApplyFacts {
@@ -205,11 +212,11 @@ extension GovernanceService {
         let now = engine.clock.now()
         let applied = try await engine.store.transaction { tx -> Engine.Applied in
             var applied = Engine.Applied()
-            var snapshot: ReviewSnapshotFacts?
             for definition in try await tx.reviewDefinitions() {
                 let opened = try await tx.reviewOccurrences(of: definition.id)
+                var snapshot: ReviewSnapshotFacts?
                 for occurrence in definition.occurrencesDue(after: opened, now: now) {
-                    if snapshot == nil { snapshot = try await engine.reviewSnapshotFacts(in: tx) }
+                    if snapshot == nil { snapshot = try await engine.reviewSnapshotFacts(for: definition, in: tx) }
                     let items =
                         snapshot.map { definition.items(from: $0, now: now, makeID: { ReviewItem.ID(UUID()) }) } ?? []
                     let (instance, effects) = ReviewInstance.open(
