@@ -35,9 +35,17 @@ public struct AlertEvent: Hashable, Sendable {
 
 /// Everything the alert rules look at, read by the engine in one transaction before any rule
 /// runs; the rules themselves are pure functions of it and the time.
+///
+/// The engine may read less than the whole store, never less than a rule could report: `live`
+/// at least every live assignment of regent-admin, every permanent active assignment that is not
+/// an activation, and every eligibility not activated within the unused-eligibility window;
+/// `principals` at least everyone those, the events and the activations name (and the members of
+/// the groups among them). Each rule still checks its whole condition here.
 public struct AlertFacts: Sendable {
     public var now: Date
     public var principals: [Principal.ID: Principal]
+    /// How many enabled users there are, for the share of them who hold regent-admin.
+    public var enabledUsers: Int
     public var roles: [Role]
     public var graph: MembershipGraph
     public var live: [Assignment]
@@ -52,13 +60,15 @@ public struct AlertFacts: Sendable {
     public var signIns: [AlertEvent]
 
     public init(
-        now: Date, principals: [Principal.ID: Principal], roles: [Role], graph: MembershipGraph, live: [Assignment],
+        now: Date, principals: [Principal.ID: Principal], enabledUsers: Int, roles: [Role], graph: MembershipGraph,
+        live: [Assignment],
         lastActivations: [Assignment.ID: Date], policies: [Role.ID: [(scope: Scope, policy: Policy)]],
         failing: [FailingRevocation], outsideGrants: [AlertEvent], recentActivations: [Assignment],
         signIns: [AlertEvent]
     ) {
         self.now = now
         self.principals = principals
+        self.enabledUsers = enabledUsers
         self.roles = roles
         self.graph = graph
         self.live = live
@@ -121,14 +131,13 @@ public struct AlertFacts: Sendable {
             holders.insert(assignment.principalId)
             holders.formUnion(graph.transitiveMembers(of: assignment.principalId))
         }
-        let users = principals.values.filter { $0.kind == .user && $0.isEnabled }
         let admins = holders.filter { principals[$0]?.kind == .user && principals[$0]?.isEnabled == true }
-        let share = users.isEmpty ? 0 : admins.count * 100 / users.count
+        let share = enabledUsers == 0 ? 0 : admins.count * 100 / enabledUsers
         guard admins.count > (settings.count ?? 0) && share > (settings.percent ?? 0) else { return [] }
         return admins.map {
             AlertItem(
                 key: "admin:\($0)",
-                summary: "\(name($0)) holds regent-admin (\(admins.count) of \(users.count) users, \(share)%)")
+                summary: "\(name($0)) holds regent-admin (\(admins.count) of \(enabledUsers) users, \(share)%)")
         }
         .sorted { $0.summary < $1.summary }
     }

@@ -48,6 +48,29 @@ extension StoreTransaction {
         ).run()
     }
 
+    /// The live assignments an alert rule could report (what `AlertFacts.live` must hold at
+    /// least): those of `adminRole`, permanent active ones that are not activations, and, when
+    /// `unusedSince` is given, eligibilities that started by then with no activation since. The
+    /// rules check their whole condition on these; this keeps the read to what they could find.
+    public func alertCandidates(adminRole: Role.ID?, unusedSince: Date?) async throws -> [Assignment] {
+        try await db.raw(
+            """
+            SELECT * FROM assignments e WHERE e.state <> 'ended' AND (
+                e.role_id = \(bind: adminRole?.description ?? "")
+                OR (e.kind = 'active' AND e.end_at IS NULL AND e.activated_from IS NULL)
+                OR (e.kind = 'eligible' AND e.start_at <= \(bind: unusedSince?.milliseconds ?? Int64.min)
+                    AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.activated_from = e.id
+                                    AND a.start_at >= \(bind: unusedSince?.milliseconds ?? Int64.min))))
+            """
+        ).all().map(Self.assignment)
+    }
+
+    /// How many enabled users there are.
+    public func enabledUserCount() async throws -> Int {
+        try await db.raw("SELECT COUNT(*) AS n FROM principals WHERE kind = 'user' AND enabled = 1").first()?
+            .decode(column: "n", as: Int.self) ?? 0
+    }
+
     /// Activations (assignments made from an eligibility) that started at or after `since`.
     public func activations(since: Date) async throws -> [Assignment] {
         try await db.raw(

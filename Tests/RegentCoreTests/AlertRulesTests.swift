@@ -19,7 +19,7 @@ struct AlertRulesTests {
             principals: [
                 alice: try Principal(id: alice, kind: .user, name: "alice", createdAt: t0),
                 bob: try Principal(id: bob, kind: .user, name: "bob", createdAt: t0),
-            ],
+            ], enabledUsers: 2,
             roles: [try Role(id: dbaRole, name: "dba", createdAt: t0)], graph: MembershipGraph(), live: live,
             lastActivations: [:], policies: [:], failing: [], outsideGrants: [], recentActivations: [], signIns: [])
     }

@@ -14,8 +14,6 @@ extension Engine {
     {
         func setting(_ rule: AlertRule) -> AlertSettings { settings[rule] ?? .defaults(for: rule) }
         func since(_ rule: AlertRule) -> Date { now - (setting(rule).window?.timeInterval ?? 0) }
-        let principals = Dictionary(
-            try await tx.principals(limit: 1_000_000).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         // The audited events are searched only for the rules that are on.
         let outside =
             setting(.roleAssignedOutsideRegent).enabled
@@ -24,7 +22,8 @@ extension Engine {
                 before: nil, limit: 500) : []
         let breakGlass = setting(.breakGlassUsed).enabled ? Set(setting(.breakGlassUsed).names) : []
         var signIns: [AuditEvent] = []
-        for principal in principals.values where breakGlass.contains(principal.name) {
+        for name in breakGlass.sorted() {
+            guard let principal = try await tx.principal(named: name) else { continue }
             signIns += try await tx.searchAudit(
                 AuditFilter(
                     from: since(.breakGlassUsed), actorId: principal.id,
@@ -33,10 +32,23 @@ extension Engine {
         }
         let recentActivations =
             setting(.frequentActivation).enabled ? try await tx.activations(since: since(.frequentActivation)) : []
+        // Only what a rule could report is read (see `AlertFacts`), not every assignment.
+        let roles = try await tx.roles(limit: 1_000_000)
+        let adminRole = roles.first { $0.name == Role.BuiltIn.regentAdmin.rawValue }?.id
+        let graph = try await tx.membershipGraph()
+        let live = try await tx.alertCandidates(
+            adminRole: adminRole,
+            unusedSince: setting(.unusedEligibility).enabled ? since(.unusedEligibility) : nil)
+        var named = Set(live.map(\.principalId)).union(recentActivations.map(\.principalId))
+            .union(signIns.compactMap(\.actor.principalId))
+        for assignment in live where assignment.roleId == adminRole {
+            named.formUnion(graph.transitiveMembers(of: assignment.principalId))
+        }
         return AlertFacts(
-            now: now, principals: principals, roles: try await tx.roles(limit: 1_000_000),
-            graph: try await tx.membershipGraph(), live: try await tx.liveAssignments(),
-            lastActivations: try await tx.lastActivations(), policies: try await tx.allPolicies(),
+            now: now, principals: try await tx.principals(ids: named), enabledUsers: try await tx.enabledUserCount(),
+            roles: roles, graph: graph, live: live,
+            lastActivations: try await tx.lastActivations(of: live.filter { $0.kind == .eligible }.map(\.id)),
+            policies: try await tx.allPolicies(),
             failing: try await tx.failingRevocations(attempts: configuration.maximumJobAttempts).compactMap(\.failing),
             outsideGrants: outside.map(\.alertEvent),
             recentActivations: recentActivations,

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import RegentStore
 public import ServiceLifecycle
 
@@ -46,6 +47,8 @@ public struct GovernanceMonitor: Service {
                 // more and finds nothing new: nothing written meanwhile is missed.
                 let cost = try await ContinuousClock().measure { try await engine.governance.evaluateAlerts() }
                 state.lastCost = Double(cost.components.seconds) + Double(cost.components.attoseconds) / 1e18
+                engine.logger.debug(
+                    "alert rules evaluated", metadata: ["seconds": "\(String(format: "%.3f", state.lastCost))"])
                 state.seenSeq = head
                 state.lastEvaluation = now
                 if full {
