@@ -43,6 +43,13 @@ struct SQLListQuery {
         query.appendInterpolation(unsafeRaw: ")")
     }
 
+    /// The whole list in `order`, for lists read whole rather than paged.
+    func ordered(by order: StaticString) -> SQLQueryString {
+        var result = query
+        result.appendInterpolation(unsafeRaw: " ORDER BY \(order)")
+        return result
+    }
+
     /// The query grouped by `column`, for aggregates.
     func grouped(by column: StaticString) -> SQLQueryString {
         var result = query
@@ -102,9 +109,6 @@ struct SQLListOrder {
     /// Oldest first by `created_at`, ties by `id`.
     static let oldestFirst = SQLListOrder(
         orderBy: "created_at, id", after: "(created_at, id) >", compared: .valueAndKey)
-    /// The latest start first, ties by `id`.
-    static let latestStartFirst = SQLListOrder(
-        orderBy: "start_at DESC, id DESC", after: "(start_at, id) <", compared: .valueAndKey)
     /// The highest unique `seq` first.
     static let highestSequenceFirst = SQLListOrder(orderBy: "seq DESC", after: "seq <", compared: .value)
 }

@@ -56,7 +56,7 @@ extension StoreTransaction {
         for slice in Self.slices(ids.map(\.description).sorted()) {
             var query = SQLListQuery("SELECT * FROM principals")
             query.where("id", in: slice)
-            for principal in try await db.raw(query.page(.byName, after: nil)).all().map(Self.principal) {
+            for principal in try await db.raw(query.ordered(by: "name")).all().map(Self.principal) {
                 found[principal.id] = principal
             }
         }

@@ -52,7 +52,7 @@ extension StoreTransaction {
         var query = SQLListQuery("SELECT body FROM review_instances")
         if let definition { query.where("definition_id =", definition.description) }
         if let state { query.where("state =", state.rawValue) }
-        return try await db.raw(query.page(.latestStartFirst, after: nil)).all().map {
+        return try await db.raw(query.ordered(by: "start_at DESC, id")).all().map {
             try decodeJSON(ReviewInstance.self, try $0.string("body"), "review instance")
         }
     }
@@ -73,7 +73,7 @@ extension StoreTransaction {
         query.where("activated_from IS NULL")
         query.where("kind", in: kinds.map(\.rawValue).sorted())
         if !roles.isEmpty { query.where("role_id", in: roles.map(\.description).sorted()) }
-        return try await db.raw(query.page(.newestFirst, after: nil)).all().map(Self.assignment)
+        return try await db.raw(query.ordered(by: "created_at DESC, id")).all().map(Self.assignment)
     }
 
     /// Each of `principals`' latest sign-in.

@@ -47,22 +47,34 @@ extension StoreTransaction {
         return try await role(from: row)
     }
 
-    /// Roles by name, after `position`.
+    /// Roles by name, after `position`, with their entitlements read in one statement per slice
+    /// of roles rather than one per role.
     public func roles(limit: Int = 1000, after position: ListPosition? = nil) async throws -> [Role] {
-        var roles: [Role] = []
-        for row in try await db.raw(SQLListQuery("SELECT * FROM roles").page(.byName, after: position, limit: limit))
+        let rows = try await db.raw(SQLListQuery("SELECT * FROM roles").page(.byName, after: position, limit: limit))
             .all()
-        {
-            roles.append(try await role(from: row))
+        var entitlements: [Role.ID: [Entitlement]] = [:]
+        for slice in Self.slices(try rows.map { try $0.string("id") }) {
+            var query = SQLListQuery("SELECT role_id, target_id, value FROM entitlements")
+            query.where("role_id", in: slice)
+            for row in try await db.raw(query.ordered(by: "role_id, target_id, value")).all() {
+                entitlements[try row.id("role_id"), default: []].append(
+                    Entitlement(targetId: try row.id("target_id"), value: try row.string("value")))
+            }
         }
-        return roles
+        return try rows.map { try role(from: $0, entitlements: entitlements[try $0.id("id")] ?? []) }
     }
 
     private func role(from row: any SQLRow) async throws -> Role {
+        var query = SQLListQuery("SELECT role_id, target_id, value FROM entitlements")
+        query.where("role_id =", try row.string("id"))
+        let entitlements = try await db.raw(query.ordered(by: "role_id, target_id, value")).all().map {
+            Entitlement(targetId: try $0.id("target_id"), value: try $0.string("value"))
+        }
+        return try role(from: row, entitlements: entitlements)
+    }
+
+    private func role(from row: any SQLRow, entitlements: [Entitlement]) throws -> Role {
         let id: Role.ID = try row.id("id")
-        let entitlements = try await db.raw(
-            "SELECT target_id, value FROM entitlements WHERE role_id = \(bind: id.description) ORDER BY target_id, value"
-        ).all().map { Entitlement(targetId: try $0.id("target_id"), value: try $0.string("value")) }
         do {
             return try Role(
                 id: id, name: try row.string("name"), description: try row.string("description"),
