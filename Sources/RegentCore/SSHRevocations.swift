@@ -8,6 +8,9 @@ public struct SSHRevocations: Sendable, Equatable {
     /// When the newest of them was revoked: the list's version and time, the same on every replica.
     public var latest: Date?
 
+    /// The time the list is versioned by: the newest revocation, or the epoch while none.
+    public var version: Date { latest ?? Date(timeIntervalSince1970: 0) }
+
     public init(serials: [UInt64], latest: Date?) {
         self.serials = serials
         self.latest = latest

@@ -127,7 +127,7 @@ struct Serve: AsyncParsableCommand {
     static func sshAuthority(in dataDirectory: URL, ledger: any SSHCertificateLedger) throws -> SSHCertificateAuthority
     {
         let key = try Curve25519.Signing.PrivateKey(
-            rawRepresentation: KeyFile.loadOrCreate(named: "ssh-ca.key", in: dataDirectory) {
+            rawRepresentation: KeyFile.loadOrCreate(named: SSHCertificateAuthority.keyFileName, in: dataDirectory) {
                 Curve25519.Signing.PrivateKey().rawRepresentation
             })
         return SSHCertificateAuthority(

@@ -24,6 +24,8 @@ public final class SSHCertificateAuthority: Provisioner, Sendable {
     let ledger: any SSHCertificateLedger
     /// The path for sshd's `RevokedKeys`, written again whenever the list changes.
     public let revocationListURL: URL
+    /// The CA key's file in the data directory.
+    public static let keyFileName = "ssh-ca.key"
     /// The version of the list last written, so a slower write never replaces a newer list.
     private let written = Mutex<Date?>(nil)
 
@@ -134,15 +136,14 @@ public final class SSHCertificateAuthority: Provisioner, Sendable {
         try FileManager.default.createDirectory(
             at: revocationListURL.deletingLastPathComponent(), withIntermediateDirectories: true)
         try written.withLock { written in
-            let version = revocations.latest ?? Date(timeIntervalSince1970: 0)
-            if let written, written > version { return }
+            if let written, written > revocations.version { return }
             try revocationList(revocations).write(to: revocationListURL, options: .atomic)
-            written = version
+            written = revocations.version
         }
     }
 
     private func revocationList(_ revocations: SSHRevocations) -> Data {
-        let version = revocations.latest ?? Date(timeIntervalSince1970: 0)
+        let version = revocations.version
         return KeyRevocationList(
             caPublicKey: Self.publicKeyBlob(key.publicKey), serials: revocations.serials,
             version: UInt64(max(0, version.timeIntervalSince1970 * 1000)), generated: version

@@ -28,7 +28,10 @@ extension Engine {
         if let signer {
             keys.append(("key.audit-signing", "audit signing key (\(AuditSigner.fileName))", signer.publicKeyBase64))
         }
-        if let sshAuthority { keys.append(("key.ssh-ca", "SSH CA key (ssh-ca.key)", sshAuthority.publicKeyLine)) }
+        if let sshAuthority {
+            keys.append(
+                ("key.ssh-ca", "SSH CA key (\(SSHCertificateAuthority.keyFileName))", sshAuthority.publicKeyLine))
+        }
         return keys
     }
 
