@@ -20,26 +20,24 @@ struct APIHandler: APIProtocol {
 
     /// Ready when the database answers a read of the audit head.
     func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
-        do {
-            let head = try await engine.auditLog.auditHead()
-            return .ok(
-                .init(
-                    body: .json(
-                        .init(
-                            status: .ok,
-                            checks: .init(additionalProperties: [
-                                "database": "ok", "auditSeq": String(head.seq),
-                                "checkIndex": String(engine.index.count),
-                                "lastReconcile": engine.provisioning.lastReconciled?.rfc3339 ?? "",
-                            ])))))
-        } catch {
+        let (readiness, auditSeq) = await engine.readiness()
+        var checks = Dictionary(uniqueKeysWithValues: readiness.results.map { ($0.key.rawValue, $0.value.detail) })
+        checks["auditSeq"] = auditSeq.map(String.init) ?? ""
+        checks["checkIndex"] = String(engine.index.count)
+        checks["lastReconcile"] = engine.provisioning.lastReconciled?.rfc3339 ?? ""
+        guard readiness.isReady else {
+            let failing = Readiness.Check.allCases.compactMap { check in
+                readiness.results[check].flatMap { $0.ok ? nil : "\(check.rawValue): \($0.detail)" }
+            }
             return .serviceUnavailable(
                 .init(
                     body: .applicationProblemJson(
                         .init(
                             _type: "urn:regent:problem:unavailable", title: "Not ready", status: 503,
-                            detail: "the database does not answer"))))
+                            detail: failing.joined(separator: "; "),
+                            checks: .init(additionalProperties: checks)))))
         }
+        return .ok(.init(body: .json(.init(status: .ok, checks: .init(additionalProperties: checks)))))
     }
 
     func getOpenAPIDocument(_ input: Operations.GetOpenAPIDocument.Input) async throws

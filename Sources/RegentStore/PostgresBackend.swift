@@ -31,13 +31,15 @@ final class PostgresBackend: StoreBackend {
 
     private let primary: PostgresPrimary
     private let coordinator: Task<Void, Never>
-    /// Whether this replica holds the singletons' lock; shared with the coordinating task.
-    final class Leadership: Sendable {
-        private let held = Mutex(false)
-        var isHeld: Bool { held.withLock { $0 } }
-        func set(_ value: Bool) { held.withLock { $0 = value } }
+    /// A yes or no the coordinating task keeps and transactions read: whether this replica holds
+    /// the singletons' lock, whether it is listening for the others' changes.
+    final class SharedFlag: Sendable {
+        private let value = Mutex(false)
+        var isSet: Bool { value.withLock { $0 } }
+        func set(_ newValue: Bool) { value.withLock { $0 = newValue } }
     }
-    private let leading = Leadership()
+    private let leading = SharedFlag()
+    private let listening = SharedFlag()
     private let published: AsyncStream<StoreChanges>
     let replica: String
     var dialect: StoreDialect { .postgresql }
@@ -57,10 +59,11 @@ final class PostgresBackend: StoreBackend {
         let (stream, continuation) = AsyncStream.makeStream(
             of: StoreChanges.self, bufferingPolicy: .bufferingNewest(64))
         published = stream
-        let leading = leading
+        let (leading, listening) = (leading, listening)
         coordinator = Task {
             await Self.coordinate(
-                primary: primary, replica: replica, leading: leading, changes: continuation, logger: logger)
+                primary: primary, replica: replica, leading: leading, listening: listening, changes: continuation,
+                logger: logger)
         }
     }
 
@@ -186,7 +189,8 @@ final class PostgresBackend: StoreBackend {
 
     func changes() -> AsyncStream<StoreChanges> { published }
 
-    var leads: Bool { leading.isHeld }
+    var leads: Bool { leading.isSet }
+    var hearsChanges: Bool { listening.isSet }
 
     func close() async throws {
         coordinator.cancel()
@@ -200,7 +204,7 @@ final class PostgresBackend: StoreBackend {
     /// move within a second or two). After every (re)connection the listener asks for a full
     /// reload, since whatever was committed while it was not listening went unheard.
     private static func coordinate(
-        primary: PostgresPrimary, replica: String, leading: Leadership,
+        primary: PostgresPrimary, replica: String, leading: SharedFlag, listening: SharedFlag,
         changes: AsyncStream<StoreChanges>.Continuation, logger: Logger
     ) async {
         defer { changes.finish() }
@@ -214,6 +218,8 @@ final class PostgresBackend: StoreBackend {
                     logger: logger)
                 defer { Task { try? await connection.close() } }
                 try await connection.listen(on: channel) { notifications in
+                    listening.set(true)
+                    defer { listening.set(false) }
                     changes.yield(.everythingChanged)
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
@@ -229,7 +235,7 @@ final class PostgresBackend: StoreBackend {
                         }
                         group.addTask {
                             while !Task.isCancelled {
-                                if leading.isHeld {
+                                if leading.isSet {
                                     _ = try await connection.query("SELECT 1", logger: logger)
                                 } else {
                                     let rows = try await connection.query(

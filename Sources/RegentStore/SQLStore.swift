@@ -78,6 +78,11 @@ public final class SQLStore: Store {
 
     public var leads: Bool { backend.leads }
 
+    public var hearsChanges: Bool { backend.hearsChanges }
+
+    /// The schema version this binary migrates to.
+    public static let schemaVersion = Migrations.all.count
+
     public var isShared: Bool { backend.dialect == .postgresql }
 
     /// A consistent copy of the whole SQLite database, taken while Regent runs, in a new file at

@@ -102,6 +102,7 @@ final class SQLiteBackend: StoreBackend {
     func changes() -> AsyncStream<StoreChanges> { AsyncStream { $0.finish() } }
 
     var leads: Bool { true }
+    var hearsChanges: Bool { true }
 
     func close() async throws {
         try await gate.withLock { try await self.connection.close() }

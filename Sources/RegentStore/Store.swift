@@ -10,6 +10,9 @@ public protocol Store: Sendable {
     /// Whether this replica runs the singletons (reconciler, governance monitor, checkpoints) now:
     /// exactly one replica does at a time.
     var leads: Bool { get }
+    /// Whether this replica hears the other replicas' changes now (always, on a database it
+    /// alone uses): memory follows them only while it does.
+    var hearsChanges: Bool { get }
     /// Whether other replicas may share the database (PostgreSQL), so memory must follow their changes.
     var isShared: Bool { get }
     /// Closes the connections; the store is unusable afterwards.

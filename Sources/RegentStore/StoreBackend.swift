@@ -32,6 +32,8 @@ protocol StoreBackend: Sendable {
     func changes() -> AsyncStream<StoreChanges>
     /// Whether this replica holds the singletons' lock now.
     var leads: Bool { get }
+    /// Whether this replica hears the other replicas' changes now (always, with none).
+    var hearsChanges: Bool { get }
     func close() async throws
 }
 

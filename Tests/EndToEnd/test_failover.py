@@ -14,11 +14,12 @@ from conftest import regent
 ADMIN_PASSWORD = "admin password 123"
 
 
-def raw(url: str, method: str, body: dict | None, token: str) -> tuple[int, str, dict]:
+def raw(url: str, method: str, body: dict | None, token: str | None) -> tuple[int, str, dict]:
     """Status, content type and body of one call."""
     request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None)
     request.add_header("Content-Type", "application/json")
-    request.add_header("Authorization", f"Bearer {token}")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.headers.get("Content-Type", ""), json.loads(response.read() or b"{}")
@@ -74,6 +75,10 @@ def test_primary_fails_and_the_promoted_standby_takes_over(postgres, server_fact
             "justification": "during the failover"}, tokens["bob"])
         assert status == 503 and kind.startswith("application/problem+json"), (status, kind, problem)
         assert problem["type"].endswith("unavailable"), problem
+        # Not ready, and saying which check fails.
+        status, kind, readiness = raw(server.url + "/readyz", "GET", None, None)
+        assert status == 503 and kind.startswith("application/problem+json"), (status, kind, readiness)
+        assert not readiness["checks"]["database"].startswith("ok"), readiness
         assert active(server, admin, "alice")
         wait_until(lambda: not active(server, admin, "bob"), timeout=15)
 
@@ -86,6 +91,8 @@ def test_primary_fails_and_the_promoted_standby_takes_over(postgres, server_fact
             return status == 201
         _, waited = wait_until(accepted, timeout=30, interval=0.1)
         print(f"\nwrites accepted again {waited:.2f} s after the standby was promoted")
+        # Ready again once it also hears changes on the promoted server.
+        wait_until(lambda: raw(server.url + "/readyz", "GET", None, None)[0] == 200, timeout=30, interval=0.1)
 
         # The timers missed meanwhile run (one claimed as the primary stopped waits for its lease,
         # 15 s): bob's activation is recorded as ended, and he may activate again.

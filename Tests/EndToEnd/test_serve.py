@@ -20,6 +20,8 @@ def test_serve_in_empty_directory_bootstraps_and_stops_gracefully(server_factory
     assert get_json(server.url + "/healthz") == {"status": "ok"}
     ready = get_json(server.url + "/readyz")
     assert ready["status"] == "ok" and int(ready["checks"]["auditSeq"]) > 0
+    for check in ("database", "migrations", "scheduler", "changeFeed"):
+        assert ready["checks"][check].startswith("ok"), ready
     with urllib.request.urlopen(server.url + "/openapi.yaml", timeout=5) as response:
         assert response.read().startswith(b'openapi: "3.1.0"')
     assert server.stop(signal.SIGTERM) == 0

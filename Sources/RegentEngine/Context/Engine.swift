@@ -77,6 +77,8 @@ public struct EngineConfiguration: Sendable {
     /// On a shared database, memory is reloaded from it this often, whatever was heard from the
     /// other replicas.
     public var resyncInterval: TimeInterval
+    /// A replica whose oldest due job became due longer ago than this is not ready.
+    public var schedulerLagBound: TimeInterval
 
     public init(
         safeguards: Safeguards = Safeguards(), checkpointEvery: Int64 = 1000, checkpointInterval: TimeInterval = 300,
@@ -87,7 +89,7 @@ public struct EngineConfiguration: Sendable {
         jobConcurrency: Int = 8, failingRevocationRetry: TimeInterval = 60, reconcileInterval: TimeInterval = 30,
         alertInterval: TimeInterval = 60, notifications: NotificationSettings = NotificationSettings(),
         sshCertificateLifetime: TimeInterval = 8 * 3600, refusalAuditWindow: TimeInterval = 60,
-        resyncInterval: TimeInterval = 60
+        resyncInterval: TimeInterval = 60, schedulerLagBound: TimeInterval = 60
     ) {
         self.safeguards = safeguards
         self.checkpointEvery = checkpointEvery
@@ -110,6 +112,7 @@ public struct EngineConfiguration: Sendable {
         self.sshCertificateLifetime = sshCertificateLifetime
         self.refusalAuditWindow = refusalAuditWindow
         self.resyncInterval = resyncInterval
+        self.schedulerLagBound = schedulerLagBound
     }
 }
 
