@@ -9,7 +9,6 @@ has ten assignments: three eligibilities in force, one activation in force (of t
 ended activations of the second over the last 90 days.
 
 Usage: python3 Benchmarks/scale.py REGENT_BINARY [principals] [roles]"""
-import http.client
 import io
 import json
 import random
@@ -26,7 +25,8 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Tests" / "EndToEnd"))
-from helpers import PostgreSQL, wait_until  # noqa: E402
+from helpers import PostgreSQL  # noqa: E402
+from replicas import Client  # noqa: E402
 
 ADMIN_PASSWORD = "bench password 123"
 DB_PASSWORD = "bench db password 1"
@@ -88,24 +88,13 @@ class Replica:
         self.process.wait(timeout=120)
 
 
-class Client:
-    def __init__(self, port: int):
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-
-    def call(self, method: str, path: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self.connection.request(method, path, json.dumps(body) if body is not None else None, headers)
-        response = self.connection.getresponse()
-        return response.status, json.loads(response.read() or b"{}")
-
-    def timed(self, path: str, token: str) -> tuple[float, dict]:
-        started = time.monotonic()
-        status, body = self.call("GET", path, None, token)
-        elapsed = time.monotonic() - started
-        assert status == 200, body
-        return elapsed, body
+def timed(client: Client, path: str, token: str) -> tuple[float, dict]:
+    """One GET and how long it took."""
+    started = time.monotonic()
+    status, body = client.call("GET", path, None, token)
+    elapsed = time.monotonic() - started
+    assert status == 200, body
+    return elapsed, body
 
 
 def prepare(binary: str, work: Path, database: str, roles: int) -> list[str]:
@@ -222,19 +211,19 @@ def measure(name: str, binary: str, work: Path, database: str, principals: int, 
             held = rng.random() < 0.5
             role = roles[n % len(roles)] if held else roles[(n + 5) % len(roles)]
             path = f"/v1/check?principal=s{n:06d}&role={role}&scope=/scale/g{n % 100}/db"
-            elapsed, body = client.timed(path, admin)
+            elapsed, body = timed(client, path, admin)
             assert body["active"] == (held or (n + 5) % len(roles) == n % len(roles)), (path, body)
             checks.append(elapsed)
         results["check"] = checks
         print(f"[{name}] /v1/check: {ms(checks)} (2000 checks, half held)", flush=True)
 
-        first = [client.timed("/v1/assignments?limit=100", admin)[0] for _ in range(200)]
+        first = [timed(client, "/v1/assignments?limit=100", admin)[0] for _ in range(200)]
         cursor = None
         for _ in range(100):
             suffix = f"&cursor={urllib.parse.quote(cursor)}" if cursor else ""
-            cursor = client.timed(f"/v1/assignments?limit=100{suffix}", admin)[1]["cursor"]
+            cursor = timed(client, f"/v1/assignments?limit=100{suffix}", admin)[1]["cursor"]
         deep_path = f"/v1/assignments?limit=100&cursor={urllib.parse.quote(cursor)}"
-        deep = [client.timed(deep_path, admin)[0] for _ in range(200)]
+        deep = [timed(client, deep_path, admin)[0] for _ in range(200)]
         results["first"], results["deep"] = first, deep
         print(f"[{name}] /v1/assignments first page: {ms(first)}; page 101 (items 10,001–10,100): {ms(deep)}",
               flush=True)

@@ -47,14 +47,16 @@ public struct Readiness: Sendable, Equatable {
 
     /// - Parameter schedulerBound: how far behind the oldest due job may be, in seconds.
     public static func assess(_ facts: ReadinessFacts, schedulerBound: TimeInterval) -> Readiness {
-        var results: [Check: Result] = [:]
+        var results: [Check: Result] = [
+            .changeFeed: facts.hearsChanges
+                ? Result(ok: true, detail: "ok")
+                : Result(ok: false, detail: "not listening for the other replicas' changes")
+        ]
         guard facts.databaseAnswers else {
             let unknown = Result(ok: false, detail: "unknown: the database does not answer")
             results[.database] = Result(ok: false, detail: "the database does not answer")
             results[.migrations] = unknown
             results[.scheduler] = unknown
-            results[.changeFeed] =
-                facts.hearsChanges ? Result(ok: true, detail: "ok") : Result(ok: false, detail: "not listening")
             return Readiness(results: results)
         }
         results[.database] = Result(ok: true, detail: "ok")
@@ -74,10 +76,6 @@ public struct Readiness: Sendable, Equatable {
             : Result(
                 ok: false,
                 detail: "a job due \(Self.seconds(behind)) ago has not run (bound \(Self.seconds(schedulerBound)))")
-        results[.changeFeed] =
-            facts.hearsChanges
-            ? Result(ok: true, detail: "ok")
-            : Result(ok: false, detail: "not listening for the other replicas' changes")
         return Readiness(results: results)
     }
 
