@@ -23,6 +23,15 @@ DB_PASSWORD = "bench db password 1"
 USERS = 16
 
 
+def listening_port(process: subprocess.Popen) -> int:
+    """The port `regent serve` says it listens on, read from its output."""
+    for line in process.stdout:
+        found = re.search(r"Regent is listening on http://[^:]+:(\d+)", line)
+        if found:
+            return int(found.group(1))
+    raise AssertionError("regent serve exited before listening")
+
+
 class Replica:
     def __init__(self, binary: str, work: Path, database: str):
         env = {"REGENT_BOOTSTRAP_PASSWORD": ADMIN_PASSWORD, "REGENT_DB_PASSWORD": DB_PASSWORD, "PATH": "/usr/bin:/bin"}
@@ -30,13 +39,7 @@ class Replica:
             [binary, "serve", "--listen", "127.0.0.1:0", "--db", database, "--minimum-duration", "PT1S",
              "--self-deactivation-delay", "PT0S"],
             cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for line in self.process.stdout:
-            found = re.search(r"Regent is listening on http://[^:]+:(\d+)", line)
-            if found:
-                self.port = int(found.group(1))
-                break
-        else:
-            raise AssertionError("regent serve exited before listening")
+        self.port = listening_port(self.process)
         threading.Thread(target=lambda: [None for _ in self.process.stdout], daemon=True).start()
 
     def client(self) -> "Client":

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Tests" / "EndToEnd"))
 from helpers import PostgreSQL  # noqa: E402
-from replicas import Client  # noqa: E402
+from replicas import Client, listening_port  # noqa: E402
 
 ADMIN_PASSWORD = "bench password 123"
 DB_PASSWORD = "bench db password 1"
@@ -45,13 +45,7 @@ class Replica:
         self.process = subprocess.Popen(
             [binary, "serve", "--listen", "127.0.0.1:0", "--db", database, "--log-level", "debug"],
             cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for line in self.process.stdout:
-            found = re.search(r"Regent is listening on http://[^:]+:(\d+)", line)
-            if found:
-                self.port = int(found.group(1))
-                break
-        else:
-            raise AssertionError("regent serve exited before listening")
+        self.port = listening_port(self.process)
         self.startup = time.monotonic() - started
         self.lines: list[str] = []
         self.changed = threading.Condition()
