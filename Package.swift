@@ -112,7 +112,7 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("Portal/Templates"), .copy("Portal/Static")],
+            resources: [.copy("Portal/Templates"), .copy("Portal/Static"), .copy("SCIM/Discovery")],
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -22,6 +22,9 @@ public struct Assignment: Identifiable, Hashable, Sendable, Codable {
         case deactivated
         case revokedByReview
         case canceled
+        /// Its holder was disabled or deleted, or no longer has what it came from (see
+        /// ``AccessWithdrawal``).
+        case withdrawn
 
         var auditAction: AuditAction {
             switch self {
@@ -30,6 +33,7 @@ public struct Assignment: Identifiable, Hashable, Sendable, Codable {
             case .deactivated: .assignmentDeactivated
             case .revokedByReview: .assignmentRevoked
             case .canceled: .assignmentCanceled
+            case .withdrawn: .assignmentWithdrawn
             }
         }
     }

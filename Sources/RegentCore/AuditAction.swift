@@ -23,6 +23,7 @@ public enum AuditAction: String, Hashable, Sendable, Codable, CaseIterable {
     case assignmentRemoved = "assignment.removed"
     case assignmentRevoked = "assignment.revoked"
     case assignmentUpdated = "assignment.updated"
+    case assignmentWithdrawn = "assignment.withdrawn"
     // The audit log itself
     case auditExported = "audit.exported"
     case reportExported = "report.exported"
@@ -57,6 +58,18 @@ public enum AuditAction: String, Hashable, Sendable, Codable, CaseIterable {
     case grantRevokeFailed = "grant.revoke_failed"
     /// A revocation that went through after passing the attempt limit.
     case revocationRecovered = "revocation.recovered"
+    // The organisation's directory, through SCIM
+    case directoryChangeRefused = "directory.change.refused"
+    case directoryGroupCreated = "directory.group_created"
+    case directoryGroupDeleted = "directory.group_deleted"
+    case directoryGroupUpdated = "directory.group_updated"
+    case directoryUserCreated = "directory.user_created"
+    case directoryUserDeleted = "directory.user_deleted"
+    case directoryUserUpdated = "directory.user_updated"
+    case scimTokenCreateRefused = "scim.token_create.refused"
+    case scimTokenCreated = "scim.token_created"
+    case scimTokenRevokeRefused = "scim.token_revoke.refused"
+    case scimTokenRevoked = "scim.token_revoked"
     // Group membership
     case groupMemberAddRefused = "group.member_add.refused"
     case groupMemberAdded = "group.member_added"
@@ -98,6 +111,7 @@ public enum AuditAction: String, Hashable, Sendable, Codable, CaseIterable {
     case requestStageApproved = "request.stage_approved"
     case requestStarted = "request.started"
     case requestTimedOut = "request.timed_out"
+    case requestWithdrawn = "request.withdrawn"
     // Access reviews
     case reviewApplied = "review.applied"
     case reviewApplyRefused = "review.apply.refused"

@@ -92,6 +92,17 @@ extension Request {
         return effects + [.audit(note(.requestCanceled))]
     }
 
+    /// Regent withdraws a request still waiting for approval because the principal it is for (or
+    /// who asked) can no longer hold access: disabled, deleted or out of the group (see
+    /// ``AccessWithdrawal``).
+    public mutating func withdraw(reason why: String, now: Date) -> [Effect] {
+        guard status == .pendingApproval else { return [] }
+        status = .canceled
+        reason = why
+        updatedAt = now
+        return [.audit(note(.requestWithdrawn, reason: why))]
+    }
+
     /// The stage timer fired. Stale timers (the stage was decided, or a later stage runs) do nothing.
     public mutating func stageTimedOut(stage: Int, now: Date) -> [Effect] {
         guard status == .pendingApproval, let approval, approval.currentStage == stage, now >= approval.deadline else {

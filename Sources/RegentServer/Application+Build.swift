@@ -69,6 +69,8 @@ public func buildApplication(
     try APIHandler(engine: engine, issuer: configuration.issuer).registerHandlers(
         on: RecordingTransport(router: router, allowed: allowed), configuration: .regent)
     try Portal.load(engine: engine).register(on: router)
+    SCIMHandler(engine: engine, base: configuration.issuer + SCIMHandler.prefix, discovery: try SCIMDiscovery.load())
+        .register(on: router)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Regent"),

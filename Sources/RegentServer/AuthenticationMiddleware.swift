@@ -5,7 +5,7 @@ import NIOCore
 import RegentCore
 import RegentEngine
 
-/// Resolves the caller once per request (bearer token or session cookie) and makes it available to
+/// Resolves the caller once per request (bearer token or session cookie; SCIM has its own) and makes it available to
 /// the handlers. It never refuses on its own: each operation decides whether it needs a caller.
 /// On the way out it writes the session cookie a handler asked for, through the one builder.
 struct AuthenticationMiddleware: RouterMiddleware {
@@ -26,6 +26,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
+        // SCIM clients authenticate with SCIM tokens, which are not sessions (SCIMHandler).
+        if request.uri.path.hasPrefix(SCIMHandler.prefix + "/") { return try await next(request, context) }
         var caller = Caller(
             session: nil, sourceAddress: nil, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })
         caller.sourceAddress = Self.clientAddress(

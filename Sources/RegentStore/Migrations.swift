@@ -198,5 +198,21 @@ enum Migrations {
             "CREATE INDEX jobs_by_created ON jobs (created_at, id)",
             "CREATE INDEX audit_by_action_actor ON audit_events (action, actor_id, time)",
         ],
+        // 15: the organisation's directory. What SCIM said about each principal it provisions
+        // (matched without case, and by the directory's own id), and the bearer tokens SCIM
+        // clients use, stored as hashes.
+        [
+            """
+            CREATE TABLE directory_entries (
+                principal_id TEXT PRIMARY KEY REFERENCES principals(id), matching_key TEXT NOT NULL UNIQUE,
+                external_id TEXT, body TEXT NOT NULL, deleted_at BIGINT)
+            """,
+            "CREATE INDEX directory_entries_by_external_id ON directory_entries (external_id)",
+            """
+            CREATE TABLE scim_tokens (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created_by TEXT NOT NULL,
+                created_at BIGINT NOT NULL, revoked_at BIGINT)
+            """,
+        ],
     ]
 }

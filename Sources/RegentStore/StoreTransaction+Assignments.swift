@@ -40,6 +40,26 @@ extension StoreTransaction {
         return try await db.raw(query.page(.newestFirst, after: position, limit: limit)).all().map(Self.assignment)
     }
 
+    /// The assignments not ended of these principals, and the eligible assignments their
+    /// activations came from (in any state): what a directory change can take away.
+    public func liveAssignments(of principals: Set<Principal.ID>) async throws -> [Assignment] {
+        var found: [Assignment] = []
+        for slice in Self.slices(principals.map(\.description).sorted()) {
+            var query = SQLListQuery("SELECT * FROM assignments")
+            query.where("principal_id", in: Array(slice))
+            query.where("state <>", Assignment.State.ended.rawValue)
+            found += try await db.raw(query.ordered(by: "id")).all().map(Self.assignment)
+        }
+        let known = Set(found.map(\.id))
+        let origins = Set(found.compactMap(\.activatedFrom)).subtracting(known)
+        for slice in Self.slices(origins.map(\.description).sorted()) {
+            var query = SQLListQuery("SELECT * FROM assignments")
+            query.where("id", in: Array(slice))
+            found += try await db.raw(query.ordered(by: "id")).all().map(Self.assignment)
+        }
+        return found
+    }
+
     /// Every assignment in force or scheduled, for building the check index at start.
     public func liveAssignments() async throws -> [Assignment] {
         try await db.raw("SELECT * FROM assignments WHERE state <> 'ended'").all().map(Self.assignment)

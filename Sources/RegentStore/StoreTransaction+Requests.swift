@@ -40,6 +40,23 @@ extension StoreTransaction {
             .map(request(from:))
     }
 
+    /// The requests waiting for approval that are for, or were asked by, these principals.
+    public func pendingRequests(involving principals: Set<Principal.ID>) async throws -> [Request] {
+        var found: [Request.ID: Request] = [:]
+        let columns: [StaticString] = ["principal_id", "requester_id"]
+        for slice in Self.slices(principals.map(\.description).sorted()) {
+            for column in columns {
+                var query = SQLListQuery("SELECT * FROM requests")
+                query.where("status =", Request.Status.pendingApproval.rawValue)
+                query.where(column, in: Array(slice))
+                for request in try await db.raw(query.ordered(by: "id")).all().map(request(from:)) {
+                    found[request.id] = request
+                }
+            }
+        }
+        return found.values.sorted { $0.id.description < $1.id.description }
+    }
+
     /// Start times of a principal's activations of a role since `since`, for `maxActivations`.
     public func activationStarts(principal: Principal.ID, role: Role.ID, since: Date) async throws -> [Date] {
         try await db.raw(

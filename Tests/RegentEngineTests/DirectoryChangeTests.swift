@@ -14,13 +14,15 @@ struct DirectoryChangeTests {
             username: name, password: "right password", sourceAddress: IPAddress("192.0.2.7"), userAgent: "test")
     }
 
-    /// Disabling ends sessions and checks at once; enabling restores exactly what was there.
+    /// Disabling ends sessions and checks at once and withdraws the active assignment (revoked on
+    /// the targets, its request closed); enabling again restores eligibility, never the activation.
     @Test func disablingAPrincipal() async throws {
         try await withHarness { h in
             let alice = try await h.engine.directory.createPrincipal(
                 kind: .user, name: "alice", displayName: nil, email: nil, password: "right password", by: h.admin)
             let role = try await h.role("dba")
-            try await h.assign(alice.id, role, kind: .active, duration: .hours(8))
+            let active = try await h.assign(alice.id, role, kind: .active, duration: .hours(8))
+            try await h.assign(alice.id, role, kind: .eligible)
             let session = try await signIn(h, "alice")
             #expect(try await h.engine.sessions.authenticate(token: session.token) != nil)
             #expect(h.engine.check(principal: alice.id, role: role.id, scope: .root) != nil)
@@ -32,12 +34,22 @@ struct DirectoryChangeTests {
             await #expect(throws: RegentError(.unauthenticated, "", field: "credentials")) {
                 try await signIn(h, "alice")
             }
-            let event = try #require(try await h.auditEvents().last { $0.action == "principal.disabled" })
+            let events = try await h.auditEvents()
+            let event = try #require(events.last { $0.action == "principal.disabled" })
             #expect(event.details["sessionsRevoked"] == "1")
+            let withdrawn = try #require(events.last { $0.action == "assignment.withdrawn" })
+            #expect(withdrawn.details["assignmentId"] == active.assignmentId?.description)
+            #expect(try await h.engine.requests.request(active.id)?.status == .revoked)
+            let assignmentId = try #require(active.assignmentId)
+            #expect(try await h.store.transaction { try await $0.hasPendingJob(.revoke(assignmentId)) })
 
             _ = try await h.engine.directory.updatePrincipal(
                 alice.id, .init(displayName: "Alice A.", isEnabled: true), by: h.admin)
-            #expect(h.engine.check(principal: alice.id, role: role.id, scope: .root) != nil)
+            #expect(h.engine.check(principal: alice.id, role: role.id, scope: .root) == nil)
+            let live = try await h.store.transaction {
+                try await $0.assignments(AssignmentFilter(principalIds: [alice.id], states: AssignmentFilter.live))
+            }
+            #expect(live.map(\.kind) == [.eligible])
             #expect(try await h.engine.directory.principal(named: "alice", by: h.admin).displayName == "Alice A.")
         }
     }
@@ -48,8 +60,10 @@ struct DirectoryChangeTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let h = try await Harness.make(path: path)
         let bob = try await h.user("bob")
+        let crew = try await h.group("crew", members: [])
         let role = try await h.role("ops")
-        try await h.assign(bob.principalId, role, kind: .active, duration: .hours(8))
+        try await h.assign(crew, role, kind: .active, duration: .hours(8))
+        try await h.engine.directory.addMember(bob.principalId, to: crew, by: h.admin)
         _ = try await h.engine.directory.updatePrincipal(bob.principalId, .init(isEnabled: false), by: h.admin)
         let restarted = try await h.restart(at: h.clock.now())
         #expect(restarted.engine.check(principal: bob.principalId, role: role.id, scope: .root) == nil)

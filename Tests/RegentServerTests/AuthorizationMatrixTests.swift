@@ -101,6 +101,15 @@ struct AuthorizationMatrixTests {
                 operationId: "removeGroupMember", method: .delete, path: { _, _ in "/v1/groups/crew/members/zed" },
                 expected: only(directoryAdmins, .noContent)),
             Case(
+                operationId: "listScimTokens", method: .get, path: { _, _ in "/v1/scim/tokens" },
+                expected: only(directoryAdmins, .ok)),
+            Case(
+                operationId: "createScimToken", method: .post, path: { _, _ in "/v1/scim/tokens" },
+                body: { ["name": "okta"] }, expected: only(directoryAdmins, .created)),
+            Case(
+                operationId: "revokeScimToken", method: .delete, path: { _, _ in "/v1/scim/tokens/\(UUID())" },
+                expected: only(directoryAdmins, .notFound)),
+            Case(
                 operationId: "updatePrincipal", method: .patch, path: { f, _ in "/v1/principals/\(f.bystander.name)" },
                 body: { ["displayName": "Zed Z."] }, expected: only(directoryAdmins, .ok)),
             Case(

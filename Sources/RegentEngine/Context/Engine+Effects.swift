@@ -73,6 +73,16 @@ extension Engine {
         actor: ActorContext, subject: AuditSubject, action: AuditAction, correlationId: String? = nil, now: Date,
         _ body: () async throws -> R
     ) async throws -> R {
+        try await audited(
+            as: actor.auditActor, subject: subject, action: action, correlationId: correlationId, now: now, body)
+    }
+
+    /// ``audited(actor:subject:action:correlationId:now:_:)`` for an actor that is not a
+    /// principal (a SCIM client).
+    func audited<R: Sendable>(
+        as actor: AuditActor, subject: AuditSubject, action: AuditAction, correlationId: String? = nil, now: Date,
+        _ body: () async throws -> R
+    ) async throws -> R {
         do {
             return try await body()
         } catch let error as RegentError {
@@ -85,7 +95,7 @@ extension Engine {
                             action, .denied, reason: error.reason,
                             details: ["code": error.code.rawValue, "field": error.field ?? ""]),
                         in: tx,
-                        context: AuditContext(actor: actor.auditActor, subject: subject, correlationId: correlationId),
+                        context: AuditContext(actor: actor, subject: subject, correlationId: correlationId),
                         now: now)
                 }
             } catch {

@@ -79,6 +79,9 @@ public struct EngineConfiguration: Sendable {
     public var resyncInterval: TimeInterval
     /// A replica whose oldest due job became due longer ago than this is not ready.
     public var schedulerLagBound: TimeInterval
+    /// Whether a disabled principal's eligible assignments are kept (usable again once enabled)
+    /// or removed.
+    public var disabledEligibility: AccessWithdrawal.DisabledEligibility
 
     public init(
         safeguards: Safeguards = Safeguards(), checkpointEvery: Int64 = 1000, checkpointInterval: TimeInterval = 300,
@@ -89,7 +92,8 @@ public struct EngineConfiguration: Sendable {
         jobConcurrency: Int = 8, failingRevocationRetry: TimeInterval = 60, reconcileInterval: TimeInterval = 30,
         alertInterval: TimeInterval = 60, notifications: NotificationSettings = NotificationSettings(),
         sshCertificateLifetime: TimeInterval = 8 * 3600, refusalAuditWindow: TimeInterval = 60,
-        resyncInterval: TimeInterval = 60, schedulerLagBound: TimeInterval = 60
+        resyncInterval: TimeInterval = 60, schedulerLagBound: TimeInterval = 60,
+        disabledEligibility: AccessWithdrawal.DisabledEligibility = .keep
     ) {
         self.safeguards = safeguards
         self.checkpointEvery = checkpointEvery
@@ -113,6 +117,7 @@ public struct EngineConfiguration: Sendable {
         self.refusalAuditWindow = refusalAuditWindow
         self.resyncInterval = resyncInterval
         self.schedulerLagBound = schedulerLagBound
+        self.disabledEligibility = disabledEligibility
     }
 }
 

@@ -30,9 +30,11 @@ extension Engine {
 }
 
 extension DirectoryService {
-    /// Disabling a principal ends its sessions and API tokens at once and makes every check about
-    /// it (or through it, for a group) answer "no"; its assignments stay, so enabling it again
-    /// restores exactly what it had.
+    /// Disabling a principal ends its sessions and API tokens at once, makes every check about it
+    /// (or through it, for a group) answer "no", and withdraws what it held (``AccessWithdrawal``):
+    /// its activations and active assignments end and are revoked on the targets, and its pending
+    /// requests are withdrawn. Its eligible assignments stay unless configured otherwise, so
+    /// enabling it again restores eligibility, never an activation.
     public func updatePrincipal(_ id: Principal.ID, _ change: Engine.PrincipalChange, by actor: ActorContext)
         async throws
         -> Principal
@@ -40,7 +42,7 @@ extension DirectoryService {
         let now = engine.clock.now()
         let subject = AuditSubject(principalId: id)
         return try await engine.audited(actor: actor, subject: subject, action: .principalUpdateRefused, now: now) {
-            let (updated, revoked) = try await engine.store.transaction { tx -> (Principal, [String]) in
+            let (updated, disabling) = try await engine.store.transaction { tx -> (Principal, Engine.Disabling) in
                 try await engine.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
                 guard let existing = try await tx.principal(id: id) else {
                     throw RegentError(.notFound, "no such principal", field: "principalId")
@@ -49,26 +51,30 @@ extension DirectoryService {
                     id: id, kind: existing.kind, name: existing.name,
                     displayName: change.displayName ?? existing.displayName, email: change.email ?? existing.email,
                     isEnabled: change.isEnabled ?? existing.isEnabled, createdAt: existing.createdAt)
-                if existing.isEnabled, !updated.isEnabled {
+                let disabling = existing.isEnabled && !updated.isEnabled
+                if disabling {
                     try await engine.requireAdministratorCoverage(
                         in: tx, now: now, after: { $0.setEnabled(id, false) })
                 }
                 try await tx.updatePrincipal(updated)
-                let revoked = updated.isEnabled ? [] : try await tx.revokeSessions(of: id, at: now)
                 var details = ["enabled": String(updated.isEnabled)]
                 if change.displayName != nil { details["displayName"] = updated.displayName }
                 if change.email != nil { details["email"] = updated.email ?? "" }
-                if !revoked.isEmpty { details["sessionsRevoked"] = String(revoked.count) }
-                try await engine.audit(
-                    AuditNote(
-                        existing.isEnabled && !updated.isEnabled ? .principalDisabled : .principalUpdated,
-                        details: details),
-                    in: tx, context: Engine.AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil),
-                    now: now)
-                return (updated, revoked)
+                guard disabling else {
+                    try await engine.audit(
+                        AuditNote(.principalUpdated, details: details), in: tx,
+                        context: Engine.AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil),
+                        now: now)
+                    return (updated, Engine.Disabling())
+                }
+                return (
+                    updated,
+                    try await engine.disabled(
+                        updated, note: AuditNote(.principalDisabled, details: details),
+                        because: "\(existing.name) was disabled", actor: actor.auditActor, in: tx, now: now)
+                )
             }
-            for tokenHash in revoked { engine.sessionCache.invalidate(tokenHash) }
-            engine.index.setEnabled(id, updated.isEnabled)
+            engine.afterEnabledChange(of: id, enabled: updated.isEnabled, disabling)
             return updated
         }
     }
@@ -79,7 +85,7 @@ extension DirectoryService {
         try await engine.audited(
             actor: actor, subject: AuditSubject(principalId: group), action: .groupMemberRemoveRefused, now: now
         ) {
-            let graph = try await engine.store.transaction { tx -> MembershipGraph in
+            let (graph, applied) = try await engine.store.transaction { tx -> (MembershipGraph, Engine.Applied) in
                 try await engine.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
                 var graph = try await tx.membershipGraph()
                 guard graph.members[group]?.contains(member) == true else {
@@ -95,9 +101,13 @@ extension DirectoryService {
                     context: Engine.AuditContext(
                         actor: actor.auditActor, subject: AuditSubject(principalId: group), correlationId: nil),
                     now: now)
-                return graph
+                let applied = try await engine.withdrawAccess(
+                    of: AccessWithdrawal.affected(by: member, in: graph), graph: graph,
+                    because: "removed from a group", actor: actor.auditActor, in: tx, now: now)
+                return (graph, applied)
             }
             engine.index.updateGraph(graph)
+            engine.afterCommit(applied)
         }
     }
 
