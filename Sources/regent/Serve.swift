@@ -45,6 +45,13 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("reconcile-interval"),
         help: "How often every target is compared with the assignments (REGENT_RECONCILE_INTERVAL). Default PT30S.")
     var reconcileInterval: String?
+    @Option(
+        name: .customLong("disabled-eligibility"),
+        help:
+            "keep or remove a disabled user's eligible assignments (REGENT_DISABLED_ELIGIBILITY); their activations end either way. Default keep."
+    )
+    var disabledEligibility: String?
+
     @OptionGroup var notifications: NotificationOptions
 
     @Option(
@@ -165,11 +172,16 @@ struct Serve: AsyncParsableCommand {
         let reconcile = try ISODuration(
             parsing: setting(reconcileInterval, "reconcile-interval", default: "PT30S"), field: "--reconcile-interval")
         guard reconcile.timeInterval >= 1 else { throw ValidationError("--reconcile-interval is at least PT1S") }
+        guard
+            let eligibility = AccessWithdrawal.DisabledEligibility(
+                rawValue: setting(disabledEligibility, "disabled-eligibility", default: "keep"))
+        else { throw ValidationError("--disabled-eligibility takes keep or remove") }
         return Settings(
             server: server, database: database, dataDirectory: directory,
             engine: EngineConfiguration(
                 safeguards: safeguards, reconcileInterval: reconcile.timeInterval,
-                notifications: try notifications.resolve(portalURL: issuerURL.isEmpty ? nil : issuerURL)))
+                notifications: try notifications.resolve(portalURL: issuerURL.isEmpty ? nil : issuerURL),
+                disabledEligibility: eligibility))
     }
 
     /// On an empty database: creates `admin` with `REGENT_BOOTSTRAP_PASSWORD` or a one-time password

@@ -14,7 +14,7 @@ from httpx2 import Client
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import Status, check_server
 
-from helpers import audit_actions, call, sign_in, wait_until
+from helpers import CLI, audit_actions, call, sign_in, wait_until
 
 ADMIN_PASSWORD = "admin password 123"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -74,6 +74,23 @@ def test_scim_tokens_are_for_scim_only(server_factory):
     assert call(server.url + f"/v1/scim/tokens/{created['id']}", "DELETE", None, admin)[0] == 204
     assert scim(server, token, "GET", "/Users")[0] == 401
     assert audit_actions(server, admin, "scim.") == ["scim.token_revoked", "scim.token_created"]
+
+
+def test_scim_tokens_from_the_cli(server_factory, tmp_path):
+    server, _, _ = start(server_factory)
+    cli = CLI(server, tmp_path / "home")
+    cli.login("admin", ADMIN_PASSWORD)
+    made = cli("scim-token", "create", "okta")
+    assert made.returncode == 0 and made.stdout.startswith("scim_"), made.stderr
+    token = made.stdout.strip()
+    assert scim(server, token, "GET", "/ServiceProviderConfig")[0] == 200
+    listed = cli("scim-token", "list", "--json")
+    assert listed.returncode == 0 and sorted(t["name"] for t in json.loads(listed.stdout)) == ["entra", "okta"]
+    okta = next(t for t in json.loads(listed.stdout) if t["name"] == "okta")
+    assert cli("scim-token", "revoke", okta["id"]).returncode == 0
+    assert scim(server, token, "GET", "/ServiceProviderConfig")[0] == 401
+    again = cli("scim-token", "revoke", okta["id"])
+    assert again.returncode != 0 and again.stderr.count("\n") == 1, again.stderr
 
 
 def test_bad_input_is_a_scim_error_and_applies_nothing(server_factory):
