@@ -35,6 +35,7 @@ public enum AuditAction: String, Hashable, Sendable, Codable, CaseIterable {
     case authLoginLocked = "auth.login.locked"
     case authLoginLockedOut = "auth.login.locked_out"
     case authLogout = "auth.logout"
+    case authProviderLoginRefused = "auth.provider_login.refused"
     case authMfaEnrolled = "auth.mfa.enrolled"
     case authMfaEnrollmentStarted = "auth.mfa.enrollment_started"
     case authMfaVerified = "auth.mfa.verified"
@@ -89,6 +90,7 @@ public enum AuditAction: String, Hashable, Sendable, Codable, CaseIterable {
     // Principals
     case principalCreateRefused = "principal.create.refused"
     case principalCreated = "principal.created"
+    case principalIdentityLinked = "principal.identity_linked"
     case principalDisabled = "principal.disabled"
     case principalManagerRefused = "principal.manager.refused"
     case principalManagerSet = "principal.manager_set"

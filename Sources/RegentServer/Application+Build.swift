@@ -52,7 +52,8 @@ public struct BackgroundServices: Sendable {
 /// starts (leases freed, index loaded, overdue timers enforced) before the server binds, so it
 /// accepts nothing before the state is safe, and the background services wait for that start.
 public func buildApplication(
-    engine: Engine, configuration: ServerConfiguration, background: BackgroundServices,
+    engine: Engine, configuration: ServerConfiguration, signInProviders: [ProviderSignIn] = [],
+    background: BackgroundServices,
     logger: Logger = Logger(label: "regent.server"), onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let router = Router(context: RegentRequestContext.self)
@@ -68,7 +69,7 @@ public func buildApplication(
     router.middlewares.add(CheckFastPathMiddleware(engine: engine))
     try APIHandler(engine: engine, issuer: configuration.issuer).registerHandlers(
         on: RecordingTransport(router: router, allowed: allowed), configuration: .regent)
-    try Portal.load(engine: engine).register(on: router)
+    try Portal.load(engine: engine, providers: signInProviders).register(on: router)
     SCIMHandler(engine: engine, base: configuration.issuer + SCIMHandler.prefix, discovery: try SCIMDiscovery.load())
         .register(on: router)
     var app = Application(

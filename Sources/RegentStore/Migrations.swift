@@ -199,8 +199,8 @@ enum Migrations {
             "CREATE INDEX audit_by_action_actor ON audit_events (action, actor_id, time)",
         ],
         // 15: the organisation's directory. What SCIM said about each principal it provisions
-        // (matched without case, and by the directory's own id), and the bearer tokens SCIM
-        // clients use, stored as hashes.
+        // (matched without case, and by the directory's own id), the bearer tokens SCIM clients
+        // use (hashes), and sign-in through its OpenID provider.
         [
             """
             CREATE TABLE directory_entries (
@@ -212,6 +212,18 @@ enum Migrations {
             CREATE TABLE scim_tokens (
                 id TEXT PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created_by TEXT NOT NULL,
                 created_at BIGINT NOT NULL, revoked_at BIGINT)
+            """,
+            // Sign-in through the organisation's OpenID provider: who (issuer, subject) is which
+            // principal, and the sign-ins under way (state hash, nonce, PKCE verifier), each used once.
+            """
+            CREATE TABLE identity_links (
+                issuer TEXT NOT NULL, subject TEXT NOT NULL, principal_id TEXT NOT NULL REFERENCES principals(id),
+                created_at BIGINT NOT NULL, PRIMARY KEY (issuer, subject))
+            """,
+            """
+            CREATE TABLE provider_sign_ins (
+                state_hash TEXT PRIMARY KEY, provider TEXT NOT NULL, nonce TEXT NOT NULL, verifier TEXT NOT NULL,
+                return_to TEXT NOT NULL, expires_at BIGINT NOT NULL)
             """,
         ],
     ]

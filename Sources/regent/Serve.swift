@@ -53,6 +53,7 @@ struct Serve: AsyncParsableCommand {
     var disabledEligibility: String?
 
     @OptionGroup var notifications: NotificationOptions
+    @OptionGroup var openID: OpenIDOptions
 
     @Option(
         name: .customLong("log-level"),
@@ -111,6 +112,7 @@ struct Serve: AsyncParsableCommand {
         }
         let app = try buildApplication(
             engine: engine, configuration: server,
+            signInProviders: try openID.resolve(publicURL: server.publicURL ?? "", engine: engine),
             background: .standard(transport: StandardNotificationTransport(settings: settings.engine.notifications)),
             logger: logger
         ) { port in

@@ -13,13 +13,15 @@ import RegentEngine
 /// token bound to the session; responses forbid framing, inline script and caching.
 struct Portal: Sendable {
     let engine: Engine
+    /// The organisation's OpenID providers, each a "Sign in with …" link.
+    let providers: [ProviderSignIn]
     let library: MustacheLibrary
     let csrfKey: SymmetricKey
     let staticFiles: URL
 
     /// Reads the templates (`Portal/Templates/*.mustache`, each named by its file) and finds the
     /// static files among the target's resources.
-    static func load(engine: Engine) throws -> Portal {
+    static func load(engine: Engine, providers: [ProviderSignIn] = []) throws -> Portal {
         guard let templates = Bundle.module.url(forResource: "Templates", withExtension: nil),
             let staticFiles = Bundle.module.url(forResource: "Static", withExtension: nil)
         else { throw PortalError.missingResources }
@@ -30,7 +32,8 @@ struct Portal: Sendable {
             try library.register(text, named: String(file.dropLast(".mustache".count)))
         }
         return Portal(
-            engine: engine, library: library, csrfKey: SymmetricKey(size: .bits256), staticFiles: staticFiles)
+            engine: engine, providers: providers, library: library, csrfKey: SymmetricKey(size: .bits256),
+            staticFiles: staticFiles)
     }
 
     enum PortalError: Error { case missingResources }
@@ -39,6 +42,7 @@ struct Portal: Sendable {
         router.get("/") { _, _ in Caller.current.session == nil ? Self.redirect("/login") : Self.redirect("/roles") }
         router.get("/static/{file}") { _, context in try self.staticFile(context.parameters.get("file") ?? "") }
         registerSession(on: router)
+        registerProviderSignIn(on: router)
         registerSelfService(on: router)
         registerAdministration(on: router)
         registerMFA(on: router)
@@ -56,6 +60,7 @@ struct Portal: Sendable {
     ) async throws -> Response {
         var values = values
         values["title"] = title
+        values["providers"] = providers.map { ["name": $0.name] }
         if let session = Caller.current.session, !session.mfaPending {
             let actor = Caller.current.actor(session)
             values["user"] = true

@@ -1,0 +1,156 @@
+public import Foundation
+
+/// A claim of an ID token, as JSON.
+public enum ClaimValue: Sendable, Equatable, Decodable {
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+    case array([ClaimValue])
+    case object([String: ClaimValue])
+    case null
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let bool = try? container.decode(Bool.self) {
+            self = .bool(bool)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else if let string = try? container.decode(String.self) {
+            self = .string(string)
+        } else if let array = try? container.decode([ClaimValue].self) {
+            self = .array(array)
+        } else {
+            self = .object(try container.decode([String: ClaimValue].self))
+        }
+    }
+
+    public var string: String? { if case .string(let value) = self { value } else { nil } }
+    public var number: Double? { if case .number(let value) = self { value } else { nil } }
+    /// A list of strings, or one string as a list of one.
+    public var strings: [String]? {
+        switch self {
+        case .string(let value): [value]
+        case .array(let values): values.compactMap(\.string)
+        default: nil
+        }
+    }
+}
+
+/// How Regent reads the people an OpenID provider signs in: which claim names them, which carries
+/// their groups and how those map to Regent groups, and what proves MFA.
+public struct ProviderIdentityRules: Sendable, Equatable {
+    public enum NameClaim: String, Sendable, CaseIterable {
+        case preferredUsername = "preferred_username"
+        case email
+        case sub
+    }
+
+    public var issuer: String
+    public var clientId: String
+    public var nameClaim: NameClaim
+    /// The claim that lists the person's groups; nil: groups do not come from the provider.
+    public var groupsClaim: String?
+    /// A provider group `g` is the Regent group derived from `groupPrefix + g`; only groups whose
+    /// Regent name starts with the derived prefix are the provider's to fill.
+    public var groupPrefix: String
+    /// `acr` values that show MFA, beside `amr`.
+    public var mfaContexts: Set<String>
+    /// Clock skew allowed on `exp` and `iat`.
+    public var skew: TimeInterval
+
+    public init(
+        issuer: String, clientId: String, nameClaim: NameClaim = .preferredUsername, groupsClaim: String? = nil,
+        groupPrefix: String = "", mfaContexts: Set<String> = [], skew: TimeInterval = 60
+    ) {
+        self.issuer = issuer
+        self.clientId = clientId
+        self.nameClaim = nameClaim
+        self.groupsClaim = groupsClaim
+        self.groupPrefix = groupPrefix
+        self.mfaContexts = mfaContexts
+        self.skew = skew
+    }
+
+    /// `amr` values (RFC 8176) that are a second factor or phishing-resistant by themselves.
+    public static let mfaMethods: Set<String> = ["mfa", "otp", "hwk", "swk", "sms", "fpt", "face", "iris", "pop", "sc"]
+}
+
+/// Who an ID token, whose signature was verified, says signed in; refused unless every claim
+/// holds (OpenID Connect Core §3.1.3.7).
+public struct ProviderIdentity: Sendable, Equatable {
+    public var issuer: String
+    public var subject: String
+    /// The name as the provider spells it (from the configured claim).
+    public var name: String
+    public var displayName: String?
+    public var email: String?
+    public var groups: [String]
+    /// When the provider last verified a second factor, if the token shows one.
+    public var mfaVerifiedAt: Date?
+    /// How MFA was met, for the audit (`amr:mfa`, `acr:…`), if it was.
+    public var mfaMethod: String?
+
+    public static func verify(
+        _ claims: [String: ClaimValue], rules: ProviderIdentityRules, nonce: String, now: Date
+    ) throws(RegentError) -> ProviderIdentity {
+        func refuse(_ reason: String) -> RegentError { RegentError(.unauthenticated, reason, field: "idToken") }
+        guard claims["iss"]?.string == rules.issuer else { throw refuse("the ID token is from another issuer") }
+        guard let audiences = claims["aud"]?.strings, audiences.contains(rules.clientId) else {
+            throw refuse("the ID token is for another client")
+        }
+        if let azp = claims["azp"] {
+            guard azp.string == rules.clientId else { throw refuse("the ID token was issued to another party (azp)") }
+        } else if audiences.count > 1 {
+            throw refuse("an ID token for several audiences must name this client in azp")
+        }
+        guard let exp = claims["exp"]?.number, now.timeIntervalSince1970 < exp + rules.skew else {
+            throw refuse("the ID token has expired")
+        }
+        guard let iat = claims["iat"]?.number, iat <= now.timeIntervalSince1970 + rules.skew,
+            now.timeIntervalSince1970 - iat < 600 + rules.skew
+        else { throw refuse("the ID token was not issued just now (iat)") }
+        guard let tokenNonce = claims["nonce"]?.string, tokenNonce == nonce else {
+            throw refuse("the ID token's nonce is not this sign-in's")
+        }
+        guard let subject = claims["sub"]?.string, (1...255).contains(subject.count) else {
+            throw refuse("the ID token names no subject")
+        }
+        let email = claims["email"]?.string
+        let name: String
+        switch rules.nameClaim {
+        case .sub: name = subject
+        case .preferredUsername:
+            guard let value = claims["preferred_username"]?.string, !value.isEmpty else {
+                throw refuse("the ID token has no preferred_username")
+            }
+            name = value
+        case .email:
+            guard let email, !email.isEmpty else { throw refuse("the ID token has no email") }
+            // An unverified address is one anybody could have typed at the provider.
+            guard claims["email_verified"] == .bool(true) else {
+                throw refuse("the provider has not verified the email address")
+            }
+            name = email
+        }
+        var identity = ProviderIdentity(
+            issuer: rules.issuer, subject: subject, name: name, displayName: claims["name"]?.string, email: email,
+            groups: rules.groupsClaim.flatMap { claims[$0]?.strings } ?? [], mfaVerifiedAt: nil, mfaMethod: nil)
+        let authTime = (claims["auth_time"]?.number ?? iat)
+        if let method = (claims["amr"]?.strings ?? []).first(where: ProviderIdentityRules.mfaMethods.contains) {
+            identity.mfaMethod = "amr:\(method)"
+        } else if let acr = claims["acr"]?.string, rules.mfaContexts.contains(acr) {
+            identity.mfaMethod = "acr:\(acr)"
+        }
+        if identity.mfaMethod != nil {
+            identity.mfaVerifiedAt = Date(timeIntervalSince1970: min(authTime, now.timeIntervalSince1970))
+        }
+        return identity
+    }
+
+    /// The Regent names of the groups the provider says the person is in.
+    public func regentGroups(rules: ProviderIdentityRules) -> Set<String> {
+        Set(groups.compactMap { try? DirectoryName.regentName(for: rules.groupPrefix + $0, field: "groups") })
+    }
+}

@@ -1,0 +1,56 @@
+public import Foundation
+import RegentAudit
+public import RegentCore
+import SQLKit
+
+/// Sign-in through an OpenID provider: the sign-ins under way (each taken once) and the link from
+/// the provider's (issuer, subject) to a principal, which is how a person is recognised; never by
+/// a name or address someone could register at the provider.
+extension StoreTransaction {
+    public func insertProviderSignIn(_ pending: PendingProviderSignIn) async throws {
+        try await db.raw(
+            """
+            INSERT INTO provider_sign_ins (state_hash, provider, nonce, verifier, return_to, expires_at)
+            VALUES (\(bind: pending.stateHash), \(bind: pending.provider), \(bind: pending.nonce),
+                    \(bind: pending.verifier), \(bind: pending.returnTo), \(bind: pending.expiresAt.milliseconds))
+            """
+        ).run()
+    }
+
+    /// Takes the sign-in with this state: it is deleted whether or not it is still valid, so a
+    /// state works once.
+    public func takeProviderSignIn(stateHash: String) async throws -> PendingProviderSignIn? {
+        let row = try await db.raw("SELECT * FROM provider_sign_ins WHERE state_hash = \(bind: stateHash)").first()
+        guard let row else { return nil }
+        try await db.raw("DELETE FROM provider_sign_ins WHERE state_hash = \(bind: stateHash)").run()
+        return PendingProviderSignIn(
+            stateHash: stateHash, provider: try row.string("provider"), nonce: try row.string("nonce"),
+            verifier: try row.string("verifier"), returnTo: try row.string("return_to"),
+            expiresAt: try row.date("expires_at"))
+    }
+
+    public func deleteExpiredProviderSignIns(before time: Date) async throws {
+        try await db.raw("DELETE FROM provider_sign_ins WHERE expires_at < \(bind: time.milliseconds)").run()
+    }
+
+    public func linkedPrincipal(issuer: String, subject: String) async throws -> Principal.ID? {
+        try await db.raw(
+            "SELECT principal_id FROM identity_links WHERE issuer = \(bind: issuer) AND subject = \(bind: subject)"
+        ).first().map { try $0.id("principal_id") }
+    }
+
+    public func linkIdentity(issuer: String, subject: String, to principal: Principal.ID, at time: Date) async throws {
+        try await db.raw(
+            """
+            INSERT INTO identity_links (issuer, subject, principal_id, created_at)
+            VALUES (\(bind: issuer), \(bind: subject), \(bind: principal.description), \(bind: time.milliseconds))
+            """
+        ).run()
+    }
+
+    /// Whether any provider identity is linked to the principal (it signs in through the provider).
+    public func hasLinkedIdentity(_ principal: Principal.ID) async throws -> Bool {
+        try await db.raw("SELECT issuer FROM identity_links WHERE principal_id = \(bind: principal.description)")
+            .first() != nil
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import RegentCore
+import RegentTestSupport
+import Testing
+
+/// What an ID token's claims must say before Regent believes who signed in, and how MFA and
+/// groups are read from them.
+struct ProviderIdentityTests {
+    let rules = ProviderIdentityRules(
+        issuer: "https://idp.example", clientId: "regent", groupsClaim: "groups", groupPrefix: "idp-",
+        mfaContexts: ["urn:example:mfa"])
+    var now: Date { t0 }
+
+    func claims(_ change: (inout [String: ClaimValue]) -> Void = { _ in }) -> [String: ClaimValue] {
+        var claims: [String: ClaimValue] = [
+            "iss": .string("https://idp.example"), "aud": .string("regent"), "sub": .string("00u1"),
+            "exp": .number(now.timeIntervalSince1970 + 300), "iat": .number(now.timeIntervalSince1970 - 5),
+            "nonce": .string("n-1"), "preferred_username": .string("Zoë.O'Brien@Contoso.com"),
+            "groups": .array([.string("DBAs"), .string("ops")]),
+        ]
+        change(&claims)
+        return claims
+    }
+
+    func verify(_ claims: [String: ClaimValue], rules: ProviderIdentityRules? = nil) throws(RegentError)
+        -> ProviderIdentity
+    {
+        try ProviderIdentity.verify(claims, rules: rules ?? self.rules, nonce: "n-1", now: now)
+    }
+
+    @Test func aGoodToken() throws {
+        let identity = try verify(claims())
+        #expect(identity.subject == "00u1" && identity.name == "Zoë.O'Brien@Contoso.com")
+        #expect(identity.regentGroups(rules: rules) == ["idp-dbas", "idp-ops"])
+        #expect(identity.mfaVerifiedAt == nil && identity.mfaMethod == nil)
+    }
+
+    @Test(arguments: [
+        ("iss", ClaimValue.string("https://evil.example"), "another issuer"),
+        ("aud", .string("someone-else"), "another client"),
+        ("aud", .array([.string("regent"), .string("other")]), "azp"),
+        ("azp", .string("other"), "another party"),
+        ("exp", .number(t0.timeIntervalSince1970 - 61), "expired"),
+        ("iat", .number(t0.timeIntervalSince1970 + 120), "iat"),
+        ("iat", .number(t0.timeIntervalSince1970 - 3600), "iat"),
+        ("nonce", .string("n-2"), "nonce"),
+        ("sub", .string(""), "subject"),
+        ("preferred_username", .null, "preferred_username"),
+    ])
+    func refused(claim: String, value: ClaimValue, reason: String) {
+        var bad = claims()
+        bad[claim] = value == .null ? nil : value
+        do throws(RegentError) {
+            _ = try verify(bad)
+            Issue.record("\(claim) = \(value) was accepted")
+        } catch {
+            #expect(error.code == .unauthenticated)
+            #expect(error.reason.contains(reason), "\(error.reason)")
+        }
+    }
+
+    @Test func aMissingNonceIsRefused() {
+        #expect(throws: RegentError.self) { try verify(claims { $0["nonce"] = nil }) }
+    }
+
+    /// An address the provider has not verified is one anybody could have typed there.
+    @Test func emailMustBeVerified() throws {
+        var byEmail = rules
+        byEmail.nameClaim = .email
+        #expect(throws: RegentError.self) {
+            try verify(claims { $0["email"] = .string("admin@contoso.com") }, rules: byEmail)
+        }
+        #expect(throws: RegentError.self) {
+            try verify(
+                claims {
+                    $0["email"] = .string("admin@contoso.com")
+                    $0["email_verified"] = .string("true")
+                }, rules: byEmail)
+        }
+        let verified = try verify(
+            claims {
+                $0["email"] = .string("amy@contoso.com")
+                $0["email_verified"] = .bool(true)
+            }, rules: byEmail)
+        #expect(verified.name == "amy@contoso.com")
+    }
+
+    @Test func mfaFromTheProvider() throws {
+        let authTime = now.timeIntervalSince1970 - 120
+        let byAmr = try verify(
+            claims {
+                $0["amr"] = .array([.string("pwd"), .string("hwk")])
+                $0["auth_time"] = .number(authTime)
+            })
+        #expect(byAmr.mfaMethod == "amr:hwk" && byAmr.mfaVerifiedAt == Date(timeIntervalSince1970: authTime))
+        let byAcr = try verify(claims { $0["acr"] = .string("urn:example:mfa") })
+        #expect(byAcr.mfaMethod == "acr:urn:example:mfa")
+        let passwordOnly = try verify(claims { $0["amr"] = .array([.string("pwd")]) })
+        #expect(passwordOnly.mfaVerifiedAt == nil)
+        // An auth_time in the future is not a fresher MFA than now.
+        let future = try verify(
+            claims {
+                $0["amr"] = .string("mfa")
+                $0["auth_time"] = .number(now.timeIntervalSince1970 + 3600)
+            })
+        #expect(future.mfaVerifiedAt == now)
+    }
+}
