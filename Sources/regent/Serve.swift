@@ -52,6 +52,13 @@ struct Serve: AsyncParsableCommand {
     )
     var disabledEligibility: String?
 
+    @Option(
+        name: .customLong("password-sign-in"),
+        help:
+            "everyone, or break-glass: only the accounts named in the breakGlassUsed alert rule, when people sign in through --oidc-issuer (REGENT_PASSWORD_SIGN_IN). Default everyone."
+    )
+    var passwordSignIn: String?
+
     @OptionGroup var notifications: NotificationOptions
     @OptionGroup var openID: OpenIDOptions
 
@@ -178,12 +185,19 @@ struct Serve: AsyncParsableCommand {
             let eligibility = AccessWithdrawal.DisabledEligibility(
                 rawValue: setting(disabledEligibility, "disabled-eligibility", default: "keep"))
         else { throw ValidationError("--disabled-eligibility takes keep or remove") }
+        guard
+            let passwords = EngineConfiguration.PasswordSignIn(
+                rawValue: setting(passwordSignIn, "password-sign-in", default: "everyone"))
+        else { throw ValidationError("--password-sign-in takes everyone or break-glass") }
+        guard passwords == .everyone || !setting(openID.issuer, "oidc-issuer", default: "").isEmpty else {
+            throw ValidationError("--password-sign-in break-glass needs --oidc-issuer: people must have a way in")
+        }
         return Settings(
             server: server, database: database, dataDirectory: directory,
             engine: EngineConfiguration(
                 safeguards: safeguards, reconcileInterval: reconcile.timeInterval,
                 notifications: try notifications.resolve(portalURL: issuerURL.isEmpty ? nil : issuerURL),
-                disabledEligibility: eligibility))
+                disabledEligibility: eligibility, passwordSignIn: passwords))
     }
 
     /// On an empty database: creates `admin` with `REGENT_BOOTSTRAP_PASSWORD` or a one-time password

@@ -82,6 +82,15 @@ public struct EngineConfiguration: Sendable {
     /// Whether a disabled principal's eligible assignments are kept (usable again once enabled)
     /// or removed.
     public var disabledEligibility: AccessWithdrawal.DisabledEligibility
+    /// Who may sign in with a password: everyone, or only the break-glass accounts (the names of
+    /// the `breakGlassUsed` alert rule, whose sign-ins that rule reports) when people sign in
+    /// through the organisation's provider.
+    public var passwordSignIn: PasswordSignIn
+
+    public enum PasswordSignIn: String, Sendable, CaseIterable {
+        case everyone
+        case breakGlass = "break-glass"
+    }
 
     public init(
         safeguards: Safeguards = Safeguards(), checkpointEvery: Int64 = 1000, checkpointInterval: TimeInterval = 300,
@@ -93,7 +102,7 @@ public struct EngineConfiguration: Sendable {
         alertInterval: TimeInterval = 60, notifications: NotificationSettings = NotificationSettings(),
         sshCertificateLifetime: TimeInterval = 8 * 3600, refusalAuditWindow: TimeInterval = 60,
         resyncInterval: TimeInterval = 60, schedulerLagBound: TimeInterval = 60,
-        disabledEligibility: AccessWithdrawal.DisabledEligibility = .keep
+        disabledEligibility: AccessWithdrawal.DisabledEligibility = .keep, passwordSignIn: PasswordSignIn = .everyone
     ) {
         self.safeguards = safeguards
         self.checkpointEvery = checkpointEvery
@@ -118,6 +127,7 @@ public struct EngineConfiguration: Sendable {
         self.resyncInterval = resyncInterval
         self.schedulerLagBound = schedulerLagBound
         self.disabledEligibility = disabledEligibility
+        self.passwordSignIn = passwordSignIn
     }
 }
 

@@ -68,6 +68,7 @@ extension SessionService {
             principalId: nil, name: actorName, sourceAddress: sourceAddress?.description, userAgent: userAgent)
         let throttle = AttemptThrottle(.password, account: actorName.lowercased(), sourceAddress: sourceAddress)
         try await engine.refuseIfLocked(throttle, actor: actor, subject: nil, now: now)
+        try await refuseUnlessPasswordsAllowed(for: actorName.lowercased(), actor: actor, now: now)
         let (principal, hash) = try await engine.store.transaction { tx -> (Principal?, String?) in
             guard let principal = try await tx.principal(named: username.lowercased()), principal.kind == .user else {
                 return (nil, nil)
@@ -101,6 +102,23 @@ extension SessionService {
             return try await tx.totpEnrollment(of: principal.id)?.confirmedAt != nil
         }
         return SignedIn(token: token, principal: principal, expiresAt: expiresAt, mfaRequired: mfaRequired)
+    }
+
+    /// With `passwordSignIn` set to break-glass, a name that is not a break-glass account is
+    /// refused before its password is looked at, so the answer says nothing about the password.
+    private func refuseUnlessPasswordsAllowed(for name: String, actor: AuditActor, now: Date) async throws {
+        guard engine.configuration.passwordSignIn == .breakGlass else { return }
+        let allowed = try await engine.store.transaction(.read) { tx in
+            (try await tx.alertSettings()[.breakGlassUsed] ?? .defaults(for: .breakGlassUsed)).names.contains(name)
+        }
+        guard !allowed else { return }
+        let reason = "password sign-in is for break-glass accounts only; sign in with your organisation's provider"
+        try await engine.store.transaction { tx in
+            try await engine.audit(
+                AuditNote(.authLoginFailed, .denied, reason: reason), in: tx,
+                context: Engine.AuditContext(actor: actor, subject: AuditSubject(), correlationId: nil), now: now)
+        }
+        throw RegentError(.unauthenticated, reason, field: "credentials")
     }
 
     /// Resolves a bearer secret to its principal, or nil when it is unknown, revoked, expired, idle
