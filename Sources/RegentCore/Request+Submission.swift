@@ -47,12 +47,12 @@ extension Request {
             request.approval = progress
             return (
                 request,
-                [.audit(request.note(.requestCreated))] + progress.timers(for: id)
+                [.audit(request.createdNote(context))] + progress.timers(for: id)
                     + request.approvalNotice(escalated: false)
             )
         }
         let effects = try request.complete(facts: facts, now: context.now)
-        return (request, [.audit(request.note(.requestCreated))] + effects)
+        return (request, [.audit(request.createdNote(context))] + effects)
     }
 
     private static func defaultDuration(_ draft: RequestDraft, _ policy: EffectivePolicy) -> ISODuration? {
@@ -238,6 +238,14 @@ extension Request {
         case .adminRemove, .selfDeactivate:
             return nil
         }
+    }
+
+    /// `request.created`, with how the requester's MFA was met (`totp`, the provider's `amr:…` /
+    /// `acr:…`, or `none`).
+    func createdNote(_ context: RequestContext) -> AuditNote {
+        var note = note(.requestCreated)
+        note.details["mfa"] = context.mfaVerifiedAt == nil ? "none" : (context.mfaMethod ?? "totp")
+        return note
     }
 
     func note(_ action: AuditAction, _ outcome: AuditOutcome = .success, reason: String? = nil) -> AuditNote {

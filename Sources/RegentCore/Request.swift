@@ -176,15 +176,20 @@ public struct RequestFacts: Sendable {
 public struct RequestContext: Sendable, Hashable {
     public var now: Date
     public var mfaVerifiedAt: Date?
+    /// How that MFA was met (`totp`, the provider's `amr:…` / `acr:…`); recorded on the request.
+    public var mfaMethod: String?
     public var sourceAddress: IPAddress?
     /// Start times of the principal's other activations of this role from one window before the
     /// new one's start on, scheduled ones included, for `maxActivations`.
     public var recentActivations: [Date]
 
-    public init(now: Date, mfaVerifiedAt: Date? = nil, sourceAddress: IPAddress? = nil, recentActivations: [Date] = [])
-    {
+    public init(
+        now: Date, mfaVerifiedAt: Date? = nil, mfaMethod: String? = nil, sourceAddress: IPAddress? = nil,
+        recentActivations: [Date] = []
+    ) {
         self.now = now
         self.mfaVerifiedAt = mfaVerifiedAt
+        self.mfaMethod = mfaMethod
         self.sourceAddress = sourceAddress
         self.recentActivations = recentActivations
     }

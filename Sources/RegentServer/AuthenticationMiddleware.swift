@@ -45,6 +45,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 let verifiedAt = try await engine.sessions.verifyTOTP(
                     code: code, session: session, by: caller.actor(session))
                 session.mfaVerifiedAt = verifiedAt
+                session.mfaMethod = "totp"
                 session.mfaPending = false
                 caller.steppedUp = true
             }

@@ -44,7 +44,7 @@ struct Caller: Sendable {
     func actor(_ session: Authenticated) -> ActorContext {
         ActorContext(
             principalId: session.principal.id, name: session.principal.name, sourceAddress: sourceAddress,
-            userAgent: userAgent, mfaVerifiedAt: session.mfaVerifiedAt)
+            userAgent: userAgent, mfaVerifiedAt: session.mfaVerifiedAt, mfaMethod: session.mfaMethod)
     }
 }
 

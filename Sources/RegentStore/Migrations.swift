@@ -220,6 +220,8 @@ enum Migrations {
                 issuer TEXT NOT NULL, subject TEXT NOT NULL, principal_id TEXT NOT NULL REFERENCES principals(id),
                 created_at BIGINT NOT NULL, PRIMARY KEY (issuer, subject))
             """,
+            // How a session's MFA was met (Regent's TOTP, or the provider's amr/acr), for the audit.
+            "ALTER TABLE sessions ADD COLUMN mfa_method TEXT",
             """
             CREATE TABLE provider_sign_ins (
                 state_hash TEXT PRIMARY KEY, provider TEXT NOT NULL, nonce TEXT NOT NULL, verifier TEXT NOT NULL,

@@ -53,7 +53,10 @@ extension StoreTransaction {
     public func setSessionMFAVerified(tokenHash: String, at time: Date) async throws {
         recorder.record { $0.sessions.insert(tokenHash) }
         try await db.raw(
-            "UPDATE sessions SET mfa_verified_at = \(bind: time.milliseconds) WHERE token_hash = \(bind: tokenHash)"
+            """
+            UPDATE sessions SET mfa_verified_at = \(bind: time.milliseconds), mfa_method = 'totp'
+            WHERE token_hash = \(bind: tokenHash)
+            """
         ).run()
     }
 

@@ -25,6 +25,8 @@ public struct StoredSession: Hashable, Sendable {
     public var lastSeenAt: Date
     public var expiresAt: Date
     public var mfaVerifiedAt: Date?
+    /// How MFA was met: `totp`, or the provider's `amr:…` / `acr:…`.
+    public var mfaMethod: String?
     public var sourceAddress: String?
     public var revokedAt: Date?
 
@@ -48,12 +50,12 @@ extension StoreTransaction {
         try await db.raw(
             """
             INSERT INTO sessions (token_hash, principal_id, kind, created_at, last_seen_at, expires_at, mfa_verified_at,
-                                  source_address, revoked_at, id, name, access)
+                                  source_address, revoked_at, id, name, access, mfa_method)
             VALUES (\(bind: session.tokenHash), \(bind: session.principalId.description), \(bind: session.kind.rawValue),
                     \(bind: session.createdAt.milliseconds), \(bind: session.lastSeenAt.milliseconds),
                     \(bind: session.expiresAt.milliseconds), \(bind: session.mfaVerifiedAt?.milliseconds),
                     \(bind: session.sourceAddress), NULL, \(bind: session.id), \(bind: session.name),
-                    \(bind: session.access.rawValue))
+                    \(bind: session.access.rawValue), \(bind: session.mfaMethod))
             """
         ).run()
     }
@@ -96,6 +98,7 @@ extension StoreTransaction {
             expiresAt: try row.date("expires_at"), mfaVerifiedAt: try row.optionalDate("mfa_verified_at"),
             sourceAddress: try row.optionalString("source_address"), revokedAt: try row.optionalDate("revoked_at"))
         session.kind = StoredSession.Kind(rawValue: try row.string("kind")) ?? .session
+        session.mfaMethod = try row.optionalString("mfa_method")
         session.id = try row.optionalString("id")
         session.name = try row.optionalString("name")
         session.access = try row.optionalString("access").flatMap(StoredSession.Access.init) ?? .full

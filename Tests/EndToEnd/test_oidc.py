@@ -103,6 +103,8 @@ def test_groups_and_mfa_from_the_provider(server_factory, provider):
     status, page_ = call(server.url + "/v1/audit?action=auth.login.&limit=5", "GET", None, admin)
     login = next(e for e in page_["items"] if e["actor"]["name"] == "zoe.obrien@contoso.com")
     assert login["details"]["mfa"] == "amr:mfa" and login["details"]["method"] == "oidc:Contoso", login
+    status, created = call(server.url + "/v1/audit?action=request.created&limit=5", "GET", None, admin)
+    assert created["items"][0]["details"]["mfa"] == "amr:mfa", created
 
     # Without a second factor at the provider, the same policy asks for MFA.
     set_user(provider, "00u-bob", {"preferred_username": "bob@contoso.com", "groups": ["dbas"], "amr": ["pwd"]})

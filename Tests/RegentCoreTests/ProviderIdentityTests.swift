@@ -105,4 +105,15 @@ struct ProviderIdentityTests {
             })
         #expect(future.mfaVerifiedAt == now)
     }
+
+    /// The activation's audit event says how MFA was met.
+    @Test func theActivationRecordsHowMFAWasMet() throws {
+        func mfa(_ context: RequestContext) throws -> String? {
+            let (_, effects) = try activate(.defaults, context: context)
+            return effects.compactMap { if case .audit(let note) = $0, note.action == .requestCreated { note } else { nil } }
+                .first?.details["mfa"]
+        }
+        #expect(try mfa(RequestContext(now: t0, mfaVerifiedAt: t0 - 60, mfaMethod: "amr:hwk")) == "amr:hwk")
+        #expect(try mfa(RequestContext(now: t0, mfaVerifiedAt: t0 - 60)) == "totp")
+    }
 }

@@ -14,16 +14,19 @@ public struct ActorContext: Sendable, Hashable {
     public var userAgent: String?
     /// When this actor last passed an MFA check, for policies that require a fresh one.
     public var mfaVerifiedAt: Date?
+    /// How that MFA was met (`totp`, the provider's `amr:…` / `acr:…`), for the audit.
+    public var mfaMethod: String?
 
     public init(
         principalId: Principal.ID, name: String, sourceAddress: IPAddress? = nil, userAgent: String? = nil,
-        mfaVerifiedAt: Date? = nil
+        mfaVerifiedAt: Date? = nil, mfaMethod: String? = nil
     ) {
         self.principalId = principalId
         self.name = name
         self.sourceAddress = sourceAddress
         self.userAgent = userAgent
         self.mfaVerifiedAt = mfaVerifiedAt
+        self.mfaMethod = mfaMethod
     }
 
     var auditActor: AuditActor {

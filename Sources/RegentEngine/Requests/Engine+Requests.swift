@@ -89,7 +89,8 @@ extension Engine {
         }
         facts.administrators = try await holders(of: .manageAssignments, in: tx, now: now, graph: graph)
         facts.beneficiaries = graph.everyMember(of: draft.principalId)
-        var context = RequestContext(now: now, mfaVerifiedAt: actor.mfaVerifiedAt, sourceAddress: actor.sourceAddress)
+        var context = RequestContext(
+            now: now, mfaVerifiedAt: actor.mfaVerifiedAt, mfaMethod: actor.mfaMethod, sourceAddress: actor.sourceAddress)
         if let limit = policy.maxActivations {
             // Scheduled activations count as much as past ones: every start from one window before
             // this one's on.

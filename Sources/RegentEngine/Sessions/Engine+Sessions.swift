@@ -33,6 +33,8 @@ public struct Authenticated: Sendable, Hashable {
     public var principal: Principal
     public var tokenHash: String
     public var mfaVerifiedAt: Date?
+    /// How that MFA was met (`totp`, `amr:…`, `acr:…`).
+    public var mfaMethod: String?
     public var expiresAt: Date
     /// Signed in with a password but the enrolled second factor is not verified yet.
     public var mfaPending: Bool
@@ -145,6 +147,7 @@ extension SessionService {
                 let enrolled = try await tx.totpEnrollment(of: principal.id)?.confirmedAt != nil
                 let authenticated = Authenticated(
                     principal: principal, tokenHash: tokenHash, mfaVerifiedAt: session.mfaVerifiedAt,
+                    mfaMethod: session.mfaMethod,
                     expiresAt: session.expiresAt,
                     mfaPending: session.kind == .session && enrolled && session.mfaVerifiedAt == nil,
                     isAPIToken: session.kind == .token, access: session.access)

@@ -124,6 +124,7 @@ public struct ProviderSignIn: Sendable {
                 tokenHash: Engine.hash(token), principalId: principal.id, createdAt: now, lastSeenAt: now,
                 expiresAt: expiresAt, sourceAddress: sourceAddress?.description)
             session.mfaVerifiedAt = identity.mfaVerifiedAt
+            session.mfaMethod = identity.mfaMethod
             try await tx.insertSession(session)
             try await engine.audit(
                 AuditNote(
