@@ -59,6 +59,17 @@ struct APIHandler: APIProtocol {
                     .init(token: signedIn.token, mfaRequired: signedIn.mfaRequired, expiresAt: signedIn.expiresAt))))
     }
 
+    func redeemSignIn(_ input: Operations.RedeemSignIn.Input) async throws -> Operations.RedeemSignIn.Output {
+        guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
+        let caller = Caller.current
+        let signedIn = try await engine.sessions.redeemSignIn(
+            code: body.code, verifier: body.verifier, sourceAddress: caller.sourceAddress, userAgent: caller.userAgent)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(token: signedIn.token, mfaRequired: signedIn.mfaRequired, expiresAt: signedIn.expiresAt))))
+    }
+
     func verifyMfa(_ input: Operations.VerifyMfa.Input) async throws -> Operations.VerifyMfa.Output {
         let (session, actor) = try Caller.required(allowPendingMFA: true)
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }

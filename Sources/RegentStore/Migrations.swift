@@ -227,6 +227,13 @@ enum Migrations {
                 state_hash TEXT PRIMARY KEY, provider TEXT NOT NULL, nonce TEXT NOT NULL, verifier TEXT NOT NULL,
                 return_to TEXT NOT NULL, expires_at BIGINT NOT NULL)
             """,
+            // A provider sign-in finished in the browser for `regent login --sso`: the CLI redeems
+            // the code with its PKCE verifier for a session of its own, once, within a minute.
+            """
+            CREATE TABLE sign_in_handoffs (
+                code_hash TEXT PRIMARY KEY, challenge TEXT NOT NULL, principal_id TEXT NOT NULL REFERENCES principals(id),
+                method TEXT NOT NULL, mfa_verified_at BIGINT, mfa_method TEXT, expires_at BIGINT NOT NULL)
+            """,
         ],
     ]
 }

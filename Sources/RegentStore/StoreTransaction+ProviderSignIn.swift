@@ -53,4 +53,26 @@ extension StoreTransaction {
         try await db.raw("SELECT issuer FROM identity_links WHERE principal_id = \(bind: principal.description)")
             .first() != nil
     }
+
+    public func insertSignInHandoff(_ handoff: SignInHandoff) async throws {
+        try await db.raw(
+            """
+            INSERT INTO sign_in_handoffs (code_hash, challenge, principal_id, method, mfa_verified_at, mfa_method, expires_at)
+            VALUES (\(bind: handoff.codeHash), \(bind: handoff.challenge), \(bind: handoff.principalId.description),
+                    \(bind: handoff.method), \(bind: handoff.mfaVerifiedAt?.milliseconds), \(bind: handoff.mfaMethod),
+                    \(bind: handoff.expiresAt.milliseconds))
+            """
+        ).run()
+    }
+
+    /// Takes the handoff with this code hash: deleted whether or not it is redeemed, so it works once.
+    public func takeSignInHandoff(codeHash: String) async throws -> SignInHandoff? {
+        let row = try await db.raw("SELECT * FROM sign_in_handoffs WHERE code_hash = \(bind: codeHash)").first()
+        guard let row else { return nil }
+        try await db.raw("DELETE FROM sign_in_handoffs WHERE code_hash = \(bind: codeHash)").run()
+        return SignInHandoff(
+            codeHash: codeHash, challenge: try row.string("challenge"), principalId: try row.id("principal_id"),
+            method: try row.string("method"), mfaVerifiedAt: try row.optionalDate("mfa_verified_at"),
+            mfaMethod: try row.optionalString("mfa_method"), expiresAt: try row.date("expires_at"))
+    }
 }

@@ -216,3 +216,40 @@ def test_portal_sign_in_in_a_real_browser(server_factory, provider, browser):
     assert "zoe.obrien@contoso.com" in driver.page_source
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and e["message"].startswith(server.url)]
     assert not errors, errors
+
+
+def test_cli_login_through_the_provider(server_factory, provider, tmp_path):
+    import html
+    import re
+    import subprocess
+    from conftest import BINARY
+    server, admin = start(server_factory, provider)
+    set_user(provider, "00u-zoe", {"preferred_username": "zoe@contoso.com", "amr": ["mfa"]})
+    env = {**__import__("os").environ, "XDG_CONFIG_HOME": str(tmp_path / "home"), "REGENT_SERVER": server.url}
+    cli = subprocess.Popen([str(BINARY), "login", "--sso", "--provider", "Contoso"], env=env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert cli.stderr.readline().startswith("Open this address")
+        start_url = cli.stderr.readline().strip()
+        assert start_url.startswith(server.url + "/login/provider/Contoso?return=cli:"), start_url
+        status, headers, _ = fetch(start_url)
+        status, headers, _ = fetch(headers["Location"], "POST", {"sub": "00u-zoe"})
+        status, page, token = callback(headers["Location"])
+        # Regent asks before it hands the CLI a code, and sets no browser session for it.
+        assert status == 200 and token is None, page
+        link = html.unescape(re.search(r'href="(http://127\.0\.0\.1:\d+/\?code=[^"]+)"', page).group(1))
+        status, _, answer = fetch(link)
+        assert status == 200 and "signed in" in answer
+        out, err = cli.communicate(timeout=30)
+        assert cli.returncode == 0, err
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    whoami = subprocess.run([str(BINARY), "whoami"], env=env, capture_output=True, text=True, timeout=30)
+    assert whoami.returncode == 0 and "zoe@contoso.com" in whoami.stdout, whoami
+    # The code worked once.
+    code = urllib.parse.parse_qs(urllib.parse.urlparse(link).query)["code"][0]
+    status, _ = call(server.url + "/v1/auth/sso", "POST", {"code": code, "verifier": "v" * 43})
+    assert status == 401
+    status, page_ = call(server.url + "/v1/audit?action=auth.login.succeeded&limit=5", "GET", None, admin)
+    assert page_["items"][0]["details"]["method"] == "oidc:Contoso (cli)", page_["items"][0]

@@ -59,6 +59,10 @@ struct AuthorizationMatrixTests {
                 operationId: "login", method: .post, path: { _, _ in "/v1/auth/login" },
                 body: { ["username": "zed", "password": "correct horse"] }, expected: { _ in .ok }),
             Case(
+                operationId: "redeemSignIn", method: .post, path: { _, _ in "/v1/auth/sso" },
+                body: { ["code": "unknown", "verifier": String(repeating: "v", count: 43)] },
+                expected: { _ in .unauthorized }),
+            Case(
                 operationId: "verifyMfa", method: .post, path: { _, _ in "/v1/auth/mfa" }, body: { ["code": "123456"] },
                 expected: signedIn(.conflict)),
             Case(

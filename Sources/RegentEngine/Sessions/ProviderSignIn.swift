@@ -47,7 +47,7 @@ public struct ProviderSignIn: Sendable {
         let state = Engine.newToken()
         let pending = PendingProviderSignIn(
             stateHash: Engine.hash(state), provider: name, nonce: Engine.newToken(), verifier: Engine.newToken(),
-            returnTo: returnTo.hasPrefix("/") && !returnTo.hasPrefix("//") ? returnTo : "/",
+            returnTo: Self.isSafeReturn(returnTo) ? returnTo : "/",
             expiresAt: now + Self.pendingLifetime)
         try await engine.store.transaction { tx in
             try await tx.deleteExpiredProviderSignIns(before: now)
@@ -65,10 +65,23 @@ public struct ProviderSignIn: Sendable {
             extra: extra)
     }
 
+    /// A page of Regent's own, or a waiting CLI (`cli:<port>:<challenge>`); never another site.
+    static func isSafeReturn(_ returnTo: String) -> Bool {
+        (returnTo.hasPrefix("/") && !returnTo.hasPrefix("//") && !returnTo.contains("\\"))
+            || SignInHandoff.cliReturn(returnTo) != nil
+    }
+
+    /// What a finished sign-in leads to: a session for the browser, or, for `regent login --sso`,
+    /// the CLI's loopback address with a code it redeems for a session of its own.
+    public enum Completion: Sendable {
+        case session(SignedIn, returnTo: String)
+        case handoff(URL)
+    }
+
     /// The provider sent the person back with `code` and `state` (or an `error`).
     public func complete(
         code: String?, state: String?, error: String?, sourceAddress: IPAddress?, userAgent: String?
-    ) async throws -> (signedIn: SignedIn, returnTo: String) {
+    ) async throws -> Completion {
         let now = engine.clock.now()
         let actor = AuditActor(
             principalId: nil, name: "oidc:\(name)", sourceAddress: sourceAddress?.description, userAgent: userAgent)
@@ -92,9 +105,16 @@ public struct ProviderSignIn: Sendable {
             } catch let failure as ExternalFailure {
                 throw Self.refusal(failure.reason)
             }
+            if let cli = SignInHandoff.cliReturn(pending.returnTo) {
+                let code = try await handOff(identity, to: cli.challenge, actor: actor, now: now)
+                guard let url = URL(string: "http://127.0.0.1:\(cli.port)/?code=\(code)") else {
+                    throw Self.refusal("the CLI's address is not a URL")
+                }
+                return .handoff(url)
+            }
             let signedIn = try await signIn(
                 identity, actor: actor, sourceAddress: sourceAddress, userAgent: userAgent, now: now)
-            return (signedIn, pending.returnTo)
+            return .session(signedIn, returnTo: pending.returnTo)
         } catch let refusal as RegentError where refusal.code == .unauthenticated {
             try await engine.store.transaction { tx in
                 try await engine.audit(
@@ -146,6 +166,27 @@ public struct ProviderSignIn: Sendable {
         if let graph { engine.index.updateGraph(graph) }
         engine.afterCommit(applied)
         return signedIn
+    }
+
+    /// For `regent login --sso`: the person is resolved and their groups synced now; the session
+    /// is made when the CLI redeems the returned code (``SessionService/redeemSignIn(code:verifier:sourceAddress:userAgent:)``).
+    private func handOff(_ identity: ProviderIdentity, to challenge: String, actor: AuditActor, now: Date) async throws
+        -> String
+    {
+        let code = Engine.newToken()
+        let (graph, applied) = try await engine.store.transaction { tx -> (MembershipGraph?, Engine.Applied) in
+            let principal = try await resolve(identity, actor: actor, in: tx, now: now)
+            guard principal.kind == .user, principal.isEnabled else { throw Self.refusal("the account is disabled") }
+            try await tx.insertSignInHandoff(
+                SignInHandoff(
+                    codeHash: Engine.hash(code), challenge: challenge, principalId: principal.id,
+                    method: "oidc:\(name)",
+                    mfaVerifiedAt: identity.mfaVerifiedAt, mfaMethod: identity.mfaMethod, expiresAt: now + 60))
+            return try await syncGroups(of: principal, identity, actor: actor, in: tx, now: now)
+        }
+        if let graph { engine.index.updateGraph(graph) }
+        engine.afterCommit(applied)
+        return code
     }
 
     /// The principal the identity is: linked before, provisioned by the directory with this
@@ -232,5 +273,46 @@ public struct ProviderSignIn: Sendable {
             of: [principal.id], graph: graph, because: "no longer in the provider's group", actor: actor, in: tx,
             now: now)
         return (graph, applied)
+    }
+}
+
+extension SessionService {
+    /// `regent login --sso`: the CLI redeems the code its browser brought back, with the PKCE
+    /// verifier only it holds, for a session of its own; once, within a minute.
+    public func redeemSignIn(code: String, verifier: String, sourceAddress: IPAddress?, userAgent: String?)
+        async throws -> SignedIn
+    {
+        let now = engine.clock.now()
+        let refusal = RegentError(.unauthenticated, "the sign-in code is unknown, used or expired", field: "code")
+        guard !code.isEmpty, code.count < 256, (43...128).contains(verifier.count) else { throw refusal }
+        let token = Engine.newToken()
+        let expiresAt = now + engine.configuration.sessionLifetime
+        return try await engine.store.transaction { tx in
+            guard let handoff = try await tx.takeSignInHandoff(codeHash: Engine.hash(code)), handoff.expiresAt > now,
+                OpenIDProvider.challenge(for: verifier) == handoff.challenge,
+                let principal = try await tx.principal(id: handoff.principalId), principal.isEnabled
+            else { throw refusal }
+            var session = StoredSession(
+                tokenHash: Engine.hash(token), principalId: principal.id, createdAt: now, lastSeenAt: now,
+                expiresAt: expiresAt, sourceAddress: sourceAddress?.description)
+            session.mfaVerifiedAt = handoff.mfaVerifiedAt
+            session.mfaMethod = handoff.mfaMethod
+            try await tx.insertSession(session)
+            try await engine.audit(
+                AuditNote(
+                    .authLoginSucceeded,
+                    details: ["method": handoff.method + " (cli)", "mfa": handoff.mfaMethod ?? "none"]),
+                in: tx,
+                context: Engine.AuditContext(
+                    actor: AuditActor(
+                        principalId: principal.id, name: principal.name, sourceAddress: sourceAddress?.description,
+                        userAgent: userAgent),
+                    subject: AuditSubject(principalId: principal.id), correlationId: nil),
+                now: now)
+            let enrolled = try await tx.totpEnrollment(of: principal.id)?.confirmedAt != nil
+            return SignedIn(
+                token: token, principal: principal, expiresAt: expiresAt,
+                mfaRequired: enrolled && handoff.mfaVerifiedAt == nil)
+        }
     }
 }

@@ -6,7 +6,7 @@ import RegentEngine
 /// "Sign in with <provider>": off to the provider, and back with a session. The callback answers
 /// with a page that moves on by itself rather than a redirect: the session cookie is
 /// SameSite=Strict, and a browser does not send it along a redirect chain that began at the
-/// provider's site.
+/// provider's site. For `regent login --sso` the page asks before it hands the CLI its code.
 extension Portal {
     func registerProviderSignIn(on router: Router<RegentRequestContext>) {
         router.get("/login/provider/{name}") { request, context in
@@ -35,10 +35,17 @@ extension Portal {
             let query = request.uri.queryParameters
             let caller = Caller.current
             do {
-                let (signedIn, returnTo) = try await provider.complete(
+                let completion = try await provider.complete(
                     code: query["code"].map(String.init), state: query["state"].map(String.init),
                     error: query["error"].map(String.init), sourceAddress: caller.sourceAddress,
                     userAgent: caller.userAgent)
+                guard case .session(let signedIn, let returnTo) = completion else {
+                    // Asked, not sent: a link from someone else must not sign a command line in
+                    // as this person without them seeing it.
+                    guard case .handoff(let url) = completion else { return Self.redirect("/login") }
+                    return try await page(
+                        "signed-in", title: "Sign in the command line", ["next": url.absoluteString, "cli": true])
+                }
                 caller.cookies.setSession(
                     signedIn.token, maxAge: Int(signedIn.expiresAt.timeIntervalSince(engine.clock.now())))
                 let next = signedIn.mfaRequired ? "/login" : returnTo
