@@ -112,6 +112,9 @@ def test_groups_and_mfa_from_the_provider(server_factory, provider):
     status, refused = call(server.url + "/v1/requests", "POST", {
         "action": "selfActivate", "roleId": "dba", "scope": "/", "duration": "PT30M", "justification": "INC-1"}, bob)
     assert status == 401 and refused["type"] == "urn:regent:problem:mfa-required", refused
+    # The portal offers a step-up at the provider: a fresh sign-in with MFA asked for.
+    status, headers, _ = fetch(server.url + "/login/provider/Contoso?stepUp=1&return=/roles")
+    assert status == 303 and "prompt=login" in headers["Location"] and "max_age=0" in headers["Location"]
 
     # Leaving the group at the provider ends the activation it gave at the next sign-in.
     check = server.url + "/v1/check?principal=zoe.obrien@contoso.com&role=dba&scope=/"
