@@ -134,10 +134,10 @@ public actor OpenIDProvider {
     /// The claims of an ID token whose signature is the provider's. The header's algorithm must
     /// be allowed and match the key it names (`kid`); a key Regent does not know, or a signature
     /// its cached key does not verify, makes it read the JWKS once more, then refuse.
-    public func verifiedClaims(of token: String) async throws -> [String: ClaimValue] {
+    public func verifiedClaims(of token: String) async throws -> [String: JSONValue] {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = Self.base64URL(parts[0]), let payloadData = Self.base64URL(parts[1]),
-            let header = try? JSONDecoder().decode([String: ClaimValue].self, from: headerData)
+            let header = try? JSONDecoder().decode([String: JSONValue].self, from: headerData)
         else { throw RegentError(.unauthenticated, "the ID token is not a signed JWT", field: "idToken") }
         guard let alg = header["alg"]?.string, Self.allowedAlgorithms.contains(alg) else {
             throw RegentError(
@@ -164,7 +164,7 @@ public actor OpenIDProvider {
         guard verified else {
             throw RegentError(.unauthenticated, "the ID token's signature does not verify", field: "idToken")
         }
-        guard let claims = try? JSONDecoder().decode([String: ClaimValue].self, from: payloadData) else {
+        guard let claims = try? JSONDecoder().decode([String: JSONValue].self, from: payloadData) else {
             throw RegentError(.unauthenticated, "the ID token's claims are not JSON", field: "idToken")
         }
         return claims

@@ -1,43 +1,5 @@
 public import Foundation
 
-/// A claim of an ID token, as JSON.
-public enum ClaimValue: Sendable, Equatable, Decodable {
-    case string(String)
-    case number(Double)
-    case bool(Bool)
-    case array([ClaimValue])
-    case object([String: ClaimValue])
-    case null
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let bool = try? container.decode(Bool.self) {
-            self = .bool(bool)
-        } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
-        } else if let string = try? container.decode(String.self) {
-            self = .string(string)
-        } else if let array = try? container.decode([ClaimValue].self) {
-            self = .array(array)
-        } else {
-            self = .object(try container.decode([String: ClaimValue].self))
-        }
-    }
-
-    public var string: String? { if case .string(let value) = self { value } else { nil } }
-    public var number: Double? { if case .number(let value) = self { value } else { nil } }
-    /// A list of strings, or one string as a list of one.
-    public var strings: [String]? {
-        switch self {
-        case .string(let value): [value]
-        case .array(let values): values.compactMap(\.string)
-        default: nil
-        }
-    }
-}
-
 /// How Regent reads the people an OpenID provider signs in: which claim names them, which carries
 /// their groups and how those map to Regent groups, and what proves MFA.
 public struct ProviderIdentityRules: Sendable, Equatable {
@@ -93,7 +55,7 @@ public struct ProviderIdentity: Sendable, Equatable {
     public var mfaMethod: String?
 
     public static func verify(
-        _ claims: [String: ClaimValue], rules: ProviderIdentityRules, nonce: String, now: Date
+        _ claims: [String: JSONValue], rules: ProviderIdentityRules, nonce: String, now: Date
     ) throws(RegentError) -> ProviderIdentity {
         func refuse(_ reason: String) -> RegentError { RegentError(.unauthenticated, reason, field: "idToken") }
         guard claims["iss"]?.string == rules.issuer else { throw refuse("the ID token is from another issuer") }

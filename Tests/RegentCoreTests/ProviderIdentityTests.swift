@@ -11,8 +11,8 @@ struct ProviderIdentityTests {
         mfaContexts: ["urn:example:mfa"])
     var now: Date { t0 }
 
-    func claims(_ change: (inout [String: ClaimValue]) -> Void = { _ in }) -> [String: ClaimValue] {
-        var claims: [String: ClaimValue] = [
+    func claims(_ change: (inout [String: JSONValue]) -> Void = { _ in }) -> [String: JSONValue] {
+        var claims: [String: JSONValue] = [
             "iss": .string("https://idp.example"), "aud": .string("regent"), "sub": .string("00u1"),
             "exp": .number(now.timeIntervalSince1970 + 300), "iat": .number(now.timeIntervalSince1970 - 5),
             "nonce": .string("n-1"), "preferred_username": .string("Zoë.O'Brien@Contoso.com"),
@@ -22,7 +22,7 @@ struct ProviderIdentityTests {
         return claims
     }
 
-    func verify(_ claims: [String: ClaimValue], rules: ProviderIdentityRules? = nil) throws(RegentError)
+    func verify(_ claims: [String: JSONValue], rules: ProviderIdentityRules? = nil) throws(RegentError)
         -> ProviderIdentity
     {
         try ProviderIdentity.verify(claims, rules: rules ?? self.rules, nonce: "n-1", now: now)
@@ -36,7 +36,7 @@ struct ProviderIdentityTests {
     }
 
     @Test(arguments: [
-        ("iss", ClaimValue.string("https://evil.example"), "another issuer"),
+        ("iss", JSONValue.string("https://evil.example"), "another issuer"),
         ("aud", .string("someone-else"), "another client"),
         ("aud", .array([.string("regent"), .string("other")]), "azp"),
         ("azp", .string("other"), "another party"),
@@ -47,7 +47,7 @@ struct ProviderIdentityTests {
         ("sub", .string(""), "subject"),
         ("preferred_username", .null, "preferred_username"),
     ])
-    func refused(claim: String, value: ClaimValue, reason: String) {
+    func refused(claim: String, value: JSONValue, reason: String) {
         var bad = claims()
         bad[claim] = value == .null ? nil : value
         do throws(RegentError) {

@@ -1,4 +1,5 @@
 import Foundation
+import RegentCore
 import RegentEngine
 import Testing
 

@@ -11,7 +11,8 @@ extension DirectorySyncService {
             let graph = try await tx.membershipGraph()
             let names = try await Self.memberNames(in: tx)
             return try await tx.directoryPrincipals(kind: .group, named: name, externalId: externalId).map {
-                DirectoryGroup(principal: $0.0, entry: $0.1, members: Self.members(of: $0.0.id, graph: graph, names: names))
+                DirectoryGroup(
+                    principal: $0.0, entry: $0.1, members: Self.members(of: $0.0.id, graph: graph, names: names))
             }
         }
     }
@@ -80,7 +81,8 @@ extension DirectorySyncService {
                 try await tx.updatePrincipal(principal)
                 try await tx.saveDirectoryEntry(entry)
                 let before = current.members.map(\.id)
-                let changed = Self.changes(from: current.entry, to: entry)
+                let changed =
+                    Self.changes(from: current.entry, to: entry)
                     + (Set(before) == Set(draft.members) ? [] : ["members"])
                 try await engine.audit(
                     AuditNote(
@@ -113,41 +115,15 @@ extension DirectorySyncService {
     /// Deletes a group: it is disabled and emptied, and what it gave (its eligibility, its
     /// members' activations through it) ends. Its history stays.
     public func deleteGroup(_ id: Principal.ID, by client: DirectoryClient) async throws {
-        let now = engine.clock.now()
-        let subject = AuditSubject(principalId: id)
-        let disabling = try await engine.audited(
-            as: client.auditActor, subject: subject, action: .directoryChangeRefused, now: now
-        ) {
-            try await engine.store.transaction { tx -> Engine.Disabling in
-                let current = try await Self.group(id, in: tx)
-                let affected = AccessWithdrawal.affected(by: id, in: try await tx.membershipGraph())
-                try await engine.requireAdministratorCoverage(
-                    in: tx, now: now,
-                    after: { graph in
-                        graph.setEnabled(id, false)
-                        for member in graph.members[id] ?? [] { graph.remove(member: member, from: id) }
-                        for parent in graph.parents[id] ?? [] { graph.remove(member: id, from: parent) }
-                    })
-                var disabled = current.principal
-                disabled.isEnabled = false
-                try await tx.updatePrincipal(disabled)
-                try await tx.removeMemberships(of: id)
-                try await tx.markDirectoryEntryDeleted(id, at: now)
-                return try await engine.disabled(
-                    disabled,
-                    note: AuditNote(.directoryGroupDeleted, details: Self.details(of: current.entry, principal: disabled)),
-                    deleted: true, because: "\(current.entry.name) was deleted by the directory",
-                    actor: client.auditActor, affected: affected, in: tx, now: now)
-            }
-        }
-        engine.afterEnabledChange(of: id, enabled: false, disabling)
+        try await delete(id, kind: .group, by: client)
     }
 
     /// Sets a group's direct members, each addition and removal audited as through the API.
     /// Members must be principals the directory provisions; a membership that would make a cycle,
     /// or lose Regent its last enabled administrator, is refused. Returns the memberships after.
     private func changeMembers(
-        of group: Principal.ID, from before: [Principal.ID], to after: [Principal.ID], naming removing: Set<Principal.ID>,
+        of group: Principal.ID, from before: [Principal.ID], to after: [Principal.ID],
+        naming removing: Set<Principal.ID>,
         by client: DirectoryClient, in tx: StoreTransaction, now: Date
     ) async throws -> MembershipGraph {
         let added = Set(after).subtracting(before).sorted()
@@ -158,7 +134,8 @@ extension DirectorySyncService {
         var graph = try await tx.membershipGraph()
         if !removed.isEmpty {
             try await engine.requireAdministratorCoverage(
-                in: tx, now: now, after: { graph in for member in removed { graph.remove(member: member, from: group) } })
+                in: tx, now: now,
+                after: { graph in for member in removed { graph.remove(member: member, from: group) } })
         }
         let context = Engine.AuditContext(
             actor: client.auditActor, subject: AuditSubject(principalId: group), correlationId: nil)
@@ -196,7 +173,8 @@ extension DirectorySyncService {
         var names: [Principal.ID: DirectoryMember] = [:]
         for kind in [Principal.Kind.user, .group] {
             for (principal, entry) in try await tx.directoryPrincipals(kind: kind) {
-                names[principal.id] = DirectoryMember(id: principal.id, kind: kind, display: entry.displayName ?? entry.name)
+                names[principal.id] = DirectoryMember(
+                    id: principal.id, kind: kind, display: entry.displayName ?? entry.name)
             }
         }
         return names

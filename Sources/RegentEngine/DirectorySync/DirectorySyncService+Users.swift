@@ -11,9 +11,10 @@ extension DirectorySyncService {
     public func users(named name: String? = nil, externalId: String? = nil) async throws -> [DirectoryUser] {
         try await engine.store.transaction { tx in
             let graph = try await tx.membershipGraph()
-            let groups = try await Self.groupNames(in: tx)
+            let groups = try await Self.memberNames(in: tx)
             return try await tx.directoryPrincipals(kind: .user, named: name, externalId: externalId).map {
-                DirectoryUser(principal: $0.0, entry: $0.1, groups: Self.groups(of: $0.0.id, graph: graph, names: groups))
+                DirectoryUser(
+                    principal: $0.0, entry: $0.1, groups: Self.groups(of: $0.0.id, graph: graph, names: groups))
             }
         }
     }
@@ -37,7 +38,8 @@ extension DirectorySyncService {
                 displayName: draft.displayName ?? draft.userName, email: entry.mailAddress,
                 isEnabled: entry.isEnabled, createdAt: now)
             try await engine.store.transaction { tx in
-                try await Self.requireUnique(entry.name, regentName: principal.name, for: nil, field: "userName", in: tx)
+                try await Self.requireUnique(
+                    entry.name, regentName: principal.name, for: nil, field: "userName", in: tx)
                 try await tx.insertPrincipal(principal, passwordHash: nil)
                 try await tx.saveDirectoryEntry(entry)
                 try await engine.audit(
@@ -114,29 +116,41 @@ extension DirectorySyncService {
     /// assignments included. Its history stays, and so does its name: a later user with the same
     /// `userName` is refused rather than given the history of another person.
     public func deleteUser(_ id: Principal.ID, by client: DirectoryClient) async throws {
+        try await delete(id, kind: .user, by: client)
+    }
+
+    /// Deletes a provisioned user or group: disabled, out of every group (and, for a group,
+    /// emptied), its directory entry marked deleted, and everything it held or gave ended
+    /// (``AccessWithdrawal``, eligibility included). Its history and its name stay.
+    func delete(_ id: Principal.ID, kind: Principal.Kind, by client: DirectoryClient) async throws {
         let now = engine.clock.now()
-        let subject = AuditSubject(principalId: id)
         let disabling = try await engine.audited(
-            as: client.auditActor, subject: subject, action: .directoryChangeRefused, now: now
+            as: client.auditActor, subject: AuditSubject(principalId: id), action: .directoryChangeRefused, now: now
         ) {
             try await engine.store.transaction { tx -> Engine.Disabling in
-                let current = try await Self.user(id, in: tx)
+                guard let current = try await tx.principal(id: id), current.kind == kind,
+                    let entry = try await tx.directoryEntry(of: id)
+                else { throw RegentError(.notFound, "no such \(kind.rawValue)", field: "id") }
+                let affected = AccessWithdrawal.affected(by: id, in: try await tx.membershipGraph())
                 try await engine.requireAdministratorCoverage(
                     in: tx, now: now,
                     after: { graph in
                         graph.setEnabled(id, false)
+                        for member in graph.members[id] ?? [] { graph.remove(member: member, from: id) }
                         for group in graph.parents[id] ?? [] { graph.remove(member: id, from: group) }
                     })
-                var disabled = current.principal
+                var disabled = current
                 disabled.isEnabled = false
                 try await tx.updatePrincipal(disabled)
                 try await tx.removeMemberships(of: id)
                 try await tx.markDirectoryEntryDeleted(id, at: now)
                 return try await engine.disabled(
                     disabled,
-                    note: AuditNote(.directoryUserDeleted, details: Self.details(of: current.entry, principal: disabled)),
-                    deleted: true, because: "\(disabled.name) was deleted by the directory", actor: client.auditActor,
-                    in: tx, now: now)
+                    note: AuditNote(
+                        kind == .user ? .directoryUserDeleted : .directoryGroupDeleted,
+                        details: Self.details(of: entry, principal: disabled)),
+                    deleted: true, because: "\(entry.name) was deleted by the directory", actor: client.auditActor,
+                    affected: affected, in: tx, now: now)
             }
         }
         engine.afterEnabledChange(of: id, enabled: false, disabling)
@@ -148,20 +162,15 @@ extension DirectorySyncService {
         else { throw RegentError(.notFound, "no such user", field: "id") }
         return DirectoryUser(
             principal: principal, entry: entry,
-            groups: groups(of: id, graph: try await tx.membershipGraph(), names: try await groupNames(in: tx)))
+            groups: groups(of: id, graph: try await tx.membershipGraph(), names: try await memberNames(in: tx)))
     }
 
-    /// The provisioned groups' display names, by id.
-    static func groupNames(in tx: StoreTransaction) async throws -> [Principal.ID: String] {
-        Dictionary(
-            try await tx.directoryPrincipals(kind: .group).map { ($0.0.id, $0.1.name) }, uniquingKeysWith: { a, _ in a })
-    }
-
-    static func groups(of id: Principal.ID, graph: MembershipGraph, names: [Principal.ID: String]) -> [DirectoryMember]
+    static func groups(of id: Principal.ID, graph: MembershipGraph, names: [Principal.ID: DirectoryMember])
+        -> [DirectoryMember]
     {
-        (graph.parents[id] ?? []).compactMap { group in
-            names[group].map { DirectoryMember(id: group, kind: .group, display: $0) }
-        }.sorted { $0.display < $1.display }
+        (graph.parents[id] ?? []).compactMap { names[$0] }.filter { $0.kind == .group }.sorted {
+            $0.display < $1.display
+        }
     }
 
     /// Refuses a directory name another provisioned principal holds (without case, deleted ones

@@ -1,6 +1,6 @@
 public import Foundation
-public import RegentCore
 import RegentAudit
+public import RegentCore
 
 /// The organisation's directory keeping Regent's users and groups in step (SCIM 2.0): it creates,
 /// changes, disables and deletes the principals it provisions, and only those. Every change is

@@ -85,25 +85,41 @@ extension SessionService {
             try await engine.recordFailure(throttle, actor: actor, subject: principal?.id, reason: reason, now: now)
             throw RegentError(.unauthenticated, "invalid username or password", field: "credentials")
         }
-        let token = Engine.newToken()
-        let expiresAt = now.addingTimeInterval(engine.configuration.sessionLifetime)
-        let signedInActor = AuditActor(
-            principalId: principal.id, name: principal.name, sourceAddress: sourceAddress?.description,
-            userAgent: userAgent)
-        let mfaRequired = try await engine.store.transaction { tx in
+        return try await engine.store.transaction { tx in
             try await tx.clearLoginFailures(throttle.accountKey)
-            try await tx.insertSession(
-                StoredSession(
-                    tokenHash: Engine.hash(token), principalId: principal.id, createdAt: now, lastSeenAt: now,
-                    expiresAt: expiresAt, sourceAddress: sourceAddress?.description))
-            try await engine.audit(
-                AuditNote(.authLoginSucceeded), in: tx,
-                context: Engine.AuditContext(
-                    actor: signedInActor, subject: AuditSubject(principalId: principal.id), correlationId: nil),
-                now: now)
-            return try await tx.totpEnrollment(of: principal.id)?.confirmedAt != nil
+            return try await openSession(
+                for: principal, mfaVerifiedAt: nil, mfaMethod: nil, details: [:], sourceAddress: sourceAddress,
+                userAgent: userAgent, in: tx, now: now)
         }
-        return SignedIn(token: token, principal: principal, expiresAt: expiresAt, mfaRequired: mfaRequired)
+    }
+
+    /// A new sign-in session for `principal`, audited as `auth.login.succeeded` with `details`
+    /// and how MFA was met; it asks for Regent's TOTP when the user has one and no MFA was met.
+    func openSession(
+        for principal: Principal, mfaVerifiedAt: Date?, mfaMethod: String?, details: [String: String],
+        sourceAddress: IPAddress?, userAgent: String?, in tx: StoreTransaction, now: Date
+    ) async throws -> SignedIn {
+        let token = Engine.newToken()
+        var session = StoredSession(
+            tokenHash: Engine.hash(token), principalId: principal.id, createdAt: now, lastSeenAt: now,
+            expiresAt: now + engine.configuration.sessionLifetime, sourceAddress: sourceAddress?.description)
+        session.mfaVerifiedAt = mfaVerifiedAt
+        session.mfaMethod = mfaMethod
+        try await tx.insertSession(session)
+        var details = details
+        if mfaVerifiedAt != nil { details["mfa"] = mfaMethod ?? "totp" }
+        try await engine.audit(
+            AuditNote(.authLoginSucceeded, details: details), in: tx,
+            context: Engine.AuditContext(
+                actor: AuditActor(
+                    principalId: principal.id, name: principal.name, sourceAddress: sourceAddress?.description,
+                    userAgent: userAgent),
+                subject: AuditSubject(principalId: principal.id), correlationId: nil),
+            now: now)
+        let enrolled = try await tx.totpEnrollment(of: principal.id)?.confirmedAt != nil
+        return SignedIn(
+            token: token, principal: principal, expiresAt: session.expiresAt,
+            mfaRequired: enrolled && mfaVerifiedAt == nil)
     }
 
     /// With `passwordSignIn` set to break-glass, a name that is not a break-glass account is

@@ -131,36 +131,15 @@ public struct ProviderSignIn: Sendable {
     private func signIn(
         _ identity: ProviderIdentity, actor: AuditActor, sourceAddress: IPAddress?, userAgent: String?, now: Date
     ) async throws -> SignedIn {
-        let token = Engine.newToken()
-        let expiresAt = now + engine.configuration.sessionLifetime
         let (signedIn, graph, applied) = try await engine.store.transaction {
             tx -> (SignedIn, MembershipGraph?, Engine.Applied) in
             let principal = try await resolve(identity, actor: actor, in: tx, now: now)
             guard principal.kind == .user, principal.isEnabled else { throw Self.refusal("the account is disabled") }
-            let signedInActor = AuditActor(
-                principalId: principal.id, name: principal.name, sourceAddress: actor.sourceAddress,
-                userAgent: actor.userAgent)
-            var session = StoredSession(
-                tokenHash: Engine.hash(token), principalId: principal.id, createdAt: now, lastSeenAt: now,
-                expiresAt: expiresAt, sourceAddress: sourceAddress?.description)
-            session.mfaVerifiedAt = identity.mfaVerifiedAt
-            session.mfaMethod = identity.mfaMethod
-            try await tx.insertSession(session)
-            try await engine.audit(
-                AuditNote(
-                    .authLoginSucceeded,
-                    details: [
-                        "method": "oidc:\(name)", "mfa": identity.mfaMethod ?? "none", "subject": identity.subject,
-                    ]),
-                in: tx,
-                context: Engine.AuditContext(
-                    actor: signedInActor, subject: AuditSubject(principalId: principal.id), correlationId: nil),
-                now: now)
+            let signedIn = try await engine.sessions.openSession(
+                for: principal, mfaVerifiedAt: identity.mfaVerifiedAt, mfaMethod: identity.mfaMethod,
+                details: ["method": "oidc:\(name)", "subject": identity.subject], sourceAddress: sourceAddress,
+                userAgent: userAgent, in: tx, now: now)
             let (graph, applied) = try await syncGroups(of: principal, identity, actor: actor, in: tx, now: now)
-            let enrolled = try await tx.totpEnrollment(of: principal.id)?.confirmedAt != nil
-            let signedIn = SignedIn(
-                token: token, principal: principal, expiresAt: expiresAt,
-                mfaRequired: enrolled && identity.mfaVerifiedAt == nil)
             return (signedIn, graph, applied)
         }
         if let graph { engine.index.updateGraph(graph) }
@@ -285,34 +264,15 @@ extension SessionService {
         let now = engine.clock.now()
         let refusal = RegentError(.unauthenticated, "the sign-in code is unknown, used or expired", field: "code")
         guard !code.isEmpty, code.count < 256, (43...128).contains(verifier.count) else { throw refusal }
-        let token = Engine.newToken()
-        let expiresAt = now + engine.configuration.sessionLifetime
         return try await engine.store.transaction { tx in
             guard let handoff = try await tx.takeSignInHandoff(codeHash: Engine.hash(code)), handoff.expiresAt > now,
                 OpenIDProvider.challenge(for: verifier) == handoff.challenge,
                 let principal = try await tx.principal(id: handoff.principalId), principal.isEnabled
             else { throw refusal }
-            var session = StoredSession(
-                tokenHash: Engine.hash(token), principalId: principal.id, createdAt: now, lastSeenAt: now,
-                expiresAt: expiresAt, sourceAddress: sourceAddress?.description)
-            session.mfaVerifiedAt = handoff.mfaVerifiedAt
-            session.mfaMethod = handoff.mfaMethod
-            try await tx.insertSession(session)
-            try await engine.audit(
-                AuditNote(
-                    .authLoginSucceeded,
-                    details: ["method": handoff.method + " (cli)", "mfa": handoff.mfaMethod ?? "none"]),
-                in: tx,
-                context: Engine.AuditContext(
-                    actor: AuditActor(
-                        principalId: principal.id, name: principal.name, sourceAddress: sourceAddress?.description,
-                        userAgent: userAgent),
-                    subject: AuditSubject(principalId: principal.id), correlationId: nil),
-                now: now)
-            let enrolled = try await tx.totpEnrollment(of: principal.id)?.confirmedAt != nil
-            return SignedIn(
-                token: token, principal: principal, expiresAt: expiresAt,
-                mfaRequired: enrolled && handoff.mfaVerifiedAt == nil)
+            return try await openSession(
+                for: principal, mfaVerifiedAt: handoff.mfaVerifiedAt, mfaMethod: handoff.mfaMethod,
+                details: ["method": handoff.method + " (cli)"], sourceAddress: sourceAddress, userAgent: userAgent,
+                in: tx, now: now)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import RegentCore
 
 /// What a SCIM client reads to learn what Regent serves (RFC 7644 §4): the service provider's
 /// configuration, the two resource types, and the schemas (RFC 7643 §7, kept in

@@ -28,7 +28,8 @@ struct SCIMError: Error, Sendable, Equatable {
     }
     static func notFound(_ detail: String) -> SCIMError { SCIMError(status: .notFound, scimType: nil, detail: detail) }
     static let unauthenticated = SCIMError(
-        status: .unauthorized, scimType: nil, detail: "a SCIM bearer token is required (POST /v1/scim/tokens makes one)")
+        status: .unauthorized, scimType: nil, detail: "a SCIM bearer token is required (POST /v1/scim/tokens makes one)"
+    )
 
     /// The SCIM form of an engine refusal: a taken name is `uniqueness`, a bad value `invalidValue`.
     init(_ error: RegentError) {
@@ -36,7 +37,8 @@ struct SCIMError: Error, Sendable, Equatable {
         case .notFound: self = .notFound(error.reason)
         case .conflict:
             self.init(
-                status: .conflict, scimType: error.field == "userName" || error.field == "displayName" ? "uniqueness" : nil,
+                status: .conflict,
+                scimType: error.field == "userName" || error.field == "displayName" ? "uniqueness" : nil,
                 detail: error.reason)
         case .unavailable: self.init(status: .serviceUnavailable, scimType: nil, detail: error.reason)
         case .accessDenied, .unauthenticated: self.init(status: .forbidden, scimType: nil, detail: error.reason)

@@ -1,4 +1,5 @@
 import Foundation
+import RegentCore
 
 /// An attribute path: `userName`, `emails.value`, `name.givenName`, or the same with the schema
 /// URN before it (`urn:ietf:params:scim:schemas:core:2.0:User:userName`).

@@ -34,9 +34,12 @@ struct SCIMHandler: Sendable {
             client.userAgent = request.headers[.userAgent].map { String($0.prefix(256)) }
             return try await route(request, client: client)
         } catch let error as SCIMError {
-            return Self.response(error.body, status: error.status, extra: error.status == .unauthorized ? [
-                HTTPField(name: .wwwAuthenticate, value: "Bearer realm=\"regent-scim\"")
-            ] : [])
+            return Self.response(
+                error.body, status: error.status,
+                extra: error.status == .unauthorized
+                    ? [
+                        HTTPField(name: .wwwAuthenticate, value: "Bearer realm=\"regent-scim\"")
+                    ] : [])
         } catch let error as RegentError {
             let scim = SCIMError(error)
             return Self.response(scim.body, status: scim.status)
@@ -107,7 +110,9 @@ struct SCIMHandler: Sendable {
             let id = try Self.id(segments[1], "user")
             let query = SCIMQuery(request.uri.queryParameters)
             switch method {
-            case .get: return Self.response(query.project(SCIMResources.json(try await engine.directorySync.user(id), base: base)))
+            case .get:
+                return Self.response(
+                    query.project(SCIMResources.json(try await engine.directorySync.user(id), base: base)))
             case .delete:
                 try await engine.directorySync.deleteUser(id, by: client)
                 return Response(status: .noContent)
@@ -118,9 +123,11 @@ struct SCIMHandler: Sendable {
                 let base = base
                 let user = try await engine.directorySync.updateUser(id, by: client) { current in
                     let json = SCIMResources.json(current, base: base)
-                    let next = try patch.map {
-                        try $0.applied(to: json, readOnly: SCIMResources.userReadOnly, ignored: SCIMResources.userIgnored)
-                    } ?? replacement ?? json
+                    let next =
+                        try patch.map {
+                            try $0.applied(
+                                to: json, readOnly: SCIMResources.userReadOnly, ignored: SCIMResources.userIgnored)
+                        } ?? replacement ?? json
                     return try SCIMResources.userDraft(from: next)
                 }
                 return Self.response(query.project(SCIMResources.json(user, base: base)))
@@ -131,7 +138,8 @@ struct SCIMHandler: Sendable {
             let query = SCIMQuery(request.uri.queryParameters)
             switch method {
             case .get:
-                return Self.response(query.project(SCIMResources.json(try await engine.directorySync.group(id), base: base)))
+                return Self.response(
+                    query.project(SCIMResources.json(try await engine.directorySync.group(id), base: base)))
             case .delete:
                 try await engine.directorySync.deleteGroup(id, by: client)
                 return Response(status: .noContent)
@@ -143,9 +151,11 @@ struct SCIMHandler: Sendable {
                 let base = base
                 let group = try await engine.directorySync.updateGroup(id, by: client) { current in
                     let json = SCIMResources.json(current, base: base)
-                    let next = try patch.map {
-                        try $0.applied(to: json, readOnly: SCIMResources.groupReadOnly, ignored: SCIMResources.groupIgnored)
-                    } ?? replacement ?? json
+                    let next =
+                        try patch.map {
+                            try $0.applied(
+                                to: json, readOnly: SCIMResources.groupReadOnly, ignored: SCIMResources.groupIgnored)
+                        } ?? replacement ?? json
                     var draft = try SCIMResources.groupDraft(from: next)
                     draft.removing = Set(removing)
                     return draft
@@ -169,7 +179,8 @@ struct SCIMHandler: Sendable {
         let draft = try SCIMResources.groupDraft(from: try Self.object(body))
         let group = try await engine.directorySync.createGroup(draft, by: client)
         return Self.response(
-            .object(SCIMResources.json(group, base: base)), status: .created, location: "\(base)/Groups/\(group.principal.id)")
+            .object(SCIMResources.json(group, base: base)), status: .created,
+            location: "\(base)/Groups/\(group.principal.id)")
     }
 
     func listUsers(_ query: SCIMQuery) async throws -> Response {

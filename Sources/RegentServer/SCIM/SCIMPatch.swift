@@ -1,4 +1,5 @@
 import Foundation
+import RegentCore
 
 /// A SCIM PATCH (RFC 7644 §3.5.2) applied to a resource's JSON: `add`, `replace` and `remove`,
 /// with a path, a value path (`members[value eq "…"]`, `emails[type eq "work"].value`) or none

@@ -103,7 +103,8 @@ enum SCIMResources {
     // MARK: Reading
 
     static func userDraft(from json: [String: SCIMValue]) throws(SCIMError) -> DirectoryUserDraft {
-        try refuseUnknown(json, known: ["schemas", "externalid", "username", "displayname", "active", "emails"],
+        try refuseUnknown(
+            json, known: ["schemas", "externalid", "username", "displayname", "active", "emails"],
             readOnly: userReadOnly, ignored: userIgnored)
         guard let userName = try string(json, "userName"), !userName.isEmpty else {
             throw .invalidValue("userName is required")
@@ -113,7 +114,8 @@ enum SCIMResources {
             guard let elements = list.array else { throw .invalidValue("emails is a list") }
             for element in elements {
                 guard let email = element.object else { throw .invalidValue("each email is an object") }
-                try refuseUnknown(email, known: ["value", "type", "primary"], readOnly: [], ignored: ["display"],
+                try refuseUnknown(
+                    email, known: ["value", "type", "primary"], readOnly: [], ignored: ["display"],
                     prefix: "emails.")
                 guard let value = try string(email, "value", prefix: "emails.") else {
                     throw .invalidValue("emails.value is required")
@@ -130,7 +132,8 @@ enum SCIMResources {
     }
 
     static func groupDraft(from json: [String: SCIMValue]) throws(SCIMError) -> DirectoryGroupDraft {
-        try refuseUnknown(json, known: ["schemas", "externalid", "displayname", "members"],
+        try refuseUnknown(
+            json, known: ["schemas", "externalid", "displayname", "members"],
             readOnly: groupReadOnly, ignored: groupIgnored)
         guard let displayName = try string(json, "displayName"), !displayName.isEmpty else {
             throw .invalidValue("displayName is required")
@@ -140,7 +143,8 @@ enum SCIMResources {
             guard let elements = list.array else { throw .invalidValue("members is a list") }
             for element in elements {
                 guard let member = element.object else { throw .invalidValue("each member is an object") }
-                try refuseUnknown(member, known: ["value"], readOnly: [], ignored: ["display", "$ref", "type"],
+                try refuseUnknown(
+                    member, known: ["value"], readOnly: [], ignored: ["display", "$ref", "type"],
                     prefix: "members.")
                 guard let value = try string(member, "value", prefix: "members.") else {
                     throw .invalidValue("members.value is required")
