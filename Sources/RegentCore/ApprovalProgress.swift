@@ -38,12 +38,14 @@ public struct ApprovalProgress: Hashable, Sendable, Codable {
     public var deadline: Date { stageStartedAt + stage.timeout }
     public var escalationTime: Date? { stage.escalation.map { stageStartedAt + $0.after } }
 
-    /// Resolution of a stage from its recorded decisions alone: a deny decides it, and so do the
-    /// required number of approvals.
-    public func resolution(ofStage index: Int) -> Resolution {
+    /// Resolution of a stage from its recorded decisions: a deny decides it, and so do the
+    /// required number of approvals by approvers not `disabled` since (an approver who was
+    /// offboarded no longer counts).
+    public func resolution(ofStage index: Int, disabled: Set<Principal.ID> = []) -> Resolution {
         let decided = decisions.filter { $0.stage == index }
         if decided.contains(where: { $0.verdict == .deny }) { return .denied }
-        return decided.count >= stages[index].requiredApprovals ? .approved : .pending
+        let approvals = decided.filter { !disabled.contains($0.approverId) }
+        return approvals.count >= stages[index].requiredApprovals ? .approved : .pending
     }
 
     /// Whether someone with these identities (themselves and their groups, expanded now) may decide

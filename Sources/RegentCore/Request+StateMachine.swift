@@ -26,7 +26,8 @@ extension Request {
         var effects: [Effect] = [
             .audit(decisionNote(.requestStageApproved, approverId: approverId, justification: justification))
         ]
-        guard progress.resolution(ofStage: progress.currentStage) == .approved else { return effects }
+        guard progress.resolution(ofStage: progress.currentStage, disabled: facts.disabledPrincipals) == .approved
+        else { return effects }
         if progress.currentStage + 1 < progress.stages.count {
             progress.currentStage += 1
             progress.stageStartedAt = now

@@ -156,6 +156,8 @@ public struct RequestFacts: Sendable {
     /// Everyone the assignment would give access to: the principal and, for a group, every member
     /// (nested, disabled groups included). The requester among them is assigning to themself.
     public var beneficiaries: Set<Principal.ID>
+    /// Principals disabled now: approvals they gave earlier no longer count.
+    public var disabledPrincipals: Set<Principal.ID> = []
 
     public init(
         target: Assignment? = nil, eligibility: Assignment? = nil, existing: Assignment? = nil,

@@ -113,6 +113,24 @@ struct RequestStateMachineTests {
         }
     }
 
+    /// An approval given by an approver who was disabled since no longer counts.
+    @Test func approvalsOfTheOffboardedNoLongerCount() throws {
+        let twoOfThree = policy {
+            $0.approval = Approval(stages: [ApprovalStage(approvers: [bob, carol, leads], requiredApprovals: 2)])
+        }
+        var (request, _) = try activate(twoOfThree)
+        var facts = RequestFacts(eligibility: eligibility())
+        _ = try request.approve(
+            by: bob, identities: [bob], selfIdentities: [bob], justification: nil, facts: facts, now: t0 + 1)
+        facts.disabledPrincipals = [bob]
+        _ = try request.approve(
+            by: carol, identities: [carol], selfIdentities: [carol], justification: nil, facts: facts, now: t0 + 2)
+        #expect(request.status == .pendingApproval)
+        _ = try request.approve(
+            by: leads, identities: [leads], selfIdentities: [leads], justification: nil, facts: facts, now: t0 + 3)
+        #expect(request.status == .provisioning)
+    }
+
     /// One denial decides; only the requester cancels, and only while it waits.
     @Test func denyAndCancel() throws {
         var (denied, _) = try activate(twoStages)

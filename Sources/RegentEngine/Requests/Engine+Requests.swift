@@ -90,7 +90,8 @@ extension Engine {
         facts.administrators = try await holders(of: .manageAssignments, in: tx, now: now, graph: graph)
         facts.beneficiaries = graph.everyMember(of: draft.principalId)
         var context = RequestContext(
-            now: now, mfaVerifiedAt: actor.mfaVerifiedAt, mfaMethod: actor.mfaMethod, sourceAddress: actor.sourceAddress)
+            now: now, mfaVerifiedAt: actor.mfaVerifiedAt, mfaMethod: actor.mfaMethod, sourceAddress: actor.sourceAddress
+        )
         if let limit = policy.maxActivations {
             // Scheduled activations count as much as past ones: every start from one window before
             // this one's on.
@@ -107,6 +108,7 @@ extension Engine {
         async throws -> RequestFacts
     {
         var facts = RequestFacts()
+        facts.disabledPrincipals = graph.disabled
         if let targetId = request.targetAssignmentId { facts.target = try await tx.assignment(id: targetId) }
         if request.status == .scheduled, let assignmentId = request.assignmentId {
             facts.target = try await tx.assignment(id: assignmentId)
