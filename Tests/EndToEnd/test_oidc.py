@@ -3,7 +3,6 @@ headless Chromium, the groups claim filling a Regent group whose eligibility fol
 directory, MFA met by `amr` and missing without it, key rotation at the provider, and the
 attacks a relying party must refuse (a mismatched or reused state, a replayed code, an
 unverified email), each audited."""
-import gc
 import json
 import urllib.error
 import urllib.parse
@@ -41,6 +40,13 @@ def provider():
     with _threaded_server(app=app(require_nonce=True), host="127.0.0.1", port=0) as server:
         server.issuer = f"http://127.0.0.1:{server.server_port}"
         yield server
+
+
+def provider_storage(provider):
+    """The provider's own key and user store (the mock keeps it in its request hook)."""
+    from oidc_provider_mock._storage import Storage
+    hooks = [f for functions in provider.app.before_request_funcs.values() for f in functions]
+    return next(c.cell_contents for f in hooks for c in (f.__closure__ or []) if isinstance(c.cell_contents, Storage))
 
 
 def set_user(provider, sub: str, claims: dict) -> None:
@@ -129,13 +135,11 @@ def test_groups_and_mfa_from_the_provider(server_factory, provider):
     assert [u["name"] for u in users["items"]].count("zoe.obrien@contoso.com") == 1
 
     # Key rotation at the provider: Regent reads the JWKS again for the new key id.
-    from oidc_provider_mock._storage import Storage
-    storages = [o for o in gc.get_objects() if isinstance(o, Storage)]
-    assert len(storages) == 1
-    old_key = storages[0].jwk.as_dict()["n"]
     from authlib import jose
-    storages[0].jwk = jose.RSAKey.generate_key(is_private=True)
-    assert storages[0].jwk.as_dict()["n"] != old_key
+    storage = provider_storage(provider)
+    old_key = storage.jwk.as_dict()["n"]
+    storage.jwk = jose.RSAKey.generate_key(is_private=True)
+    assert storage.jwk.as_dict()["n"] != old_key
     status, page, rotated = provider_sign_in(server, "00u-zoe")
     assert status == 200 and rotated, page
 
@@ -164,8 +168,18 @@ def test_attacks_are_refused_and_audited(server_factory, provider):
     status, headers, _ = fetch(headers["Location"], "POST", {"action": "deny"})
     status, page, token = callback(headers["Location"])
     assert status == 401 and token is None
+    # A token signed by a key the provider does not publish: the provider signs with a new key
+    # while its JWKS still lists only the old one.
+    from authlib import jose
+    from flask import jsonify
+    storage = provider_storage(provider)
+    published = jose.KeySet((storage.jwk,)).as_dict()
+    provider.app.view_functions["oidc-provider-mock.jwks"] = lambda: jsonify(published)
+    storage.jwk = jose.RSAKey.generate_key(is_private=True)
+    status, page, token = provider_sign_in(server, "00u-eve")
+    assert status == 401 and token is None and "signature" in page, page
     refusals = [e for e in call(server.url + "/v1/audit?action=auth.provider_login.&limit=50", "GET", None, admin)[1]["items"]]
-    assert len(refusals) == 4 and all(e["outcome"] == "denied" and e["reason"] for e in refusals), refusals
+    assert len(refusals) == 5 and all(e["outcome"] == "denied" and e["reason"] for e in refusals), refusals
 
 
 def test_an_unverified_email_is_no_name(server_factory, provider):
