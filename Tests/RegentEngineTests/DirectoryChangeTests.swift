@@ -73,6 +73,25 @@ struct DirectoryChangeTests {
         await restarted.close()
     }
 
+    /// Joining a group is taking what it holds: an administrator cannot add themselves to a group
+    /// (as they cannot assign themselves a role); the refusal is audited; adding others works.
+    @Test func nobodyAddsThemselvesToAGroup() async throws {
+        try await withHarness { h in
+            let dbas = try await h.group("dbas", members: [])
+            try await h.assign(dbas, try await h.role("dba"), kind: .eligible)
+            await #expect(throws: RegentError(.accessDenied, "", field: "memberId")) {
+                try await h.engine.directory.addMember(h.admin.principalId, to: dbas, by: h.admin)
+            }
+            let bob = try await h.user("bob")
+            try await h.engine.directory.addMember(bob.principalId, to: dbas, by: h.admin)
+            let actions = try await h.auditEvents().map(\.action)
+            #expect(
+                actions.filter { $0.hasPrefix("group.member_add") } == [
+                    "group.member_add.refused", "group.member_added",
+                ])
+        }
+    }
+
     /// A disabled group passes nothing on to its members.
     @Test func disabledGroupGivesNothing() async throws {
         try await withHarness { h in

@@ -99,7 +99,8 @@ extension DirectoryService {
         }
     }
 
-    /// Adds `member` to `group`, refusing a membership that would make the groups a cycle.
+    /// Adds `member` to `group`, refusing a membership that would make the groups a cycle or that
+    /// the actor would gain by.
     public func addMember(_ member: Principal.ID, to group: Principal.ID, by actor: ActorContext) async throws {
         let now = engine.clock.now()
         try await engine.audited(
@@ -114,6 +115,13 @@ extension DirectoryService {
                     throw RegentError(.notFound, "no such principal", field: "memberId")
                 }
                 var graph = try await tx.membershipGraph()
+                // Joining a group is taking what it holds: nobody adds themselves (or a group
+                // they are in), as nobody assigns a role to themselves without a second administrator.
+                guard !graph.everyMember(of: member).contains(actor.principalId) else {
+                    throw RegentError(
+                        .accessDenied, "another administrator must add you (or a group you are in) to a group",
+                        field: "memberId")
+                }
                 guard !graph.wouldCreateCycle(adding: member, to: group) else {
                     throw RegentError(.conflict, "the group is already inside this member", field: "memberId")
                 }
