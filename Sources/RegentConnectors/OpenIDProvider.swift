@@ -36,14 +36,12 @@ public actor OpenIDProvider {
         public var authorizationEndpoint: URL
         public var tokenEndpoint: URL
         public var jwksURI: URL
-        public var deviceAuthorizationEndpoint: URL?
 
         enum CodingKeys: String, CodingKey {
             case issuer
             case authorizationEndpoint = "authorization_endpoint"
             case tokenEndpoint = "token_endpoint"
             case jwksURI = "jwks_uri"
-            case deviceAuthorizationEndpoint = "device_authorization_endpoint"
         }
     }
 

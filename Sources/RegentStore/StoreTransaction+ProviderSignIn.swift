@@ -48,12 +48,6 @@ extension StoreTransaction {
         ).run()
     }
 
-    /// Whether any provider identity is linked to the principal (it signs in through the provider).
-    public func hasLinkedIdentity(_ principal: Principal.ID) async throws -> Bool {
-        try await db.raw("SELECT issuer FROM identity_links WHERE principal_id = \(bind: principal.description)")
-            .first() != nil
-    }
-
     public func insertSignInHandoff(_ handoff: SignInHandoff) async throws {
         try await db.raw(
             """

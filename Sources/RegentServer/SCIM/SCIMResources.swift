@@ -12,7 +12,6 @@ enum SCIMResources {
     static let userSchema = "urn:ietf:params:scim:schemas:core:2.0:User"
     static let groupSchema = "urn:ietf:params:scim:schemas:core:2.0:Group"
     static let listSchema = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-    static let searchSchema = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
     static let userReadOnly: Set<String> = ["id", "meta", "groups"]
     static let groupReadOnly: Set<String> = ["id", "meta"]
