@@ -194,6 +194,13 @@ def test_an_unverified_email_is_no_name(server_factory, provider):
     set_user(provider, "00u-admin", {"email": "admin", "email_verified": True})
     status, page, token = provider_sign_in(server, "00u-admin")
     assert status == 401 and token is None and "another account" in page, page
+    # A name with nothing Regent can use is refused too, and audited like every refusal.
+    set_user(provider, "00u-kanji", {"email": "日本", "email_verified": True})
+    status, page, token = provider_sign_in(server, "00u-kanji")
+    assert status == 400 and token is None, page
+    reasons = [e["reason"] for e in call(server.url + "/v1/audit?action=auth.provider_login.&limit=10", "GET", None,
+                                         admin)[1]["items"]]
+    assert len(reasons) == 3 and "letter or digit" in reasons[0], reasons
 
 
 @pytest.fixture

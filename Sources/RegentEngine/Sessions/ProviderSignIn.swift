@@ -115,7 +115,8 @@ public struct ProviderSignIn: Sendable {
             let signedIn = try await signIn(
                 identity, actor: actor, sourceAddress: sourceAddress, userAgent: userAgent, now: now)
             return .session(signedIn, returnTo: pending.returnTo)
-        } catch let refusal as RegentError where refusal.code == .unauthenticated {
+        } catch let refusal as RegentError where refusal.code != .unavailable {
+            // Every refusal is audited: a bad token, a name Regent cannot use, a lost administrator.
             try await engine.store.transaction { tx in
                 try await engine.audit(
                     AuditNote(.authProviderLoginRefused, .denied, reason: refusal.reason, details: ["provider": name]),
