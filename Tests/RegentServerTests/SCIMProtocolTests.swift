@@ -122,4 +122,12 @@ struct SCIMProtocolTests {
         ])
         #expect(ignored == user)
     }
+
+    /// Paging values from a search body are clamped: a huge or negative number is not a crash.
+    @Test func searchPagingIsClamped() throws {
+        let query = try SCIMQuery(search: .object(["startIndex": .number(1e300), "count": .number(-5)]))
+        #expect(query.startIndex == 1_000_000_000 && query.count == 0)
+        let big = try SCIMQuery(search: .object(["count": .number(1e12)]))
+        #expect(big.count == SCIMHandler.maximumCount && big.startIndex == 1)
+    }
 }

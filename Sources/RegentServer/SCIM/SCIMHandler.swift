@@ -253,9 +253,10 @@ struct SCIMQuery: Sendable {
     init(search body: SCIMValue) throws(SCIMError) {
         guard let object = body.object else { throw .invalidSyntax("a search is a SearchRequest object") }
         if let text = object[attribute: "filter"]?.string { filter = try SCIMFilter(parsing: text) }
-        if case .number(let start)? = object[attribute: "startIndex"] { startIndex = max(1, Int(start)) }
+        // Clamped before the conversion: Int(1e300) would trap.
+        if case .number(let start)? = object[attribute: "startIndex"] { startIndex = Int(min(max(1, start), 1e9)) }
         if case .number(let size)? = object[attribute: "count"] {
-            count = min(SCIMHandler.maximumCount, max(0, Int(size)))
+            count = Int(min(Double(SCIMHandler.maximumCount), max(0, size)))
         }
         attributes = object[attribute: "attributes"]?.array?.compactMap(\.string) ?? []
         excludedAttributes = object[attribute: "excludedAttributes"]?.array?.compactMap(\.string) ?? []
