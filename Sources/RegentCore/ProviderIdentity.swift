@@ -97,7 +97,9 @@ public struct ProviderIdentity: Sendable, Equatable {
             name = email
         }
         var identity = ProviderIdentity(
-            issuer: rules.issuer, subject: subject, name: name, displayName: claims["name"]?.string, email: email,
+            issuer: rules.issuer, subject: subject, name: name,
+            displayName: claims["name"]?.string.map(Self.displayable),
+            email: email.map(Self.displayable),
             groups: rules.groupsClaim.flatMap { claims[$0]?.strings } ?? [], mfaVerifiedAt: nil, mfaMethod: nil)
         let authTime = (claims["auth_time"]?.number ?? iat)
         if let method = (claims["amr"]?.strings ?? []).first(where: ProviderIdentityRules.mfaMethods.contains) {
@@ -109,6 +111,12 @@ public struct ProviderIdentity: Sendable, Equatable {
             identity.mfaVerifiedAt = Date(timeIntervalSince1970: min(authTime, now.timeIntervalSince1970))
         }
         return identity
+    }
+
+    /// Text a person may set at the provider, fit to keep: no control characters (a NUL cannot be
+    /// stored as PostgreSQL text), at most 256 characters.
+    static func displayable(_ text: String) -> String {
+        String(String(text.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }).prefix(256))
     }
 
     /// The Regent names of the groups the provider says the person is in.

@@ -59,6 +59,17 @@ struct ProviderIdentityTests {
         }
     }
 
+    /// What a person may set at the provider is kept without control characters, at most 256 long.
+    @Test func displayNamesAreKeptClean() throws {
+        let identity = try verify(
+            claims {
+                $0["name"] = .string("Zoë\u{0}\u{7}" + String(repeating: "x", count: 300))
+                $0["email"] = .string("zoe\u{0}@contoso.com")
+            })
+        #expect(identity.displayName?.hasPrefix("Zoëxx") == true && identity.displayName?.count == 256)
+        #expect(identity.email == "zoe@contoso.com")
+    }
+
     @Test func aMissingNonceIsRefused() {
         #expect(throws: RegentError.self) { try verify(claims { $0["nonce"] = nil }) }
     }
@@ -110,8 +121,10 @@ struct ProviderIdentityTests {
     @Test func theActivationRecordsHowMFAWasMet() throws {
         func mfa(_ context: RequestContext) throws -> String? {
             let (_, effects) = try activate(.defaults, context: context)
-            return effects.compactMap { if case .audit(let note) = $0, note.action == .requestCreated { note } else { nil } }
-                .first?.details["mfa"]
+            return effects.compactMap {
+                if case .audit(let note) = $0, note.action == .requestCreated { note } else { nil }
+            }
+            .first?.details["mfa"]
         }
         #expect(try mfa(RequestContext(now: t0, mfaVerifiedAt: t0 - 60, mfaMethod: "amr:hwk")) == "amr:hwk")
         #expect(try mfa(RequestContext(now: t0, mfaVerifiedAt: t0 - 60)) == "totp")
