@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// `regent login --sso`: the browser signs in through the organisation's provider and Regent
 /// sends it back to this one-route listener on 127.0.0.1 with a code, which the CLI redeems with
@@ -45,28 +46,35 @@ enum LoopbackCallback {
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        return try await withThrowingTaskGroup(of: String?.self) { group in
-            group.addTask {
-                try await app.runService(gracefulShutdownSignals: [])
-                return nil
+        // The listener stops by graceful shutdown, so the browser gets its answer before the
+        // connection closes.
+        let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        async let running: Void = services.run()
+        let outcome: Result<String, any Error>
+        do {
+            let code = try await withThrowingTaskGroup(of: String.self) { group in
+                group.addTask {
+                    var port = ports.makeAsyncIterator()
+                    guard let listeningOn = await port.next() else { throw Failure.ended }
+                    try await listening(listeningOn)
+                    var code = codes.makeAsyncIterator()
+                    guard let received = await code.next() else { throw Failure.ended }
+                    return received
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw Failure.timedOut
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next() else { throw Failure.ended }
+                return first
             }
-            group.addTask {
-                var port = ports.makeAsyncIterator()
-                guard let listeningOn = await port.next() else { throw Failure.ended }
-                try await listening(listeningOn)
-                var code = codes.makeAsyncIterator()
-                guard let received = await code.next() else { throw Failure.ended }
-                return received
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw Failure.timedOut
-            }
-            defer { group.cancelAll() }
-            while let result = try await group.next() {
-                if let code = result { return code }
-            }
-            throw Failure.ended
+            outcome = .success(code)
+        } catch {
+            outcome = .failure(error)
         }
+        await services.triggerGracefulShutdown()
+        try await running
+        return try outcome.get()
     }
 }
