@@ -46,16 +46,15 @@ public struct AccessWithdrawal: Sendable, Equatable {
         var endings: [Ending] = []
         var ending: Set<Assignment.ID> = []
         // Eligibilities first, so the activations that came from an ended one end with them.
-        for assignment in live.sorted(by: { $0.id.description < $1.id.description })
-        where assignment.kind == .eligible && assignment.state != .ended {
+        let ordered = live.sorted { $0.id.description < $1.id.description }
+        for assignment in ordered where assignment.kind == .eligible && assignment.state != .ended {
             let holder = assignment.principalId
             if deleted.contains(holder) || (eligibility == .remove && !graph.isEnabled(holder)) {
                 endings.append(Ending(assignment: assignment, reason: .removed))
                 ending.insert(assignment.id)
             }
         }
-        for assignment in live.sorted(by: { $0.id.description < $1.id.description })
-        where assignment.kind == .active && assignment.state != .ended {
+        for assignment in ordered where assignment.kind == .active && assignment.state != .ended {
             let holder = assignment.principalId
             var held = graph.isEnabled(holder) && !deleted.contains(holder)
             if held, let origin = assignment.activatedFrom {

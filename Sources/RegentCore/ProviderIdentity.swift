@@ -35,6 +35,12 @@ public struct ProviderIdentityRules: Sendable, Equatable {
         self.skew = skew
     }
 
+    /// Whether the provider fills the Regent group with this name: it starts with the prefix,
+    /// exactly (the prefix is in Regent's name alphabet), so a local group never does.
+    public func ownsGroup(named name: String) -> Bool {
+        groupsClaim != nil && !groupPrefix.isEmpty && name.hasPrefix(groupPrefix)
+    }
+
     /// `amr` values (RFC 8176) that are a second factor or phishing-resistant by themselves.
     public static let mfaMethods: Set<String> = ["mfa", "otp", "hwk", "swk", "sms", "fpt", "face", "iris", "pop", "sc"]
 }
@@ -121,6 +127,8 @@ public struct ProviderIdentity: Sendable, Equatable {
 
     /// The Regent names of the groups the provider says the person is in.
     public func regentGroups(rules: ProviderIdentityRules) -> Set<String> {
-        Set(groups.compactMap { try? DirectoryName.regentName(for: rules.groupPrefix + $0, field: "groups") })
+        Set(
+            groups.compactMap { try? DirectoryName.regentName(for: rules.groupPrefix + $0, field: "groups") }.filter(
+                rules.ownsGroup))
     }
 }

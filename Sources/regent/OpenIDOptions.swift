@@ -78,6 +78,9 @@ struct OpenIDOptions: ParsableArguments {
         guard groups.isEmpty || !prefix.isEmpty else {
             throw ValidationError("--oidc-groups-claim needs --oidc-group-prefix, so local groups stay local")
         }
+        guard prefix.isEmpty || (try? Principal.validatedName(prefix)) != nil else {
+            throw ValidationError("--oidc-group-prefix is lowercase letters, digits or ._@+-, e.g. idp-")
+        }
         let create = setting(createUsers, "oidc-create-users", default: "true")
         guard ["true", "false"].contains(create) else { throw ValidationError("--oidc-create-users is true or false") }
         guard publicURL.hasPrefix("http") else {

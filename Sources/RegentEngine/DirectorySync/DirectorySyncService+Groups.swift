@@ -44,11 +44,13 @@ extension DirectorySyncService {
                     context: Engine.AuditContext(
                         actor: client.auditActor, subject: AuditSubject(principalId: principal.id), correlationId: nil),
                     now: now)
+                let names = try await Self.memberNames(in: tx)
                 let graph = try await changeMembers(
-                    of: principal.id, from: [], to: draft.members, naming: [], by: client, in: tx, now: now)
+                    of: principal.id, from: [], to: draft.members, naming: [], graph: try await tx.membershipGraph(),
+                    names: names, by: client, in: tx, now: now)
                 let group = DirectoryGroup(
                     principal: principal, entry: entry,
-                    members: Self.members(of: principal.id, graph: graph, names: try await Self.memberNames(in: tx)))
+                    members: Self.members(of: principal.id, graph: graph, names: names))
                 return (group, graph)
             }
         }
@@ -68,7 +70,9 @@ extension DirectorySyncService {
             as: client.auditActor, subject: subject, action: .directoryChangeRefused, now: now
         ) {
             try await engine.store.transaction { tx -> (DirectoryGroup, MembershipGraph, Engine.Applied) in
-                let current = try await Self.group(id, in: tx)
+                let names = try await Self.memberNames(in: tx)
+                let graphBefore = try await tx.membershipGraph()
+                let current = try await Self.group(id, graph: graphBefore, names: names, in: tx)
                 let draft = try change(current)
                 var entry = current.entry
                 entry.name = draft.displayName
@@ -93,7 +97,8 @@ extension DirectorySyncService {
                     context: Engine.AuditContext(actor: client.auditActor, subject: subject, correlationId: nil),
                     now: now)
                 let graph = try await changeMembers(
-                    of: id, from: before, to: draft.members, naming: draft.removing, by: client, in: tx, now: now)
+                    of: id, from: before, to: draft.members, naming: draft.removing, graph: graphBefore, names: names,
+                    by: client, in: tx, now: now)
                 let leaving = Set(before).subtracting(draft.members)
                 let affected = leaving.reduce(into: Set<Principal.ID>()) {
                     $0.formUnion(AccessWithdrawal.affected(by: $1, in: graph))
@@ -102,8 +107,7 @@ extension DirectorySyncService {
                     of: affected, graph: graph, because: "removed from \(entry.name) by the directory",
                     actor: client.auditActor, in: tx, now: now)
                 let group = DirectoryGroup(
-                    principal: principal, entry: entry,
-                    members: Self.members(of: id, graph: graph, names: try await Self.memberNames(in: tx)))
+                    principal: principal, entry: entry, members: Self.members(of: id, graph: graph, names: names))
                 return (group, graph, applied)
             }
         }
@@ -123,15 +127,15 @@ extension DirectorySyncService {
     /// or lose Regent its last enabled administrator, is refused. Returns the memberships after.
     private func changeMembers(
         of group: Principal.ID, from before: [Principal.ID], to after: [Principal.ID],
-        naming removing: Set<Principal.ID>,
+        naming removing: Set<Principal.ID>, graph: MembershipGraph, names: [Principal.ID: DirectoryMember],
         by client: DirectoryClient, in tx: StoreTransaction, now: Date
     ) async throws -> MembershipGraph {
         let added = Set(after).subtracting(before).sorted()
         let removed = Set(before).subtracting(after).sorted()
-        for member in Set(added).union(removing).sorted() where try await tx.directoryEntry(of: member) == nil {
-            throw RegentError(.notFound, "no user or group \(member) to be a member", field: "members")
+        if let missing = Set(added).union(removing).sorted().first(where: { names[$0] == nil }) {
+            throw RegentError(.notFound, "no user or group \(missing) to be a member", field: "members")
         }
-        var graph = try await tx.membershipGraph()
+        var graph = graph
         if !removed.isEmpty {
             try await engine.requireAdministratorCoverage(
                 in: tx, now: now,
@@ -160,12 +164,17 @@ extension DirectorySyncService {
     }
 
     static func group(_ id: Principal.ID, in tx: StoreTransaction) async throws -> DirectoryGroup {
+        try await group(id, graph: try await tx.membershipGraph(), names: try await memberNames(in: tx), in: tx)
+    }
+
+    /// The group with its members, from memberships and names already read.
+    static func group(
+        _ id: Principal.ID, graph: MembershipGraph, names: [Principal.ID: DirectoryMember], in tx: StoreTransaction
+    ) async throws -> DirectoryGroup {
         guard let principal = try await tx.principal(id: id), principal.kind == .group,
             let entry = try await tx.directoryEntry(of: id)
         else { throw RegentError(.notFound, "no such group", field: "id") }
-        return DirectoryGroup(
-            principal: principal, entry: entry,
-            members: members(of: id, graph: try await tx.membershipGraph(), names: try await memberNames(in: tx)))
+        return DirectoryGroup(principal: principal, entry: entry, members: members(of: id, graph: graph, names: names))
     }
 
     /// Every provisioned principal's kind and directory name, by id.

@@ -213,16 +213,15 @@ public struct ProviderSignIn: Sendable {
     private func syncGroups(
         of principal: Principal, _ identity: ProviderIdentity, actor: AuditActor, in tx: StoreTransaction, now: Date
     ) async throws -> (MembershipGraph?, Engine.Applied) {
-        guard settings.rules.groupsClaim != nil,
-            let prefix = try? DirectoryName.regentName(for: settings.rules.groupPrefix, field: "groupPrefix")
-        else { return (nil, Engine.Applied()) }
+        let rules = settings.rules
+        guard rules.groupsClaim != nil else { return (nil, Engine.Applied()) }
         var graph = try await tx.membershipGraph()
-        let wanted = identity.regentGroups(rules: settings.rules)
+        let wanted = identity.regentGroups(rules: rules)
         let current = graph.parents[principal.id] ?? []
         var changed = false
         for groupName in wanted.sorted() {
             guard let group = try await tx.principal(named: groupName), group.kind == .group,
-                group.name.hasPrefix(prefix), !current.contains(group.id)
+                !current.contains(group.id)
             else { continue }
             try await tx.addMember(principal.id, to: group.id)
             graph.insert(member: principal.id, into: group.id)
@@ -234,7 +233,7 @@ public struct ProviderSignIn: Sendable {
                 now: now)
         }
         for groupId in current.sorted() {
-            guard let group = try await tx.principal(id: groupId), group.name.hasPrefix(prefix),
+            guard let group = try await tx.principal(id: groupId), rules.ownsGroup(named: group.name),
                 !wanted.contains(group.name)
             else { continue }
             try await engine.requireAdministratorCoverage(

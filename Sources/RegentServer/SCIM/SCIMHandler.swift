@@ -117,18 +117,13 @@ struct SCIMHandler: Sendable {
                 try await engine.directorySync.deleteUser(id, by: client)
                 return Response(status: .noContent)
             default:
-                let body = try await Self.body(request)
-                let patch = method == .patch ? try SCIMPatch(parsing: body) : nil
-                let replacement = method == .put ? try Self.object(body) : nil
+                let change = try SCIMChange(method, body: try await Self.body(request))
                 let base = base
                 let user = try await engine.directorySync.updateUser(id, by: client) { current in
-                    let json = SCIMResources.json(current, base: base)
-                    let next =
-                        try patch.map {
-                            try $0.applied(
-                                to: json, readOnly: SCIMResources.userReadOnly, ignored: SCIMResources.userIgnored)
-                        } ?? replacement ?? json
-                    return try SCIMResources.userDraft(from: next)
+                    try SCIMResources.userDraft(
+                        from: change.applied(
+                            to: SCIMResources.json(current, base: base), readOnly: SCIMResources.userReadOnly,
+                            ignored: SCIMResources.userIgnored))
                 }
                 return Self.response(query.project(SCIMResources.json(user, base: base)))
             }
@@ -144,19 +139,14 @@ struct SCIMHandler: Sendable {
                 try await engine.directorySync.deleteGroup(id, by: client)
                 return Response(status: .noContent)
             default:
-                let body = try await Self.body(request)
-                let patch = method == .patch ? try SCIMPatch(parsing: body) : nil
-                let replacement = method == .put ? try Self.object(body) : nil
-                let removing = try (patch?.removedMembers ?? []).map { try Self.id($0, "member") }
+                let change = try SCIMChange(method, body: try await Self.body(request))
+                let removing = try change.removedMembers.map { try Self.id($0, "member") }
                 let base = base
                 let group = try await engine.directorySync.updateGroup(id, by: client) { current in
-                    let json = SCIMResources.json(current, base: base)
-                    let next =
-                        try patch.map {
-                            try $0.applied(
-                                to: json, readOnly: SCIMResources.groupReadOnly, ignored: SCIMResources.groupIgnored)
-                        } ?? replacement ?? json
-                    var draft = try SCIMResources.groupDraft(from: next)
+                    var draft = try SCIMResources.groupDraft(
+                        from: change.applied(
+                            to: SCIMResources.json(current, base: base), readOnly: SCIMResources.groupReadOnly,
+                            ignored: SCIMResources.groupIgnored))
                     draft.removing = Set(removing)
                     return draft
                 }

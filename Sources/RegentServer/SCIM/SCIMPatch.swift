@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import RegentCore
 
 /// A SCIM PATCH (RFC 7644 §3.5.2) applied to a resource's JSON: `add`, `replace` and `remove`,
@@ -224,5 +225,34 @@ struct SCIMPatch: Sendable {
         case .or(let a, let b), .and(let a, let b): values(of: attribute, in: a) + values(of: attribute, in: b)
         default: []
         }
+    }
+}
+
+/// What a PUT or a PATCH makes of a resource's JSON: the replacement as sent, or the patch applied.
+enum SCIMChange: Sendable {
+    case replace([String: SCIMValue])
+    case patch(SCIMPatch)
+
+    init(_ method: HTTPRequest.Method, body: SCIMValue) throws(SCIMError) {
+        if method == .patch {
+            self = .patch(try SCIMPatch(parsing: body))
+        } else {
+            guard let object = body.object else { throw .invalidSyntax("the body is a JSON object") }
+            self = .replace(object)
+        }
+    }
+
+    func applied(to resource: [String: SCIMValue], readOnly: Set<String>, ignored: Set<String>) throws(SCIMError)
+        -> [String: SCIMValue]
+    {
+        switch self {
+        case .replace(let replacement): replacement
+        case .patch(let patch): try patch.applied(to: resource, readOnly: readOnly, ignored: ignored)
+        }
+    }
+
+    /// The members a PATCH names for removal; none for a replace.
+    var removedMembers: [String] {
+        if case .patch(let patch) = self { patch.removedMembers } else { [] }
     }
 }
