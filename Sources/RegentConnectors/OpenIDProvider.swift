@@ -36,12 +36,15 @@ public actor OpenIDProvider {
         public var authorizationEndpoint: URL
         public var tokenEndpoint: URL
         public var jwksURI: URL
+        /// Where a device asks to sign someone in (RFC 8628 §4), if the provider offers it.
+        public var deviceAuthorizationEndpoint: URL?
 
         enum CodingKeys: String, CodingKey {
             case issuer
             case authorizationEndpoint = "authorization_endpoint"
             case tokenEndpoint = "token_endpoint"
             case jwksURI = "jwks_uri"
+            case deviceAuthorizationEndpoint = "device_authorization_endpoint"
         }
     }
 
@@ -101,24 +104,101 @@ public actor OpenIDProvider {
     /// Exchanges an authorization code for the ID token (RFC 6749 §4.1.3, with the PKCE verifier).
     public func exchange(code: String, codeVerifier: String, redirectURI: String) async throws -> String {
         let metadata = try await discover()
-        var form = [
-            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
-            ("code_verifier", codeVerifier), ("client_id", configuration.clientId),
-        ]
+        let (data, status) = try await post(
+            [
+                ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
+                ("code_verifier", codeVerifier),
+            ], to: metadata.tokenEndpoint, what: "the token endpoint")
+        guard (200..<300).contains(status) else {
+            throw ExternalFailure(transient: false, "the provider refused the code: \(Self.oauthError(data, status))")
+        }
+        return try Self.idToken(in: data)
+    }
+
+    /// What the provider answers a device that asks to sign someone in (RFC 8628 §3.2).
+    public struct DeviceAuthorization: Sendable, Decodable {
+        public var deviceCode: String
+        public var userCode: String
+        public var verificationURI: String
+        public var verificationURIComplete: String?
+        public var expiresIn: Int
+        public var interval: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case deviceCode = "device_code"
+            case userCode = "user_code"
+            case verificationURI = "verification_uri"
+            case verificationURIComplete = "verification_uri_complete"
+            case expiresIn = "expires_in"
+            case interval
+        }
+    }
+
+    /// Asks the provider to sign someone in on another device (RFC 8628 §3.1); nil when its
+    /// discovery names no device authorization endpoint.
+    public func authorizeDevice() async throws -> DeviceAuthorization? {
+        let metadata = try await discover()
+        guard let endpoint = metadata.deviceAuthorizationEndpoint else { return nil }
+        let (data, status) = try await post(
+            [("scope", configuration.scopes.joined(separator: " "))], to: endpoint,
+            what: "the device authorization endpoint")
+        guard (200..<300).contains(status) else {
+            throw ExternalFailure(
+                transient: false, "the provider refused the device sign-in: \(Self.oauthError(data, status))")
+        }
+        guard let answer = try? JSONDecoder().decode(DeviceAuthorization.self, from: data),
+            (1...1024).contains(answer.deviceCode.count), (1...64).contains(answer.userCode.count),
+            answer.verificationURI.hasPrefix("http"), answer.verificationURI.count < 1024
+        else { throw ExternalFailure(transient: false, "the provider's device authorization answer is not RFC 8628's") }
+        return answer
+    }
+
+    /// One poll of the token endpoint for a device sign-in (RFC 8628 §3.4–3.5).
+    public enum DevicePoll: Sendable, Equatable {
+        case pending
+        /// The provider asks to poll less often.
+        case slowDown
+        case idToken(String)
+    }
+
+    public func pollDevice(deviceCode: String) async throws -> DevicePoll {
+        let metadata = try await discover()
+        let (data, status) = try await post(
+            [("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", deviceCode)],
+            to: metadata.tokenEndpoint, what: "the token endpoint")
+        if (200..<300).contains(status) { return .idToken(try Self.idToken(in: data)) }
+        switch Self.oauthError(data, status) {
+        case "authorization_pending": return .pending
+        case "slow_down": return .slowDown
+        case "access_denied": throw ExternalFailure(transient: false, "the person declined the sign-in at the provider")
+        case "expired_token": throw ExternalFailure(transient: false, "the device sign-in expired at the provider")
+        case let error: throw ExternalFailure(transient: false, "the provider refused the device sign-in: \(error)")
+        }
+    }
+
+    /// A form POST to one of the provider's endpoints, with this client's credentials
+    /// (`client_secret_post`, RFC 6749 §2.3.1).
+    private func post(_ fields: [(String, String)], to url: URL, what: String) async throws -> (Data, Int) {
+        var form = fields + [("client_id", configuration.clientId)]
         if let secret = configuration.clientSecret { form.append(("client_secret", secret)) }
-        var request = URLRequest(url: metadata.tokenEndpoint, timeoutInterval: 10)
+        var request = URLRequest(url: url, timeoutInterval: 10)
         request.httpMethod = "POST"
         request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         request.setValue("application/json", forHTTPHeaderField: "Accept")
         request.httpBody = Data(
             form.map { "\(Self.formEncoded($0.0))=\(Self.formEncoded($0.1))" }.joined(separator: "&").utf8)
-        let (data, response) = try await Self.load(request, what: "the token endpoint")
-        guard (200..<300).contains(response.statusCode) else {
-            let error =
-                (try? JSONDecoder().decode([String: String].self, from: data))?["error"]
-                ?? "HTTP \(response.statusCode)"
-            throw ExternalFailure(transient: false, "the provider refused the code: \(error.prefix(100))")
-        }
+        let (data, response) = try await Self.load(request, what: what)
+        return (data, response.statusCode)
+    }
+
+    /// The `error` of an OAuth error answer (RFC 6749 §5.2), else the HTTP status.
+    static func oauthError(_ data: Data, _ status: Int) -> String {
+        struct ErrorAnswer: Decodable { var error: String }
+        let error = (try? JSONDecoder().decode(ErrorAnswer.self, from: data))?.error ?? "HTTP \(status)"
+        return String(error.prefix(100))
+    }
+
+    static func idToken(in data: Data) throws -> String {
         struct TokenResponse: Decodable {
             var idToken: String
             enum CodingKeys: String, CodingKey { case idToken = "id_token" }

@@ -1,13 +1,17 @@
 public import Foundation
 
 /// A sign-in sent to an OpenID provider and not yet back: the hash of its `state`, the `nonce`
-/// the ID token must carry, the PKCE verifier, and where to go after.
+/// the ID token must carry, the PKCE verifier, and where to go after. A device sign-in
+/// (RFC 8628) is kept the same way: the hash of the handle Regent gave the CLI, the provider's
+/// device code as its verifier, no nonce, and ``deviceReturn`` as where it goes.
 public struct PendingProviderSignIn: Sendable, Equatable {
     public var stateHash: String
     public var provider: String
     public var nonce: String
     public var verifier: String
     public var returnTo: String
+    public static let deviceReturn = "device"
+    public var isDevice: Bool { returnTo == Self.deviceReturn }
     public var expiresAt: Date
 
     public init(

@@ -17,6 +17,9 @@ public struct ProviderIdentityRules: Sendable, Equatable {
     /// A provider group `g` is the Regent group derived from `groupPrefix + g`; only groups whose
     /// Regent name starts with the derived prefix are the provider's to fill.
     public var groupPrefix: String
+    /// Provider groups named one by one (an Entra object id, an Okta group name) → the Regent
+    /// group each fills; those Regent groups are the provider's too. Checked before the prefix.
+    public var groupMap: [String: String]
     /// `acr` values that show MFA, beside `amr`.
     public var mfaContexts: Set<String>
     /// Clock skew allowed on `exp` and `iat`.
@@ -24,21 +27,49 @@ public struct ProviderIdentityRules: Sendable, Equatable {
 
     public init(
         issuer: String, clientId: String, nameClaim: NameClaim = .preferredUsername, groupsClaim: String? = nil,
-        groupPrefix: String = "", mfaContexts: Set<String> = [], skew: TimeInterval = 60
+        groupPrefix: String = "", groupMap: [String: String] = [:], mfaContexts: Set<String> = [],
+        skew: TimeInterval = 60
     ) {
         self.issuer = issuer
         self.clientId = clientId
         self.nameClaim = nameClaim
         self.groupsClaim = groupsClaim
         self.groupPrefix = groupPrefix
+        self.groupMap = groupMap
         self.mfaContexts = mfaContexts
         self.skew = skew
     }
 
-    /// Whether the provider fills the Regent group with this name: it starts with the prefix,
-    /// exactly (the prefix is in Regent's name alphabet), so a local group never does.
+    /// Whether the provider fills the Regent group with this name: one its map names, or one
+    /// that starts with the prefix, exactly (the prefix is in Regent's name alphabet), so a local
+    /// group never does.
     public func ownsGroup(named name: String) -> Bool {
-        groupsClaim != nil && !groupPrefix.isEmpty && name.hasPrefix(groupPrefix)
+        groupsClaim != nil
+            && (groupMap.values.contains(name) || (!groupPrefix.isEmpty && name.hasPrefix(groupPrefix)))
+    }
+
+    /// Why these providers cannot be configured together, if they cannot: two of them with one
+    /// name, or filling the same Regent groups (each sign-in would take away what the other's
+    /// gave). Prefixes overlap when one starts with the other.
+    public static func conflict(among providers: [(name: String, rules: ProviderIdentityRules)]) -> String? {
+        for (index, first) in providers.enumerated() {
+            for second in providers[(index + 1)...] {
+                if first.name == second.name { return "two providers are named \(first.name)" }
+                guard first.rules.groupsClaim != nil, second.rules.groupsClaim != nil else { continue }
+                let (a, b) = (first.rules, second.rules)
+                let prefixesOverlap =
+                    !a.groupPrefix.isEmpty && !b.groupPrefix.isEmpty
+                    && (a.groupPrefix.hasPrefix(b.groupPrefix) || b.groupPrefix.hasPrefix(a.groupPrefix))
+                let shared = Set(a.groupMap.values).union(b.groupMap.values).filter {
+                    a.ownsGroup(named: $0) && b.ownsGroup(named: $0)
+                }
+                if prefixesOverlap || !shared.isEmpty {
+                    return "\(first.name) and \(second.name) would both fill "
+                        + (shared.sorted().first.map { "the group \($0)" } ?? "the groups under \(b.groupPrefix)")
+                }
+            }
+        }
+        return nil
     }
 
     /// `amr` values (RFC 8176) that are a second factor or phishing-resistant by themselves.
@@ -60,8 +91,10 @@ public struct ProviderIdentity: Sendable, Equatable {
     /// How MFA was met, for the audit (`amr:mfa`, `acr:…`), if it was.
     public var mfaMethod: String?
 
+    /// `nonce` is the one the sign-in sent; nil for the device authorization grant (RFC 8628),
+    /// which sends none, so a token carrying one is not this sign-in's either.
     public static func verify(
-        _ claims: [String: JSONValue], rules: ProviderIdentityRules, nonce: String, now: Date
+        _ claims: [String: JSONValue], rules: ProviderIdentityRules, nonce: String?, now: Date
     ) throws(RegentError) -> ProviderIdentity {
         func refuse(_ reason: String) -> RegentError { RegentError(.unauthenticated, reason, field: "idToken") }
         guard claims["iss"]?.string == rules.issuer else { throw refuse("the ID token is from another issuer") }
@@ -79,9 +112,7 @@ public struct ProviderIdentity: Sendable, Equatable {
         guard let iat = claims["iat"]?.number, iat <= now.timeIntervalSince1970 + rules.skew,
             now.timeIntervalSince1970 - iat < 600 + rules.skew
         else { throw refuse("the ID token was not issued just now (iat)") }
-        guard let tokenNonce = claims["nonce"]?.string, tokenNonce == nonce else {
-            throw refuse("the ID token's nonce is not this sign-in's")
-        }
+        guard claims["nonce"]?.string == nonce else { throw refuse("the ID token's nonce is not this sign-in's") }
         guard let subject = claims["sub"]?.string, (1...255).contains(subject.count) else {
             throw refuse("the ID token names no subject")
         }
@@ -128,7 +159,10 @@ public struct ProviderIdentity: Sendable, Equatable {
     /// The Regent names of the groups the provider says the person is in.
     public func regentGroups(rules: ProviderIdentityRules) -> Set<String> {
         Set(
-            groups.compactMap { try? DirectoryName.regentName(for: rules.groupPrefix + $0, field: "groups") }.filter(
-                rules.ownsGroup))
+            groups.compactMap { group in
+                rules.groupMap[group]
+                    ?? (try? DirectoryName.regentName(for: rules.groupPrefix + group, field: "groups"))
+            }
+            .filter(rules.ownsGroup))
     }
 }

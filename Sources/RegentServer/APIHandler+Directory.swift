@@ -121,7 +121,10 @@ extension APIHandler {
             .init(
                 body: .json(
                     .init(
-                        items: page.items.map(Components.Schemas.Assignment.init),
+                        items: page.items.map {
+                            Components.Schemas.Assignment(
+                                $0, holderDisabled: page.disabledHolders.contains($0.principalId))
+                        },
                         cursor: Cursor.encode(page.next)))))
     }
 

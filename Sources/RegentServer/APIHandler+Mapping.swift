@@ -61,14 +61,16 @@ extension Components.Schemas.Role {
 }
 
 extension Components.Schemas.Assignment {
-    init(_ assignment: RegentCore.Assignment) {
+    /// `holderDisabled`: say that the holder is disabled; nil where a list does not tell.
+    init(_ assignment: RegentCore.Assignment, holderDisabled: Bool? = nil) {
         self.init(
             id: assignment.id.description, kind: assignment.kind == .eligible ? .eligible : .active,
             principalId: assignment.principalId.description, roleId: assignment.roleId.description,
             scope: assignment.scope.path, start: assignment.start, end: assignment.end,
             state: .init(rawValue: assignment.state.rawValue) ?? .ended,
             endReason: assignment.endReason.flatMap { .init(rawValue: $0.rawValue) },
-            requestId: assignment.requestId?.description, activatedFrom: assignment.activatedFrom?.description)
+            requestId: assignment.requestId?.description, activatedFrom: assignment.activatedFrom?.description,
+            holderDisabled: holderDisabled)
     }
 }
 

@@ -13,6 +13,8 @@ struct APIHandler: APIProtocol {
     let engine: Engine
     /// The `iss` of role tokens.
     let issuer: String
+    /// The organisation's OpenID providers, in the order they were configured.
+    var signInProviders: [ProviderSignIn] = []
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         .ok(.init(body: .json(.init(status: .ok))))

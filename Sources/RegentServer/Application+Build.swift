@@ -67,7 +67,7 @@ public func buildApplication(
             engine: engine, trustedProxies: configuration.trustedProxies,
             secureCookies: configuration.issuer.hasPrefix("https://")))
     router.middlewares.add(CheckFastPathMiddleware(engine: engine))
-    try APIHandler(engine: engine, issuer: configuration.issuer).registerHandlers(
+    try APIHandler(engine: engine, issuer: configuration.issuer, signInProviders: signInProviders).registerHandlers(
         on: RecordingTransport(router: router, allowed: allowed), configuration: .regent)
     try Portal.load(engine: engine, providers: signInProviders).register(on: router)
     SCIMHandler(engine: engine, base: configuration.issuer + SCIMHandler.prefix, discovery: try SCIMDiscovery.load())

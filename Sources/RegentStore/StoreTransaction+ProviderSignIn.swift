@@ -18,11 +18,20 @@ extension StoreTransaction {
     }
 
     /// Takes the sign-in with this state: it is deleted whether or not it is still valid, so a
-    /// state works once.
+    /// state works once (one statement, so two takes at once cannot both have it).
     public func takeProviderSignIn(stateHash: String) async throws -> PendingProviderSignIn? {
-        let row = try await db.raw("SELECT * FROM provider_sign_ins WHERE state_hash = \(bind: stateHash)").first()
-        guard let row else { return nil }
-        try await db.raw("DELETE FROM provider_sign_ins WHERE state_hash = \(bind: stateHash)").run()
+        try await providerSignIn(
+            stateHash: stateHash, "DELETE FROM provider_sign_ins WHERE state_hash = \(bind: stateHash) RETURNING *")
+    }
+
+    /// The device sign-in with this handle, left in place while the person has not finished.
+    public func pendingProviderSignIn(stateHash: String) async throws -> PendingProviderSignIn? {
+        try await providerSignIn(
+            stateHash: stateHash, "SELECT * FROM provider_sign_ins WHERE state_hash = \(bind: stateHash)")
+    }
+
+    private func providerSignIn(stateHash: String, _ query: SQLQueryString) async throws -> PendingProviderSignIn? {
+        guard let row = try await db.raw(query).first() else { return nil }
         return PendingProviderSignIn(
             stateHash: stateHash, provider: try row.string("provider"), nonce: try row.string("nonce"),
             verifier: try row.string("verifier"), returnTo: try row.string("return_to"),
@@ -61,9 +70,10 @@ extension StoreTransaction {
 
     /// Takes the handoff with this code hash: deleted whether or not it is redeemed, so it works once.
     public func takeSignInHandoff(codeHash: String) async throws -> SignInHandoff? {
-        let row = try await db.raw("SELECT * FROM sign_in_handoffs WHERE code_hash = \(bind: codeHash)").first()
-        guard let row else { return nil }
-        try await db.raw("DELETE FROM sign_in_handoffs WHERE code_hash = \(bind: codeHash)").run()
+        guard
+            let row = try await db.raw("DELETE FROM sign_in_handoffs WHERE code_hash = \(bind: codeHash) RETURNING *")
+                .first()
+        else { return nil }
         return SignInHandoff(
             codeHash: codeHash, challenge: try row.string("challenge"), principalId: try row.id("principal_id"),
             method: try row.string("method"), mfaVerifiedAt: try row.optionalDate("mfa_verified_at"),

@@ -3,9 +3,12 @@ import Foundation
 import RegentConnectors
 import RegentCore
 import RegentEngine
+import Yams
 
-/// `regent serve`'s sign-in through the organisation's OpenID provider. The client secret comes
-/// from REGENT_OIDC_CLIENT_SECRET or a file, never a flag, so it is not in a process listing.
+/// `regent serve`'s sign-in through the organisation's OpenID providers: one from the
+/// `--oidc-*` flags, and any number from `--oidc-provider FILE` (one YAML file per provider, with
+/// the flags' names as keys). A client secret comes from an environment variable or a file,
+/// never a flag or the provider file, so it is in no process listing and no repository.
 struct OpenIDOptions: ParsableArguments {
     @Option(name: .customLong("oidc-issuer"), help: "The OpenID provider's issuer URL (REGENT_OIDC_ISSUER).")
     var issuer: String?
@@ -31,7 +34,9 @@ struct OpenIDOptions: ParsableArguments {
     var usernameClaim: String?
     @Option(
         name: .customLong("oidc-groups-claim"),
-        help: "The claim listing the person's groups (REGENT_OIDC_GROUPS_CLAIM); needs --oidc-group-prefix.")
+        help:
+            "The claim listing the person's groups (REGENT_OIDC_GROUPS_CLAIM); needs --oidc-group-prefix or --oidc-group-map."
+    )
     var groupsClaim: String?
     @Option(
         name: .customLong("oidc-group-prefix"),
@@ -39,6 +44,10 @@ struct OpenIDOptions: ParsableArguments {
             "Provider group G is the Regent group named <prefix>G; the provider fills only groups under the prefix (REGENT_OIDC_GROUP_PREFIX)."
     )
     var groupPrefix: String?
+    @Option(
+        name: .customLong("oidc-group-map"),
+        help: "PROVIDER-GROUP=regent-group: this provider group fills that Regent group (repeatable).")
+    var groupMap: [String] = []
     @Option(
         name: .customLong("oidc-create-users"),
         help:
@@ -49,62 +58,210 @@ struct OpenIDOptions: ParsableArguments {
         name: .customLong("oidc-mfa-acr"),
         help: "Comma-separated acr values that show MFA, beside amr (REGENT_OIDC_MFA_ACR).")
     var mfaContexts: String?
+    @Option(
+        name: .customLong("oidc-provider"),
+        help:
+            "A YAML file describing one more provider, with the --oidc-* names as keys (issuer, client-id, client-secret-file or client-secret-env, name, scopes, username-claim, groups-claim, group-prefix, group-map, create-users, mfa-acr); repeatable (REGENT_OIDC_PROVIDERS, comma-separated)."
+    )
+    var providerFiles: [String] = []
 
-    /// The provider, if one is configured; `publicURL` is where the provider sends people back.
-    func resolve(publicURL: String, engine: Engine) throws -> [ProviderSignIn] {
+    /// Whether any provider is configured (so people have a way in besides passwords).
+    var isConfigured: Bool {
+        !setting(issuer, "oidc-issuer", default: "").isEmpty || !files.isEmpty
+    }
+
+    private var files: [String] {
+        providerFiles.isEmpty
+            ? setting(nil, "oidc-providers", default: "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }.filter { !$0.isEmpty }
+            : providerFiles
+    }
+
+    /// The providers configured, each checked (before anything is opened); `publicURL` is where
+    /// each sends people back.
+    func resolve(publicURL: String) throws -> [ConfiguredProvider] {
+        var all: [ProviderSettings] = []
         let issuer = setting(self.issuer, "oidc-issuer", default: "")
-        guard !issuer.isEmpty else { return [] }
-        let clientId = setting(self.clientId, "oidc-client-id", default: "")
-        guard !clientId.isEmpty else { throw ValidationError("--oidc-issuer needs --oidc-client-id") }
-        let environment = ProcessInfo.processInfo.environment
-        var secret = environment["REGENT_OIDC_CLIENT_SECRET"]
-        let secretFile = setting(clientSecretFile, "oidc-client-secret-file", default: "")
-        if !secretFile.isEmpty {
-            guard let text = try? String(contentsOfFile: secretFile, encoding: .utf8) else {
-                throw ValidationError("--oidc-client-secret-file \(secretFile) cannot be read")
+        if !issuer.isEmpty {
+            all.append(try flagSettings(issuer: issuer))
+        }
+        for file in files { all.append(try ProviderSettings.load(file)) }
+        guard !all.isEmpty else { return [] }
+        guard publicURL.hasPrefix("http") else {
+            throw ValidationError("an OpenID provider needs --public-url: the provider sends people back there")
+        }
+        let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        let providers = try all.map { try $0.checked(base: base) }
+        if let conflict = ProviderIdentityRules.conflict(
+            among: providers.map { ($0.provider.configuration.name, $0.settings.rules) })
+        {
+            throw ValidationError("OpenID providers: \(conflict)")
+        }
+        return providers
+    }
+
+    private func flagSettings(issuer: String) throws -> ProviderSettings {
+        var map: [String: String] = [:]
+        for entry in groupMap {
+            guard let equals = entry.lastIndex(of: "="), equals != entry.startIndex else {
+                throw ValidationError("--oidc-group-map takes PROVIDER-GROUP=regent-group, not \(entry)")
+            }
+            map[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
+        }
+        return ProviderSettings(
+            source: "--oidc-issuer", name: setting(name, "oidc-name", default: "SSO"), issuer: issuer,
+            clientId: setting(clientId, "oidc-client-id", default: ""),
+            clientSecretFile: setting(clientSecretFile, "oidc-client-secret-file", default: ""),
+            clientSecretEnv: "REGENT_OIDC_CLIENT_SECRET",
+            scopes: setting(scopes, "oidc-scopes", default: ProviderSettings.defaultScopes),
+            usernameClaim: setting(usernameClaim, "oidc-username-claim", default: "preferred_username"),
+            groupsClaim: setting(groupsClaim, "oidc-groups-claim", default: ""),
+            groupPrefix: setting(groupPrefix, "oidc-group-prefix", default: ""), groupMap: map,
+            createUsers: setting(createUsers, "oidc-create-users", default: "true"),
+            mfaContexts: setting(mfaContexts, "oidc-mfa-acr", default: "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            })
+    }
+}
+
+/// A provider whose settings were checked, and how people sign in through it.
+struct ConfiguredProvider {
+    var provider: OpenIDProvider
+    var settings: ProviderSignInSettings
+
+    func signIn(engine: Engine) -> ProviderSignIn {
+        ProviderSignIn(engine: engine, provider: provider, settings: settings)
+    }
+}
+
+/// One provider's settings as given, from the flags or a provider file; ``checked(base:)``
+/// checks every one, naming the source of a bad one.
+struct ProviderSettings {
+    static let defaultScopes = "openid profile email"
+
+    var source: String
+    var name: String
+    var issuer: String
+    var clientId: String
+    var clientSecretFile: String
+    var clientSecretEnv: String
+    var scopes: String
+    var usernameClaim: String
+    var groupsClaim: String
+    var groupPrefix: String
+    var groupMap: [String: String]
+    var createUsers: String
+    var mfaContexts: [String]
+
+    /// A provider file. Every key is one of the flags' (without `oidc-`); anything else, a secret
+    /// written inline among them, is refused rather than ignored.
+    static func load(_ path: String) throws -> ProviderSettings {
+        guard let data = FileManager.default.contents(atPath: path), data.count <= 65536,
+            let text = String(data: data, encoding: .utf8)
+        else { throw ValidationError("--oidc-provider \(path) cannot be read (or is over 64 KiB)") }
+        // Read as nodes, not with Yams' untyped `load`, which traps on a mapping used as a key.
+        let document: Node?
+        do {
+            document = try Yams.compose(yaml: text)
+        } catch {
+            throw ValidationError("--oidc-provider \(path) is not YAML: \(error)")
+        }
+        guard let mapping = document?.mapping else {
+            throw ValidationError("--oidc-provider \(path) is not a mapping of settings")
+        }
+        var fields: [String: Node] = [:]
+        for (key, node) in mapping {
+            guard let key = key.scalar?.string else { throw ValidationError("\(path): every key is a name") }
+            fields[key] = node
+        }
+        func value(_ key: String, default fallback: String = "") throws -> String {
+            guard let node = fields[key] else { return fallback }
+            guard let text = node.scalar?.string else { throw ValidationError("\(path): \(key) is text") }
+            return text
+        }
+        if fields["client-secret"] != nil {
+            throw ValidationError(
+                "\(path): client-secret is never written in the file; use client-secret-file or client-secret-env")
+        }
+        let known: Set<String> = [
+            "name", "issuer", "client-id", "client-secret-file", "client-secret-env", "scopes", "username-claim",
+            "groups-claim", "group-prefix", "group-map", "create-users", "mfa-acr",
+        ]
+        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ValidationError("\(path): \(unknown) is not a provider setting")
+        }
+        var map: [String: String] = [:]
+        if let given = fields["group-map"] {
+            guard let entries = given.mapping else {
+                throw ValidationError("\(path): group-map maps provider groups to Regent groups")
+            }
+            for (group, regent) in entries {
+                guard let group = group.scalar?.string, let regent = regent.scalar?.string else {
+                    throw ValidationError("\(path): group-map maps a provider group's name to a Regent group's")
+                }
+                map[group] = regent
+            }
+        }
+        let contexts: [String]
+        if let list = fields["mfa-acr"]?.sequence {
+            contexts = try list.map {
+                guard let value = $0.scalar?.string else { throw ValidationError("\(path): mfa-acr lists text") }
+                return value
+            }
+        } else {
+            contexts = try value("mfa-acr").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        return ProviderSettings(
+            source: path, name: try value("name", default: "SSO"), issuer: try value("issuer"),
+            clientId: try value("client-id"), clientSecretFile: try value("client-secret-file"),
+            clientSecretEnv: try value("client-secret-env"), scopes: try value("scopes", default: defaultScopes),
+            usernameClaim: try value("username-claim", default: "preferred_username"),
+            groupsClaim: try value("groups-claim"), groupPrefix: try value("group-prefix"), groupMap: map,
+            createUsers: try value("create-users", default: "true"), mfaContexts: contexts)
+    }
+
+    /// The provider these settings describe, once every value is checked.
+    func checked(base: String) throws -> ConfiguredProvider {
+        func refuse(_ problem: String) -> ValidationError { ValidationError("\(source): \(problem)") }
+        guard issuer.hasPrefix("https://") || issuer.hasPrefix("http://") else { throw refuse("issuer is a URL") }
+        guard !clientId.isEmpty else { throw refuse("the provider needs a client id") }
+        var secret = clientSecretEnv.isEmpty ? nil : ProcessInfo.processInfo.environment[clientSecretEnv]
+        if !clientSecretFile.isEmpty {
+            guard let text = try? String(contentsOfFile: clientSecretFile, encoding: .utf8) else {
+                throw refuse("the client secret file \(clientSecretFile) cannot be read")
             }
             secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        let name = setting(self.name, "oidc-name", default: "SSO")
         guard (1...40).contains(name.count),
             name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
-        else { throw ValidationError("--oidc-name is 1–40 letters, digits or -") }
-        let claimText = setting(usernameClaim, "oidc-username-claim", default: "preferred_username")
-        guard let claim = ProviderIdentityRules.NameClaim(rawValue: claimText) else {
-            throw ValidationError("--oidc-username-claim takes preferred_username, email or sub")
+        else { throw refuse("the name is 1–40 letters, digits or -") }
+        guard let claim = ProviderIdentityRules.NameClaim(rawValue: usernameClaim) else {
+            throw refuse("the username claim is preferred_username, email or sub")
         }
-        let groups = setting(groupsClaim, "oidc-groups-claim", default: "")
-        let prefix = setting(groupPrefix, "oidc-group-prefix", default: "")
-        guard groups.isEmpty || !prefix.isEmpty else {
-            throw ValidationError("--oidc-groups-claim needs --oidc-group-prefix, so local groups stay local")
+        guard groupsClaim.isEmpty || !groupPrefix.isEmpty || !groupMap.isEmpty else {
+            throw refuse("a groups claim needs a group prefix or a group map, so local groups stay local")
         }
-        guard prefix.isEmpty || (try? Principal.validatedName(prefix)) != nil else {
-            throw ValidationError("--oidc-group-prefix is lowercase letters, digits or ._@+-, e.g. idp-")
+        guard groupPrefix.isEmpty || (try? Principal.validatedName(groupPrefix)) != nil else {
+            throw refuse("the group prefix is lowercase letters, digits or ._@+-, e.g. idp-")
         }
-        let create = setting(createUsers, "oidc-create-users", default: "true")
-        guard ["true", "false"].contains(create) else { throw ValidationError("--oidc-create-users is true or false") }
-        guard publicURL.hasPrefix("http") else {
-            throw ValidationError("--oidc-issuer needs --public-url: the provider sends people back there")
+        for (group, regent) in groupMap {
+            guard !group.isEmpty, (try? Principal.validatedName(regent)) != nil else {
+                throw refuse("the group map sends \(group) to \(regent), which is not a Regent group name")
+            }
         }
-        let base = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        guard ["true", "false"].contains(createUsers) else { throw refuse("create-users is true or false") }
         let rules = ProviderIdentityRules(
-            issuer: issuer, clientId: clientId, nameClaim: claim, groupsClaim: groups.isEmpty ? nil : groups,
-            groupPrefix: prefix,
-            mfaContexts: Set(
-                setting(mfaContexts, "oidc-mfa-acr", default: "").split(separator: ",").map {
-                    $0.trimmingCharacters(in: .whitespaces)
-                }))
+            issuer: issuer, clientId: clientId, nameClaim: claim, groupsClaim: groupsClaim.isEmpty ? nil : groupsClaim,
+            groupPrefix: groupPrefix, groupMap: groupMap, mfaContexts: Set(mfaContexts.filter { !$0.isEmpty }))
         let provider = OpenIDProvider(
             .init(
                 name: name, issuer: issuer, clientId: clientId, clientSecret: secret,
-                scopes: setting(scopes, "oidc-scopes", default: "openid profile email").split(separator: " ").map(
-                    String.init)))
-        return [
-            ProviderSignIn(
-                engine: engine, provider: provider,
-                settings: ProviderSignInSettings(
-                    rules: rules, createUsers: create == "true",
-                    redirectURI: "\(base)/login/provider/\(name)/callback"))
-        ]
+                scopes: scopes.split(separator: " ").map(String.init)))
+        return ConfiguredProvider(
+            provider: provider,
+            settings: ProviderSignInSettings(
+                rules: rules, createUsers: createUsers == "true", redirectURI: "\(base)/login/provider/\(name)/callback"
+            ))
     }
 }

@@ -117,13 +117,20 @@ struct Serve: AsyncParsableCommand {
             try? await store.close()
             throw Regent.fail("cannot start: \(error)")
         }
-        let app = try buildApplication(
-            engine: engine, configuration: server,
-            signInProviders: try openID.resolve(publicURL: server.publicURL ?? "", engine: engine),
-            background: .standard(transport: StandardNotificationTransport(settings: settings.engine.notifications)),
-            logger: logger
-        ) { port in
-            say("Regent is listening on http://\(server.host):\(port)")
+        let app: any ApplicationProtocol
+        do {
+            app = try buildApplication(
+                engine: engine, configuration: server,
+                signInProviders: settings.signInProviders.map { $0.signIn(engine: engine) },
+                background: .standard(
+                    transport: StandardNotificationTransport(settings: settings.engine.notifications)),
+                logger: logger
+            ) { port in
+                say("Regent is listening on http://\(server.host):\(port)")
+            }
+        } catch {
+            try? await store.close()
+            throw Regent.fail("cannot start: \(error)")
         }
         // The store is closed whatever happened, so nothing is left half-written; the scheduler
         // signs a last checkpoint as it stops.
@@ -155,6 +162,7 @@ struct Serve: AsyncParsableCommand {
         var database: DatabaseLocation
         var dataDirectory: URL
         var engine: EngineConfiguration
+        var signInProviders: [ConfiguredProvider]
     }
 
     private func resolve() throws -> Settings {
@@ -189,15 +197,17 @@ struct Serve: AsyncParsableCommand {
             let passwords = EngineConfiguration.PasswordSignIn(
                 rawValue: setting(passwordSignIn, "password-sign-in", default: "everyone"))
         else { throw ValidationError("--password-sign-in takes everyone or break-glass") }
-        guard passwords == .everyone || !setting(openID.issuer, "oidc-issuer", default: "").isEmpty else {
-            throw ValidationError("--password-sign-in break-glass needs --oidc-issuer: people must have a way in")
+        guard passwords == .everyone || openID.isConfigured else {
+            throw ValidationError(
+                "--password-sign-in break-glass needs --oidc-issuer or --oidc-provider: people must have a way in")
         }
         return Settings(
             server: server, database: database, dataDirectory: directory,
             engine: EngineConfiguration(
                 safeguards: safeguards, reconcileInterval: reconcile.timeInterval,
                 notifications: try notifications.resolve(portalURL: issuerURL.isEmpty ? nil : issuerURL),
-                disabledEligibility: eligibility, passwordSignIn: passwords))
+                disabledEligibility: eligibility, passwordSignIn: passwords),
+            signInProviders: try openID.resolve(publicURL: issuerURL))
     }
 
     /// On an empty database: creates `admin` with `REGENT_BOOTSTRAP_PASSWORD` or a one-time password

@@ -1,8 +1,11 @@
 """Sign-in through a real OpenID provider (oidc-provider-mock, on loopback): the portal in
 headless Chromium, the groups claim filling a Regent group whose eligibility follows the
-directory, MFA met by `amr` and missing without it, key rotation at the provider, and the
+directory (by prefix or by an explicit map), several providers at once, MFA met by `amr` and
+missing without it, key rotation at the provider, `regent login --sso` by loopback redirect and by
+the device authorization grant (Authlib's RFC 8628 grant added to the same provider), and the
 attacks a relying party must refuse (a mismatched or reused state, a replayed code, an
 unverified email), each audited."""
+import contextlib
 import json
 import urllib.error
 import urllib.parse
@@ -33,8 +36,8 @@ def fetch(url: str, method: str = "GET", form: dict | None = None) -> tuple[int,
         return error.code, dict(error.headers), error.read().decode()
 
 
-@pytest.fixture
-def provider():
+@contextlib.contextmanager
+def running_provider():
     from oidc_provider_mock._app import app
     from oidc_provider_mock._server import _threaded_server
     with _threaded_server(app=app(require_nonce=True), host="127.0.0.1", port=0) as server:
@@ -42,11 +45,86 @@ def provider():
         yield server
 
 
-def provider_storage(provider):
-    """The provider's own key and user store (the mock keeps it in its request hook)."""
-    from oidc_provider_mock._storage import Storage
+@pytest.fixture
+def provider():
+    with running_provider() as server:
+        yield server
+
+
+@pytest.fixture
+def second_provider():
+    with running_provider() as server:
+        yield server
+
+
+def from_request_hook(provider, kind):
+    """An object the mock keeps in its request hook's closure (its store, its Authlib server)."""
     hooks = [f for functions in provider.app.before_request_funcs.values() for f in functions]
-    return next(c.cell_contents for f in hooks for c in (f.__closure__ or []) if isinstance(c.cell_contents, Storage))
+    return next(c.cell_contents for f in hooks for c in (f.__closure__ or []) if isinstance(c.cell_contents, kind))
+
+
+def provider_storage(provider):
+    """The provider's own key and user store."""
+    from oidc_provider_mock._storage import Storage
+    return from_request_hook(provider, Storage)
+
+
+def add_device_grant(provider):
+    """Gives the provider the device authorization grant (RFC 8628) with Authlib's own endpoint
+    and grant, registered on the provider's Authlib server beside its authorization code grant,
+    with the same OpenID extension, so the ID token is signed with the provider's key. The mock
+    has no page where a person types the user code; `approve(user_code, sub, yes)` is that page."""
+    import time
+    from datetime import timedelta
+
+    import flask
+    from authlib.integrations.flask_oauth2 import AuthorizationServer
+    from authlib.oauth2 import rfc8628
+    from oidc_provider_mock import _app as mock
+    from oidc_provider_mock._storage import Client
+
+    app, storage = provider.app, provider_storage(provider)
+    authorization = from_request_hook(provider, AuthorizationServer)
+    credentials, decisions = {}, {}
+
+    class Endpoint(rfc8628.DeviceAuthorizationEndpoint):
+        INTERVAL = 1
+
+        def get_verification_uri(self):
+            return f"{provider.issuer}/device"
+
+        def save_device_credential(self, client_id, scope, data):
+            credentials[data["device_code"]] = rfc8628.DeviceCredentialDict(
+                client_id=client_id, scope=scope, user_code=data["user_code"],
+                expires_at=time.time() + data["expires_in"])
+
+    class Grant(rfc8628.DeviceCodeGrant):
+        def query_device_credential(self, device_code):
+            return credentials.get(device_code)
+
+        def query_user_grant(self, user_code):
+            return decisions.get(user_code)
+
+        def should_slow_down(self, credential):
+            return False
+
+    Client.GRANT_TYPES_SUPPORTED = tuple({*Client.GRANT_TYPES_SUPPORTED, rfc8628.DEVICE_CODE_GRANT_TYPE})
+    authorization.register_grant(Grant, [mock.OpenIDCode(require_nonce=False, token_max_age=timedelta(hours=1))])
+    authorization.register_endpoint(Endpoint)
+    app.add_url_rule("/oauth2/device", "device_authorization", methods=["POST"],
+                     view_func=lambda: authorization.create_endpoint_response("device_authorization"))
+    # The mock's token view takes only its own grants; the device grant goes to Authlib directly.
+    token_view = app.view_functions["oidc-provider-mock.issue_token"]
+    app.view_functions["oidc-provider-mock.issue_token"] = lambda: (
+        authorization.create_token_response()
+        if flask.request.form.get("grant_type") == rfc8628.DEVICE_CODE_GRANT_TYPE else token_view())
+    discovery = app.view_functions["oidc-provider-mock.openid_config"]
+    app.view_functions["oidc-provider-mock.openid_config"] = lambda: flask.jsonify(
+        {**discovery().get_json(), "device_authorization_endpoint": f"{provider.issuer}/oauth2/device"})
+
+    def approve(user_code: str, sub: str, yes: bool = True) -> None:
+        decisions[user_code] = (storage.get_user(sub), yes)
+    return approve
 
 
 def set_user(provider, sub: str, claims: dict) -> None:
@@ -56,19 +134,20 @@ def set_user(provider, sub: str, claims: dict) -> None:
         assert response.status == 204
 
 
-def start(server_factory, provider, *extra):
+def start(server_factory, provider, *extra, env=None):
     port = free_port()
-    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": ADMIN_PASSWORD, "REGENT_OIDC_CLIENT_SECRET": "s3cret"}).start(
+    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": ADMIN_PASSWORD, "REGENT_OIDC_CLIENT_SECRET": "s3cret",
+                             **(env or {})}).start(
         "--listen", f"127.0.0.1:{port}", "--public-url", f"http://127.0.0.1:{port}",
         "--oidc-issuer", provider.issuer, "--oidc-client-id", "regent", "--oidc-name", "Contoso",
         "--oidc-groups-claim", "groups", "--oidc-group-prefix", "idp-", *extra)
     return server, sign_in(server, "admin", ADMIN_PASSWORD)
 
 
-def provider_sign_in(server, sub: str) -> tuple[int, str, str | None]:
+def provider_sign_in(server, sub: str, name: str = "Contoso") -> tuple[int, str, str | None]:
     """Regent → the provider's form (the person types their subject) → back to Regent; returns
     the callback's status, page and session token."""
-    status, headers, _ = fetch(server.url + "/login/provider/Contoso")
+    status, headers, _ = fetch(server.url + f"/login/provider/{name}")
     assert status == 303, status
     authorize = headers["Location"]
     assert "code_challenge_method=S256" in authorize and "nonce=" in authorize
@@ -277,3 +356,122 @@ def test_cli_login_through_the_provider(server_factory, provider, tmp_path):
     assert status == 401
     status, page_ = call(server.url + "/v1/audit?action=auth.login.succeeded&limit=5", "GET", None, admin)
     assert page_["items"][0]["details"]["method"] == "oidc:Contoso (cli)", page_["items"][0]
+
+
+def test_several_providers_and_a_group_map(server_factory, provider, second_provider, tmp_path):
+    """A second provider from a provider file: its own sign-in link, its groups filled by an
+    explicit map, and a person known by (issuer, subject), so one subject at two providers is two
+    people. Two providers that would fill the same groups are refused at start."""
+    import subprocess
+    from conftest import BINARY, regent
+    fabrikam = tmp_path / "fabrikam.yaml"
+    fabrikam.write_text(f"""
+name: Fabrikam
+issuer: {second_provider.issuer}
+client-id: regent-fabrikam
+client-secret-env: FABRIKAM_SECRET
+groups-claim: groups
+group-map:
+  "Fabrikam DBAs": dba-oncall
+""")
+    server, admin = start(server_factory, provider, "--oidc-provider", str(fabrikam),
+                          env={"FABRIKAM_SECRET": "f4brikam"})
+    status, listed = call(server.url + "/v1/auth/providers", "GET")
+    assert status == 200 and listed["items"] == [{"name": "Contoso", "deviceSignIn": False},
+                                                 {"name": "Fabrikam", "deviceSignIn": False}], listed
+    login_page = fetch(server.url + "/login")[2]
+    assert "Sign in with Contoso" in login_page and "Sign in with Fabrikam" in login_page
+    assert call(server.url + "/v1/principals", "POST", {"kind": "group", "name": "dba-oncall"}, admin)[0] == 201
+    assert call(server.url + "/v1/roles", "POST", {"name": "dba"}, admin)[0] == 201
+    assert call(server.url + "/v1/requests", "POST", {"action": "adminAssign", "principalId": "dba-oncall",
+                                                      "roleId": "dba", "scope": "/", "kind": "eligible"}, admin)[0] == 201
+    set_user(second_provider, "00u-1", {"preferred_username": "ann@fabrikam.com", "amr": ["mfa"],
+                                        "groups": ["Fabrikam DBAs", "Everyone"]})
+    status, page, ann = provider_sign_in(server, "00u-1", "Fabrikam")
+    assert status == 200 and ann, page
+    status, request = call(server.url + "/v1/requests", "POST", {
+        "action": "selfActivate", "roleId": "dba", "scope": "/", "duration": "PT30M", "justification": "INC-7"}, ann)
+    assert status == 201 and request["status"] in {"provisioning", "provisioned"}, request
+    # The same subject at the other provider is somebody else.
+    set_user(provider, "00u-1", {"preferred_username": "andy@contoso.com", "amr": ["mfa"],
+                                 "groups": ["Fabrikam DBAs"]})
+    status, page, andy = provider_sign_in(server, "00u-1")
+    assert status == 200 and call(server.url + "/v1/me", "GET", None, andy)[1]["name"] == "andy@contoso.com"
+    # Contoso's groups are those under its prefix: the group Fabrikam's map fills is not its.
+    status, refused = call(server.url + "/v1/requests", "POST", {
+        "action": "selfActivate", "roleId": "dba", "scope": "/", "duration": "PT30M", "justification": "x"}, andy)
+    assert status in {403, 422}, refused
+    # Leaving the mapped group at the provider ends the activation at the next sign-in.
+    check = server.url + "/v1/check?principal=ann@fabrikam.com&role=dba&scope=/"
+    assert call(check, "GET", None, admin)[1]["active"] is True
+    set_user(second_provider, "00u-1", {"preferred_username": "ann@fabrikam.com", "groups": ["Everyone"]})
+    assert provider_sign_in(server, "00u-1", "Fabrikam")[0] == 200
+    assert call(check, "GET", None, admin)[1]["active"] is False
+    # With several providers the CLI asks which.
+    env = {**__import__("os").environ, "XDG_CONFIG_HOME": str(tmp_path / "home"), "REGENT_SERVER": server.url}
+    which = subprocess.run([str(BINARY), "login", "--sso"], env=env, capture_output=True, text=True, timeout=30)
+    assert which.returncode == 1 and "Contoso, Fabrikam" in which.stderr and "--provider" in which.stderr, which
+
+    common = f"name: Other\nissuer: {second_provider.issuer}\nclient-id: x\n"
+    for text, needle in ((common + "groups-claim: groups\ngroup-map: {g: idp-dbas}\n", "both fill the group idp-dbas"),
+                         (common + "client-secret: hunter2\n", "client-secret is never written"),
+                         (common + "group-map: {{g: idp-dbas}: x}\n", "group-map maps"),
+                         (common + "scope: openid\n", "scope is not a provider setting"),
+                         ("- a list\n", "not a mapping")):
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(text)
+        refused = regent("serve", "--listen", "127.0.0.1:0", "--public-url", "http://127.0.0.1:1",
+                         "--oidc-issuer", provider.issuer, "--oidc-client-id", "regent", "--oidc-groups-claim",
+                         "groups", "--oidc-group-prefix", "idp-", "--oidc-provider", str(bad), cwd=tmp_path)
+        assert refused.returncode != 0 and needle in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+
+
+def test_cli_device_sign_in(server_factory, provider, tmp_path):
+    """Where the CLI's machine has no desktop and the provider offers it, `regent login --sso`
+    uses the device authorization grant through Regent: the person types a code at the provider
+    on any device; a decline ends it; the handle works once."""
+    import os
+    import re
+    import subprocess
+    from conftest import BINARY
+    approve = add_device_grant(provider)
+    server, admin = start(server_factory, provider)
+    set_user(provider, "00u-dev", {"preferred_username": "dev@contoso.com", "amr": ["mfa"]})
+    env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "WAYLAND_DISPLAY"}}
+    env.update({"XDG_CONFIG_HOME": str(tmp_path / "home"), "REGENT_SERVER": server.url})
+
+    def sign_in_on_another_device(sub: str, yes: bool) -> subprocess.CompletedProcess:
+        cli = subprocess.Popen([str(BINARY), "login", "--sso"], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            shown = cli.stderr.readline()
+            found = re.search(r"open (http\S+/device) and enter the code (\S+)", shown)
+            assert found and found.group(1) == f"{provider.issuer}/device", shown
+            approve(found.group(2), sub, yes)
+            out, err = cli.communicate(timeout=60)
+            return subprocess.CompletedProcess(cli.args, cli.returncode, out, shown + err)
+        finally:
+            if cli.poll() is None:
+                cli.kill()
+
+    assert call(server.url + "/v1/auth/providers", "GET")[1]["items"][0]["deviceSignIn"] is True
+    signed_in = sign_in_on_another_device("00u-dev", True)
+    assert signed_in.returncode == 0 and "Signed in" in signed_in.stdout, signed_in
+    whoami = subprocess.run([str(BINARY), "whoami"], env=env, capture_output=True, text=True, timeout=30)
+    assert whoami.returncode == 0 and "dev@contoso.com" in whoami.stdout, whoami
+    login = call(server.url + "/v1/audit?action=auth.login.succeeded&limit=5", "GET", None, admin)[1]["items"][0]
+    assert login["details"]["method"] == "oidc:Contoso (device)" and login["details"]["mfa"] == "amr:mfa", login
+
+    declined = sign_in_on_another_device("00u-dev", False)
+    assert declined.returncode == 1 and "declined" in declined.stderr, declined
+    refusal = call(server.url + "/v1/audit?action=auth.provider_login.refused&limit=5", "GET", None, admin)[1]
+    assert "declined" in refusal["items"][0]["reason"], refusal
+    # A handle nobody was given, and one whose sign-in has ended, are refused alike.
+    started = call(server.url + "/v1/auth/providers/Contoso/device", "POST")[1]
+    approve(started["userCode"], "00u-dev", True)
+    poll = server.url + "/v1/auth/providers/Contoso/device/poll"
+    assert call(poll, "POST", {"handle": started["handle"]})[0] == 200
+    assert call(poll, "POST", {"handle": started["handle"]})[0] == 401
+    assert call(poll, "POST", {"handle": "forged"})[0] == 401
+    assert call(server.url + "/v1/auth/providers/Nobody/device", "POST")[0] == 404

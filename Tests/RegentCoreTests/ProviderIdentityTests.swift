@@ -74,6 +74,59 @@ struct ProviderIdentityTests {
         #expect(throws: RegentError.self) { try verify(claims { $0["nonce"] = nil }) }
     }
 
+    /// The device grant sends no nonce: its token must carry none, so a token minted for a
+    /// browser sign-in (which does) is not taken for it.
+    @Test func theDeviceGrantWantsNoNonce() throws {
+        let device = try ProviderIdentity.verify(claims { $0["nonce"] = nil }, rules: rules, nonce: nil, now: now)
+        #expect(device.subject == "00u1")
+        #expect(throws: RegentError.self) { try ProviderIdentity.verify(claims(), rules: rules, nonce: nil, now: now) }
+    }
+
+    /// Groups named one by one fill exactly the Regent groups the map says, beside the prefix;
+    /// a local group is never the provider's.
+    @Test func anExplicitGroupMap() throws {
+        var mapped = rules
+        mapped.groupMap = ["8c1f-object-id": "dba", "Okta Ops": "ops-oncall"]
+        let identity = try verify(
+            claims { $0["groups"] = .array([.string("8c1f-object-id"), .string("Okta Ops"), .string("ops")]) },
+            rules: mapped)
+        #expect(identity.regentGroups(rules: mapped) == ["dba", "ops-oncall", "idp-ops"])
+        #expect(mapped.ownsGroup(named: "dba") && mapped.ownsGroup(named: "idp-anything"))
+        #expect(!mapped.ownsGroup(named: "admins"))
+        mapped.groupPrefix = ""
+        #expect(identity.regentGroups(rules: mapped) == ["dba", "ops-oncall"])
+        mapped.groupsClaim = nil
+        #expect(!mapped.ownsGroup(named: "dba"))
+    }
+
+    /// Two providers filling the same Regent groups would undo each other's sign-ins.
+    @Test func providersThatWouldFillTheSameGroupsAreRefused() {
+        func provider(_ name: String, prefix: String = "", map: [String: String] = [:]) -> (
+            name: String, rules: ProviderIdentityRules
+        ) {
+            (
+                name,
+                ProviderIdentityRules(
+                    issuer: name, clientId: "c", groupsClaim: "groups", groupPrefix: prefix, groupMap: map)
+            )
+        }
+        #expect(
+            ProviderIdentityRules.conflict(among: [provider("a", prefix: "a-"), provider("b", prefix: "b-")]) == nil)
+        #expect(ProviderIdentityRules.conflict(among: [provider("a"), provider("a", prefix: "x-")]) != nil)
+        #expect(
+            ProviderIdentityRules.conflict(among: [provider("a", prefix: "idp-"), provider("b", prefix: "idp-eu-")])?
+                .contains("idp-eu-") == true)
+        #expect(
+            ProviderIdentityRules.conflict(among: [provider("a", prefix: "a-"), provider("b", map: ["g": "a-dba"])])?
+                .contains("a-dba") == true)
+        #expect(
+            ProviderIdentityRules.conflict(among: [provider("a", map: ["x": "dba"]), provider("b", map: ["y": "dba"])])
+                != nil)
+        #expect(
+            ProviderIdentityRules.conflict(among: [provider("a", map: ["x": "dba"]), provider("b", map: ["x": "ops"])])
+                == nil)
+    }
+
     /// An address the provider has not verified is one anybody could have typed there.
     @Test func emailMustBeVerified() throws {
         var byEmail = rules

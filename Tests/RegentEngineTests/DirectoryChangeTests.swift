@@ -42,6 +42,11 @@ struct DirectoryChangeTests {
             #expect(try await h.engine.requests.request(active.id)?.status == .revoked)
             let assignmentId = try #require(active.assignmentId)
             #expect(try await h.store.transaction { try await $0.hasPendingJob(.revoke(assignmentId)) })
+            // The eligibility kept is listed as a disabled person's.
+            let listed = try await h.engine.requests.listAssignments(
+                AssignmentFilter(states: AssignmentFilter.live), by: h.admin, after: nil, limit: 50)
+            #expect(listed.items.contains { $0.principalId == alice.id && $0.kind == .eligible })
+            #expect(listed.disabledHolders == [alice.id])
 
             _ = try await h.engine.directory.updatePrincipal(
                 alice.id, .init(displayName: "Alice A.", isEnabled: true), by: h.admin)
@@ -50,6 +55,10 @@ struct DirectoryChangeTests {
                 try await $0.assignments(AssignmentFilter(principalIds: [alice.id], states: AssignmentFilter.live))
             }
             #expect(live.map(\.kind) == [.eligible])
+            #expect(
+                try await h.engine.requests.listAssignments(
+                    AssignmentFilter(states: AssignmentFilter.live), by: h.admin, after: nil, limit: 50
+                ).disabledHolders.isEmpty)
             #expect(try await h.engine.directory.principal(named: "alice", by: h.admin).displayName == "Alice A.")
         }
     }

@@ -63,6 +63,16 @@ struct AuthorizationMatrixTests {
                 body: { ["code": "unknown", "verifier": String(repeating: "v", count: 43)] },
                 expected: { _ in .unauthorized }),
             Case(
+                operationId: "listSignInProviders", method: .get, path: { _, _ in "/v1/auth/providers" },
+                expected: { _ in .ok }),
+            // The matrix's server has no provider: a device sign-in names one it does not know.
+            Case(
+                operationId: "beginDeviceSignIn", method: .post, path: { _, _ in "/v1/auth/providers/SSO/device" },
+                expected: { _ in .notFound }),
+            Case(
+                operationId: "pollDeviceSignIn", method: .post, path: { _, _ in "/v1/auth/providers/SSO/device/poll" },
+                body: { ["handle": "unknown"] }, expected: { _ in .notFound }),
+            Case(
                 operationId: "verifyMfa", method: .post, path: { _, _ in "/v1/auth/mfa" }, body: { ["code": "123456"] },
                 expected: signedIn(.conflict)),
             Case(

@@ -6,12 +6,21 @@ import RegentStore
 // Reading requests and assignments, each with its read rule: everyone's for administrators and
 // security readers, one's own for everyone else.
 
+/// A page of assignments, and which of their holders are disabled: a disabled person's
+/// eligibility is kept (`--disabled-eligibility keep`) until they are enabled again, and a list
+/// says whose it is.
+public struct AssignmentPage: Sendable {
+    public var items: [Assignment]
+    public var next: ListPosition?
+    public var disabledHolders: Set<Principal.ID>
+}
+
 extension RequestService {
     /// Assignments matching `filter`; without the read-all right, only the actor's own (and those of
     /// the groups the actor is in).
     public func listAssignments(
         _ filter: AssignmentFilter, by actor: ActorContext, after position: ListPosition?, limit: Int
-    ) async throws -> Page<Assignment> {
+    ) async throws -> AssignmentPage {
         var filter = filter
         if try await !engine.permits(actor, .readEverything) {
             let own = try await engine.store.transaction { try await $0.membershipGraph() }.identities(
@@ -24,10 +33,13 @@ extension RequestService {
             filter.principalIds = filter.principalIds ?? own
         }
         let query = filter
-        let items = try await engine.store.transaction {
-            try await $0.assignments(query, limit: limit + 1, after: position)
+        let (items, disabled) = try await engine.store.transaction { tx in
+            (try await tx.assignments(query, limit: limit + 1, after: position), try await tx.disabledPrincipals())
         }
-        return engine.page(items, limit: limit, position: ListPosition.init)
+        let page = engine.page(items, limit: limit, position: ListPosition.init)
+        return AssignmentPage(
+            items: page.items, next: page.next,
+            disabledHolders: disabled.intersection(page.items.map(\.principalId)))
     }
 
     /// Requests: `mine` (filed by the actor), `awaitingMe` (the actor may decide their current stage

@@ -83,27 +83,22 @@ public struct ProviderSignIn: Sendable {
         code: String?, state: String?, error: String?, sourceAddress: IPAddress?, userAgent: String?
     ) async throws -> Completion {
         let now = engine.clock.now()
-        let actor = AuditActor(
-            principalId: nil, name: "oidc:\(name)", sourceAddress: sourceAddress?.description, userAgent: userAgent)
-        do {
+        let actor = actor(sourceAddress: sourceAddress, userAgent: userAgent)
+        return try await auditingRefusals(by: actor, now: now) {
             guard let state, !state.isEmpty, state.count < 256 else { throw Self.refusal("the sign-in has no state") }
             let pending = try await engine.store.transaction {
                 try await $0.takeProviderSignIn(stateHash: Engine.hash(state))
             }
-            guard let pending, pending.provider == name else {
+            guard let pending, pending.provider == name, !pending.isDevice else {
                 throw Self.refusal("the sign-in's state is unknown or was used already")
             }
             guard pending.expiresAt > now else { throw Self.refusal("the sign-in took longer than 10 minutes") }
             if let error { throw Self.refusal("the provider answered \(error.prefix(64))") }
             guard let code, !code.isEmpty, code.count < 2048 else { throw Self.refusal("the provider sent no code") }
-            let identity: ProviderIdentity
-            do {
+            let identity = try await asRefusal {
                 let token = try await provider.exchange(
                     code: code, codeVerifier: pending.verifier, redirectURI: settings.redirectURI)
-                let claims = try await provider.verifiedClaims(of: token)
-                identity = try ProviderIdentity.verify(claims, rules: settings.rules, nonce: pending.nonce, now: now)
-            } catch let failure as ExternalFailure {
-                throw Self.refusal(failure.reason)
+                return try await verifiedIdentity(in: token, nonce: pending.nonce, now: now)
             }
             if let cli = SignInHandoff.cliReturn(pending.returnTo) {
                 let code = try await handOff(identity, to: cli.challenge, actor: actor, now: now)
@@ -113,10 +108,26 @@ public struct ProviderSignIn: Sendable {
                 return .handoff(url)
             }
             let signedIn = try await signIn(
-                identity, actor: actor, sourceAddress: sourceAddress, userAgent: userAgent, now: now)
+                identity, method: "oidc:\(name)", actor: actor, sourceAddress: sourceAddress, userAgent: userAgent,
+                now: now)
             return .session(signedIn, returnTo: pending.returnTo)
+        }
+    }
+
+    /// The provider as the actor of what a sign-in through it does.
+    func actor(sourceAddress: IPAddress?, userAgent: String?) -> AuditActor {
+        AuditActor(
+            principalId: nil, name: "oidc:\(name)", sourceAddress: sourceAddress?.description, userAgent: userAgent)
+    }
+
+    /// Runs a step of a sign-in; every refusal is audited: a bad token, a name Regent cannot use,
+    /// a lost administrator.
+    func auditingRefusals<Result: Sendable>(
+        by actor: AuditActor, now: Date, _ body: () async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await body()
         } catch let refusal as RegentError where refusal.code != .unavailable {
-            // Every refusal is audited: a bad token, a name Regent cannot use, a lost administrator.
             try await engine.store.transaction { tx in
                 try await engine.audit(
                     AuditNote(.authProviderLoginRefused, .denied, reason: refusal.reason, details: ["provider": name]),
@@ -127,10 +138,27 @@ public struct ProviderSignIn: Sendable {
         }
     }
 
+    /// What the provider said went wrong, as a refusal of the sign-in.
+    func asRefusal<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch let failure as ExternalFailure {
+            throw Self.refusal(failure.reason)
+        }
+    }
+
+    /// Who a token from the provider's token endpoint says signed in, once its signature and
+    /// every claim hold.
+    func verifiedIdentity(in token: String, nonce: String?, now: Date) async throws -> ProviderIdentity {
+        let claims = try await provider.verifiedClaims(of: token)
+        return try ProviderIdentity.verify(claims, rules: settings.rules, nonce: nonce, now: now)
+    }
+
     static func refusal(_ reason: String) -> RegentError { RegentError(.unauthenticated, reason, field: "signIn") }
 
-    private func signIn(
-        _ identity: ProviderIdentity, actor: AuditActor, sourceAddress: IPAddress?, userAgent: String?, now: Date
+    func signIn(
+        _ identity: ProviderIdentity, method: String, actor: AuditActor, sourceAddress: IPAddress?,
+        userAgent: String?, now: Date
     ) async throws -> SignedIn {
         let (signedIn, graph, applied) = try await engine.store.transaction {
             tx -> (SignedIn, MembershipGraph?, Engine.Applied) in
@@ -138,7 +166,7 @@ public struct ProviderSignIn: Sendable {
             guard principal.kind == .user, principal.isEnabled else { throw Self.refusal("the account is disabled") }
             let signedIn = try await engine.sessions.openSession(
                 for: principal, mfaVerifiedAt: identity.mfaVerifiedAt, mfaMethod: identity.mfaMethod,
-                details: ["method": "oidc:\(name)", "subject": identity.subject], sourceAddress: sourceAddress,
+                details: ["method": method, "subject": identity.subject], sourceAddress: sourceAddress,
                 userAgent: userAgent, in: tx, now: now)
             let (graph, applied) = try await syncGroups(of: principal, identity, actor: actor, in: tx, now: now)
             return (signedIn, graph, applied)

@@ -74,13 +74,13 @@ extension Portal {
 
     private func assignmentValues(_ actor: ActorContext, csrf: String) async throws -> [String: Any] {
         let directory = try await Directory(engine: engine, actor: actor)
-        let assignments = try await engine.requests.listAssignments(
-            AssignmentFilter(states: AssignmentFilter.live), by: actor, after: nil, limit: 500
-        ).items.map { assignment -> [String: Any] in
+        let listed = try await engine.requests.listAssignments(
+            AssignmentFilter(states: AssignmentFilter.live), by: actor, after: nil, limit: 500)
+        let assignments = listed.items.map { assignment -> [String: Any] in
             [
                 "id": assignment.id.description, "principal": directory.principalName(assignment.principalId),
                 // A disabled principal's eligibility is kept (until it is enabled again): say so.
-                "disabled": directory.disabled.contains(assignment.principalId),
+                "disabled": listed.disabledHolders.contains(assignment.principalId),
                 "role": directory.roleName(assignment.roleId), "scope": assignment.scope.path,
                 "kind": assignment.kind.rawValue, "csrf": csrf,
                 "until": assignment.end.flatMap { try? Self.dates.encode($0) } ?? "permanent",
@@ -132,15 +132,12 @@ struct Directory {
     let roles: [Role]
     private let principalNames: [Principal.ID: String]
     private let roleNames: [Role.ID: String]
-    /// The disabled principals.
-    let disabled: Set<Principal.ID>
 
     init(engine: Engine, actor: ActorContext) async throws {
         principals = try await engine.directory.listPrincipals(by: actor, after: nil, limit: 5000).items
         roles = try await engine.directory.listRoles(after: nil, limit: 5000).items
         principalNames = Dictionary(principals.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         roleNames = Dictionary(roles.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
-        disabled = Set(principals.filter { !$0.isEnabled }.map(\.id))
     }
 
     func principalName(_ id: Principal.ID) -> String { principalNames[id] ?? id.description }
