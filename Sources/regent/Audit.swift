@@ -13,7 +13,10 @@ struct Audit: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Verify the audit chain offline.")
 
-        @Option(help: "Database (REGENT_DB): sqlite:PATH or postgres://USER@HOST:PORT/DB?sslmode=verify-full&sslrootcert=PATH (password in REGENT_DB_PASSWORD or REGENT_DB_PASSWORD_FILE). Default sqlite:regent.db.")
+        @Option(
+            help:
+                "Database (REGENT_DB): sqlite:PATH or postgres://USER@HOST:PORT/DB?sslmode=verify-full&sslrootcert=PATH (password in REGENT_DB_PASSWORD or REGENT_DB_PASSWORD_FILE). Default sqlite:regent.db."
+        )
         var db: String?
         @Option(name: .customLong("data-dir"), help: "Directory holding the signing key, to pin checkpoints to it.")
         var dataDir: String?

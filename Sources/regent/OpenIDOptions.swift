@@ -71,11 +71,7 @@ struct OpenIDOptions: ParsableArguments {
     }
 
     private var files: [String] {
-        providerFiles.isEmpty
-            ? setting(nil, "oidc-providers", default: "").split(separator: ",").map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }.filter { !$0.isEmpty }
-            : providerFiles
+        SettingSources.shared.values(providerFiles, "oidc-provider", environment: "REGENT_OIDC_PROVIDERS")
     }
 
     /// The providers configured, each checked (before anything is opened); `publicURL` is where
@@ -103,7 +99,7 @@ struct OpenIDOptions: ParsableArguments {
 
     private func flagSettings(issuer: String) throws -> ProviderSettings {
         var map: [String: String] = [:]
-        for entry in groupMap {
+        for entry in SettingSources.shared.values(groupMap, "oidc-group-map") {
             guard let equals = entry.lastIndex(of: "="), equals != entry.startIndex else {
                 throw ValidationError("--oidc-group-map takes PROVIDER-GROUP=regent-group, not \(entry)")
             }

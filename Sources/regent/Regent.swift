@@ -20,13 +20,6 @@ struct Regent: AsyncParsableCommand {
     }
 }
 
-/// Flags, then the environment (`REGENT_` + the flag in upper snake case), then the default.
-func setting(_ flag: String?, _ name: String, default fallback: String) -> String {
-    if let flag { return flag }
-    let key = "REGENT_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
-    return ProcessInfo.processInfo.environment[key] ?? fallback
-}
-
 /// Operator messages of a running server — the first administrator's one-time password above
 /// all. `print` is block-buffered when standard output is a file, a pipe or a journal, so under a
 /// service manager or in a container nothing would appear until the process ends; each message is

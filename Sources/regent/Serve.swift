@@ -67,7 +67,37 @@ struct Serve: AsyncParsableCommand {
         help: "trace, debug, info, notice, warning, error or critical (REGENT_LOG_LEVEL). Default info.")
     var logLevel: String?
 
+    @Option(
+        name: .customLong("config"),
+        help:
+            "A YAML file of settings, keyed by the flags' names, read after flags and environment (REGENT_CONFIG). Default regent.yaml in the working directory, when there is one."
+    )
+    var config: String?
+    @Flag(
+        name: .customLong("print-config"),
+        help: "Show the effective settings, each with where it came from (secrets masked), and exit.")
+    var printConfig = false
+
+    /// Loads the settings file, if any. Its keys are the flags' names: each is checked by asking
+    /// this command's own parser, so the file knows exactly the settings the flags do.
+    private func loadSettingsFile() throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard
+            let path = config ?? environment["REGENT_CONFIG"]
+                ?? (FileManager.default.fileExists(atPath: "regent.yaml") ? "regent.yaml" : nil)
+        else { return }
+        try SettingSources.shared.load(path) { name in
+            !["config", "print-config"].contains(name) && !name.hasPrefix("-")
+                && (try? Serve.parse(["--\(name)", "x"])) != nil
+        }
+    }
+
     func run() async throws {
+        do {
+            try loadSettingsFile()
+        } catch {
+            throw Regent.fail("\(error)")
+        }
         let levelText = setting(logLevel, "log-level", default: "info")
         guard let level = Logger.Level(rawValue: levelText) else {
             throw Regent.fail(
@@ -86,6 +116,10 @@ struct Serve: AsyncParsableCommand {
             settings = try resolve()
         } catch {
             throw Regent.fail("\(error)")
+        }
+        if printConfig {
+            print(SettingSources.shared.printed())
+            return
         }
         let (server, database, dataDirectory) = (settings.server, settings.database, settings.dataDirectory)
 

@@ -6,7 +6,7 @@ import stat
 import urllib.request
 
 from conftest import regent
-from helpers import call
+from helpers import call, sign_in
 
 
 def get_json(url: str) -> dict:
@@ -101,3 +101,42 @@ def test_bad_configuration_is_one_line_and_nonzero(tmp_path):
         assert result.returncode != 0, args
         assert len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
         assert result.stderr.startswith("regent: "), (args, result.stderr)
+
+
+def test_settings_file(server_factory, tmp_path):
+    """regent.yaml: every serve setting by its flag's name, after flags and environment;
+    --print-config names each value's source with secrets masked; an unknown key or a bad value
+    stops the server with one line naming it."""
+    (tmp_path / "regent.yaml").write_text(
+        "minimum-duration: PT10M\n"
+        "reconcile-interval: PT2S\n"
+        "notify-slack: https://hooks.slack.com/services/T0/B0/s3cr3t-path\n"
+        "trusted-proxies: [10.0.0.0/8, 192.168.0.0/16]\n")
+    shown = regent("serve", "--print-config", "--reconcile-interval", "PT5S", cwd=tmp_path,
+                   env={"REGENT_SELF_DEACTIVATION_DELAY": "PT1M"})
+    assert shown.returncode == 0, shown.stderr
+    lines = {line.split()[0]: line for line in shown.stdout.splitlines() if not line.startswith("#")}
+    assert "PT10M" in lines["minimum-duration"] and "[regent.yaml]" in lines["minimum-duration"]
+    assert "PT5S" in lines["reconcile-interval"] and "[flag]" in lines["reconcile-interval"]
+    assert "PT1M" in lines["self-deactivation-delay"] and "[environment]" in lines["self-deactivation-delay"]
+    assert "10.0.0.0/8,192.168.0.0/16" in lines["trusted-proxies"]
+    assert "[default]" in lines["listen"] and "s3cr3t" not in shown.stdout and "hooks.slack.com" in shown.stdout
+    # The file's settings are the ones the server runs with: a 5-minute activation is now too short.
+    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": "admin password 123"})
+    server.start()
+    token = sign_in(server, "admin", "admin password 123")
+    status, body = call(server.url + "/v1/roles", "POST", {"name": "ops"}, token)
+    assert status == 201
+    status, refused = call(server.url + "/v1/requests", "POST", {
+        "action": "adminAssign", "principalId": "admin", "roleId": "ops", "scope": "/", "kind": "active",
+        "duration": "PT6M", "justification": "x"}, token)
+    assert status == 422 and "minimumDuration" in json.dumps(refused), refused
+    for text, needle in (("lisen: 127.0.0.1:1\n", "lisen is not a setting"),
+                         ("listen: nonsense\n", "--listen"),
+                         ("config: other.yaml\n", "config is not a setting"),
+                         ("listen: {a: b}\n", "listen is a value"),
+                         ("- listen\n", "not a mapping")):
+        (tmp_path / "bad.yaml").write_text(text)
+        result = regent("serve", "--config", "bad.yaml", cwd=tmp_path)
+        assert result.returncode != 0 and needle in result.stderr, (text, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
