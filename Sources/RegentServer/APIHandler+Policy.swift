@@ -7,6 +7,21 @@ import RegentEngine
 /// activeAssignment / notifications) to and from the domain's rule-by-rule `Policy`.
 extension APIHandler {
     func policy(from body: Components.Schemas.PolicyBody, by actor: ActorContext) async throws -> Policy {
+        try await Policy(body) { try await engine.directory.principal(named: $0, by: actor).id }
+    }
+}
+
+extension Policy {
+    /// The policy an API body (or a manifest's Policy document) describes; `principal` finds
+    /// an approver by id or name.
+    init(
+        _ body: Components.Schemas.PolicyBody, principal: (String) async throws -> Principal.ID
+    ) async throws {
+        func principalIds(_ references: [String]) async throws -> [Principal.ID] {
+            var ids: [Principal.ID] = []
+            for reference in references { ids.append(try await principal(reference)) }
+            return ids
+        }
         var policy = Policy()
         if let activation = body.activation {
             policy.maximumDuration = try activation.maximumDuration.map {
@@ -25,12 +40,12 @@ extension APIHandler {
                     var escalation: Escalation?
                     if let body = stage.escalation {
                         escalation = Escalation(
-                            approvers: try await principalIds(body.approvers, by: actor),
+                            approvers: try await principalIds(body.approvers),
                             after: try ISODuration(parsing: body.after, field: "\(field).escalation.after"))
                     }
                     stages.append(
                         ApprovalStage(
-                            approvers: try await principalIds(stage.approvers, by: actor),
+                            approvers: try await principalIds(stage.approvers),
                             requiredApprovals: stage.requiredApprovals ?? 1,
                             timeout: try stage.timeout.map { try ISODuration(parsing: $0, field: "\(field).timeout") }
                                 ?? ApprovalStage.defaultTimeout,
@@ -64,10 +79,10 @@ extension APIHandler {
             }
         }
         if let eligible = body.eligibleAssignment {
-            policy.eligibleExpiration = try expiration(eligible, field: "eligibleAssignment")
+            policy.eligibleExpiration = try Self.expiration(eligible, field: "eligibleAssignment")
         }
         if let active = body.activeAssignment {
-            policy.activeExpiration = try expiration(active, field: "activeAssignment")
+            policy.activeExpiration = try Self.expiration(active, field: "activeAssignment")
             policy.activeRequireMfa = active.requireMfa
             policy.activeRequireJustification = active.requireJustification
         }
@@ -81,21 +96,17 @@ extension APIHandler {
                     event: event, recipient: recipient, level: level, extraRecipients: rule.extraRecipients ?? [])
             }
         }
-        return policy
+        self = policy
     }
 
-    private func expiration(_ body: Components.Schemas.ExpirationBody, field: String) throws -> AssignmentExpiration {
+    private static func expiration(_ body: Components.Schemas.ExpirationBody, field: String) throws
+        -> AssignmentExpiration
+    {
         AssignmentExpiration(
             allowPermanent: body.allowPermanent,
             maximumDuration: try body.maximumDuration.map {
                 try ISODuration(parsing: $0, field: "\(field).maximumDuration")
             })
-    }
-
-    private func principalIds(_ references: [String], by actor: ActorContext) async throws -> [Principal.ID] {
-        var ids: [Principal.ID] = []
-        for reference in references { ids.append(try await engine.directory.principal(named: reference, by: actor).id) }
-        return ids
     }
 }
 
