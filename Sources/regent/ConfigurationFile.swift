@@ -68,40 +68,22 @@ final class SettingSources: Sendable {
     /// Reads the file: a mapping of setting names to a value or a list of values. Each name must
     /// be one `isSetting` knows; anything else stops the server with a line naming it.
     func load(_ path: String, isSetting: (String) -> Bool) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("\(path) cannot be read")
-        }
-        guard data.count <= 1 << 20, let text = String(data: data, encoding: .utf8) else {
-            throw ValidationError("\(path) is not UTF-8 text of at most 1 MiB")
-        }
-        let document: Node?
-        do {
-            document = try Yams.compose(yaml: text)
-        } catch {
-            throw ValidationError("\(path) is not YAML: \(error)")
-        }
         var file: [String: [String]] = [:]
-        if let document {
-            guard let mapping = document.mapping else { throw ValidationError("\(path) is not a mapping of settings") }
-            for (key, node) in mapping {
-                guard let name = key.scalar?.string else {
-                    throw ValidationError("\(path): every key is a setting name")
-                }
-                guard isSetting(name) else {
-                    throw ValidationError("\(path): \(name) is not a setting of regent serve")
-                }
-                if let scalar = node.scalar {
-                    file[name] = [scalar.string]
-                } else if let list = node.sequence {
-                    file[name] = try list.map {
-                        guard let value = $0.scalar?.string else {
-                            throw ValidationError("\(path): \(name) lists values, not mappings or lists")
-                        }
-                        return value
+        for (name, node) in try yamlSettings(at: path, label: path, allowEmpty: true) {
+            guard isSetting(name) else {
+                throw ValidationError("\(path): \(name) is not a setting of regent serve")
+            }
+            if let scalar = node.scalar {
+                file[name] = [scalar.string]
+            } else if let list = node.sequence {
+                file[name] = try list.map {
+                    guard let value = $0.scalar?.string else {
+                        throw ValidationError("\(path): \(name) lists values, not mappings or lists")
                     }
-                } else {
-                    throw ValidationError("\(path): \(name) is a value or a list of values")
+                    return value
                 }
+            } else {
+                throw ValidationError("\(path): \(name) is a value or a list of values")
             }
         }
         state.withLock {
@@ -141,4 +123,29 @@ final class SettingSources: Sendable {
 /// Flags, then the environment, then `regent.yaml`, then the default (``SettingSources``).
 func setting(_ flag: String?, _ name: String, default fallback: String) -> String {
     SettingSources.shared.value(flag, name, default: fallback)
+}
+
+/// A YAML file of settings as a mapping keyed by name, at most 1 MiB. Read as nodes: Yams'
+/// untyped `load` traps on a mapping used as a key. `label` starts every refusal.
+func yamlSettings(at path: String, label: String, allowEmpty: Bool = false) throws -> [String: Node] {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw ValidationError("\(label) cannot be read")
+    }
+    guard data.count <= 1 << 20, let text = String(data: data, encoding: .utf8) else {
+        throw ValidationError("\(label) is not UTF-8 text of at most 1 MiB")
+    }
+    let document: Node?
+    do {
+        document = try Yams.compose(yaml: text)
+    } catch {
+        throw ValidationError("\(label) is not YAML: \(error)")
+    }
+    if document == nil && allowEmpty { return [:] }
+    guard let mapping = document?.mapping else { throw ValidationError("\(label) is not a mapping of settings") }
+    var fields: [String: Node] = [:]
+    for (key, node) in mapping {
+        guard let name = key.scalar?.string else { throw ValidationError("\(path): every key is a setting name") }
+        fields[name] = node
+    }
+    return fields
 }

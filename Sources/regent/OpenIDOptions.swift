@@ -153,24 +153,7 @@ struct ProviderSettings {
     /// A provider file. Every key is one of the flags' (without `oidc-`); anything else, a secret
     /// written inline among them, is refused rather than ignored.
     static func load(_ path: String) throws -> ProviderSettings {
-        guard let data = FileManager.default.contents(atPath: path), data.count <= 65536,
-            let text = String(data: data, encoding: .utf8)
-        else { throw ValidationError("--oidc-provider \(path) cannot be read (or is over 64 KiB)") }
-        // Read as nodes, not with Yams' untyped `load`, which traps on a mapping used as a key.
-        let document: Node?
-        do {
-            document = try Yams.compose(yaml: text)
-        } catch {
-            throw ValidationError("--oidc-provider \(path) is not YAML: \(error)")
-        }
-        guard let mapping = document?.mapping else {
-            throw ValidationError("--oidc-provider \(path) is not a mapping of settings")
-        }
-        var fields: [String: Node] = [:]
-        for (key, node) in mapping {
-            guard let key = key.scalar?.string else { throw ValidationError("\(path): every key is a name") }
-            fields[key] = node
-        }
+        let fields = try yamlSettings(at: path, label: "--oidc-provider \(path)")
         func value(_ key: String, default fallback: String = "") throws -> String {
             guard let node = fields[key] else { return fallback }
             guard let text = node.scalar?.string else { throw ValidationError("\(path): \(key) is text") }
