@@ -101,6 +101,8 @@ def server_factory(tmp_path):
     yield make
     for server in servers:
         server.ensure_stopped()
+        # Shown by pytest only when the test failed: what the server logged, to see why.
+        print(f"--- regent serve output ---\n{server.output}")
 
 
 @pytest.fixture
