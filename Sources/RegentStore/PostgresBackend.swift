@@ -48,14 +48,22 @@ final class PostgresBackend: StoreBackend {
     static let connectionWait: Duration = .seconds(5)
     /// What a caller is told when the database cannot answer now (503).
     static let noAnswer = RegentError(.unavailable, "the database did not answer; try again")
+    /// How long a statement may go without a word from the server before it is given up as
+    /// unavailable: long enough for any lock wait a healthy cluster has (30 s by default), short
+    /// enough that a statement lost as a primary goes away frees the jobs it holds soon after.
+    private let statementSilence: Duration
 
-    init(location: PostgresLocation, replica: String, logger: Logger, maximumConnections: Int = 10) async throws {
+    init(
+        location: PostgresLocation, replica: String, logger: Logger, maximumConnections: Int = 10,
+        statementSilence: Duration
+    ) async throws {
         // The writable host first, so a wrong password, an unknown database or an unreachable host
         // is one clear error at start, not a pool retrying forever.
         let primary = try await PostgresPrimary(
             location: location, maximumConnections: maximumConnections, logger: logger)
         self.primary = primary
         self.replica = replica
+        self.statementSilence = statementSilence
         let (stream, continuation) = AsyncStream.makeStream(
             of: StoreChanges.self, bufferingPolicy: .bufferingNewest(64))
         published = stream
@@ -85,7 +93,9 @@ final class PostgresBackend: StoreBackend {
     ) async throws -> R {
         do {
             return try await withConnection { connection in
-                let db = LiveConnectionDatabase(base: connection.sql(queryLogLevel: nil), connection: connection)
+                let db = LiveConnectionDatabase(
+                    base: connection.sql(queryLogLevel: nil), connection: connection,
+                    silence: lock == .migrations ? nil : self.statementSilence)
                 try await db.raw(kind == .read ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN").run()
                 // COMMIT and ROLLBACK run in tasks of their own, so a cancelled caller never
                 // leaves a pooled connection inside an open transaction.
@@ -297,12 +307,16 @@ final class PostgresBackend: StoreBackend {
     }
 }
 
-/// A transaction's statements, refused at once on a connection the server has closed: postgres-nio
-/// never answers a statement sent on one, so the transaction — and the scheduler's pass or the
-/// request waiting on it — would wait for ever.
+/// A transaction's statements, refused at once on a connection the server has closed, and given
+/// up on when the server stays silent past `silence`: postgres-nio never answers a statement sent
+/// on a connection as it closes, so the transaction — and the scheduler's pass or the request
+/// waiting on it — would wait for ever, and the jobs it holds with it. A silent connection is
+/// closed, so the pool never hands it out again.
 struct LiveConnectionDatabase: SQLDatabase {
     let base: any SQLDatabase
     let connection: PostgresConnection
+    /// Nil where a long wait is expected (another replica's migration holds the lock).
+    let silence: Duration?
 
     var logger: Logger { base.logger }
     var eventLoop: any EventLoop { base.eventLoop }
@@ -313,12 +327,23 @@ struct LiveConnectionDatabase: SQLDatabase {
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void)
         -> EventLoopFuture<Void>
     {
-        guard !connection.isClosed else { return eventLoop.makeFailedFuture(PostgresBackend.noAnswer) }
-        return base.execute(sql: query, onRow)
+        let promise = eventLoop.makePromise(of: Void.self)
+        promise.completeWithTask { try await self.execute(sql: query, onRow) }
+        return promise.futureResult
     }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         guard !connection.isClosed else { throw PostgresBackend.noAnswer }
-        try await base.execute(sql: query, onRow)
+        guard let silence else { return try await base.execute(sql: query, onRow) }
+        let (base, connection) = (base, connection)
+        try await SilenceWatch(limit: silence, silenceError: PostgresBackend.noAnswer).run { heard in
+            try await base.execute(sql: query) { row in
+                heard()
+                onRow(row)
+            }
+        } whenSilent: {
+            connection.logger.warning("the database stayed silent; its connection is closed")
+            Task { try? await connection.close() }
+        }
     }
 }

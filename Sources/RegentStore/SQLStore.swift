@@ -32,12 +32,15 @@ public final class SQLStore: Store {
 
     /// Connects to a PostgreSQL database shared by the replicas and brings its schema up to date
     /// (once, under a lock the other replicas wait for). `replica` names this process in the
-    /// leases it takes and the changes it publishes.
+    /// leases it takes and the changes it publishes. A statement the server leaves unanswered
+    /// for `statementSilence` fails as unavailable.
     public static func openPostgres(
-        _ location: PostgresLocation, replica: String, logger: Logger = Logger(label: "regent.store")
+        _ location: PostgresLocation, replica: String, logger: Logger = Logger(label: "regent.store"),
+        statementSilence: Duration = .seconds(30)
     ) async throws -> SQLStore {
         try await SQLStore(
-            backend: try await PostgresBackend(location: location, replica: replica, logger: logger),
+            backend: try await PostgresBackend(
+                location: location, replica: replica, logger: logger, statementSilence: statementSilence),
             location: location.description)
     }
 

@@ -21,7 +21,9 @@ enum TestDatabase: String, CaseIterable, CustomTestStringConvertible {
 
     /// Opens fresh, empty stores on one new database (`replicas` of them: several processes
     /// sharing it), runs `body`, and always closes them and removes the database.
-    func withStores(replicas: Int = 1, _ body: ([SQLStore]) async throws -> Void) async throws {
+    func withStores(
+        replicas: Int = 1, statementSilence: Duration = .seconds(30), _ body: ([SQLStore]) async throws -> Void
+    ) async throws {
         switch self {
         case .sqliteMemory, .sqliteFile:
             precondition(replicas == 1, "SQLite has one server")
@@ -42,7 +44,9 @@ enum TestDatabase: String, CaseIterable, CustomTestStringConvertible {
                         do {
                             return (
                                 replica,
-                                .success(try await SQLStore.openPostgres(created, replica: "replica-\(replica)"))
+                                .success(
+                                    try await SQLStore.openPostgres(
+                                        created, replica: "replica-\(replica)", statementSilence: statementSilence))
                             )
                         } catch {
                             return (replica, .failure(error))
@@ -79,7 +83,20 @@ enum TestDatabase: String, CaseIterable, CustomTestStringConvertible {
     }
 
     /// Runs one statement on the server's `postgres` database (creating and dropping test databases).
-    private static func administer(_ server: PostgresLocation, _ statement: String) async throws {
+    /// The server processes serving a store's connections, named by the database in its location.
+    static func serverProcesses(of store: SQLStore) async throws -> [Int32] {
+        guard let server = postgresServer, let database = URLComponents(string: store.location)?.path.dropFirst()
+        else { throw PostgresMissing() }
+        var processes: [Int32] = []
+        try await administer(server, "SELECT pid FROM pg_stat_activity WHERE datname = '\(database)'") { row in
+            processes.append(try row.decode(Int32.self))
+        }
+        return processes
+    }
+
+    private static func administer(
+        _ server: PostgresLocation, _ statement: String, eachRow: (PostgresRow) throws -> Void = { _ in }
+    ) async throws {
         let connection = try await PostgresConnection.connect(
             configuration: PostgresConnection.Configuration(
                 host: server.endpoints[0].host, port: server.endpoints[0].port, username: server.user,
@@ -87,7 +104,11 @@ enum TestDatabase: String, CaseIterable, CustomTestStringConvertible {
                 database: "postgres", tls: .disable),
             id: 1, logger: Logger(label: "regent.test"))
         do {
-            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: Logger(label: "regent.test"))
+            for try await row in try await connection.query(
+                PostgresQuery(unsafeSQL: statement), logger: Logger(label: "regent.test"))
+            {
+                try eachRow(row)
+            }
             try await connection.close()
         } catch {
             try? await connection.close()
