@@ -2,7 +2,7 @@ public import Foundation
 
 /// A JSON value whose shape is not known in advance: an ID token's claims, a SCIM resource or
 /// patch. One type for both, decoded and encoded by `Codable`.
-public enum JSONValue: Sendable, Equatable, Codable {
+public enum JSONValue: Sendable, Hashable, Codable {
     case null
     case bool(Bool)
     case number(Double)
@@ -57,4 +57,8 @@ public enum JSONValue: Sendable, Equatable, Codable {
         default: nil
         }
     }
+}
+
+extension JSONValue: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
 }
