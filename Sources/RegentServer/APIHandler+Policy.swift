@@ -111,8 +111,9 @@ extension Policy {
 }
 
 extension Components.Schemas.PolicyBody {
-    /// A stored policy: only the rules it sets.
-    init(_ policy: Policy) {
+    /// A stored policy: only the rules it sets, its approvers as `approver` names them (by id
+    /// for the API, by name for a manifest).
+    init(_ policy: Policy, approver: (Principal.ID) -> String = \.description) {
         let conditions = Components.Schemas.PolicyBody.ActivationPayload.ConditionsPayload(
             networks: policy.networks?.map(\.description), timeWindows: policy.timeWindows?.map(Self.window),
             maxActivations: policy.maxActivations.map(Self.cap))
@@ -121,7 +122,7 @@ extension Components.Schemas.PolicyBody {
                 maximumDuration: policy.maximumDuration?.description, requireJustification: policy.requireJustification,
                 requireTicket: policy.requireTicket, requireMfa: policy.requireMfa,
                 mfaFreshness: policy.mfaFreshness?.description,
-                approval: policy.approval.map(Self.approval),
+                approval: policy.approval.map { Self.approval($0, approver: approver) },
                 conditions: [policy.networks != nil, policy.timeWindows != nil, policy.maxActivations != nil].contains(
                     true)
                     ? conditions : nil),
@@ -144,7 +145,7 @@ extension Components.Schemas.PolicyBody {
                 maximumDuration: policy.maximumDuration.description, requireJustification: policy.requireJustification,
                 requireTicket: policy.requireTicket, requireMfa: policy.requireMfa,
                 mfaFreshness: policy.mfaFreshness.description,
-                approval: Self.approval(policy.approval),
+                approval: Self.approval(policy.approval, approver: \.description),
                 conditions: .init(
                     networks: policy.networks.map(\.description), timeWindows: policy.timeWindows.map(Self.window),
                     maxActivations: Self.cap(policy.maxActivations.map(ActivationCap.atMost) ?? .unlimited))),
@@ -155,14 +156,16 @@ extension Components.Schemas.PolicyBody {
             notifications: policy.notifications.map(Self.notification))
     }
 
-    private static func approval(_ approval: Approval) -> ActivationPayload.ApprovalPayload {
+    private static func approval(_ approval: Approval, approver: (Principal.ID) -> String)
+        -> ActivationPayload.ApprovalPayload
+    {
         .init(
             stages: approval.stages.map {
                 .init(
-                    approvers: $0.approvers.map(\.description), requiredApprovals: $0.requiredApprovals,
+                    approvers: $0.approvers.map(approver), requiredApprovals: $0.requiredApprovals,
                     timeout: $0.timeout.description,
                     escalation: $0.escalation.map {
-                        .init(approvers: $0.approvers.map(\.description), after: $0.after.description)
+                        .init(approvers: $0.approvers.map(approver), after: $0.after.description)
                     })
             })
     }

@@ -1,0 +1,304 @@
+public import Foundation
+import RegentAPI
+public import RegentCore
+
+/// A manifest's documents (`apiVersion: regent/v1`, a `kind`, the API's field names, names
+/// instead of ids) read into the objects a plan compares. Each document is checked as the API
+/// checks the same body — decoded strictly by the generated types, so an unknown field is refused,
+/// and held to the domain's own rules (names, scopes, durations, every policy rule) — and written
+/// back in one canonical form, so a manifest and the live state it was exported from are equal.
+/// The same code checks a manifest offline (`regent validate`) and on the server (`plan`, `apply`).
+public enum ManifestDocuments {
+    public static let apiVersion = "regent/v1"
+    /// The kinds this version reads; the others are refused by name.
+    public static let supportedKinds: [ManifestKind] = [.group, .role, .policy, .eligibility]
+
+    /// The objects the documents describe, or every problem they have.
+    public static func objects(_ documents: [(source: ManifestSource, document: JSONValue)])
+        async throws(ManifestProblems)
+        -> [(source: ManifestSource, object: ManifestObject)]
+    {
+        var objects: [(source: ManifestSource, object: ManifestObject)] = []
+        var problems: [ManifestProblem] = []
+        var seen: [ManifestObject.Key: ManifestSource] = [:]
+        for (source, document) in documents {
+            do {
+                let object = try await object(document, at: source)
+                if let first = seen[object.key] {
+                    problems.append(
+                        ManifestProblem(source, field: "name", "\(object.key) is also declared at \(first)"))
+                    continue
+                }
+                seen[object.key] = source
+                objects.append((source, object))
+            } catch let problem as ManifestProblem {
+                problems.append(problem)
+            } catch let error as RegentError {
+                problems.append(ManifestProblem(source, field: error.field, error.reason))
+            } catch {
+                problems.append(ManifestProblem(source, field: nil, "\(error)"))
+            }
+        }
+        guard problems.isEmpty else { throw ManifestProblems(problems) }
+        return objects
+    }
+
+    /// What the objects name that is neither among them nor in `known` (the live state's keys).
+    /// `principals` are the names of the directory's principals, or nil offline, where a user or
+    /// group the identity provider keeps is not known and is not checked.
+    public static func missingReferences(
+        _ objects: [(source: ManifestSource, object: ManifestObject)], known: Set<ManifestObject.Key>,
+        principals: Set<String>?
+    ) -> [ManifestProblem] {
+        let declared = known.union(objects.map(\.object.key))
+        let declaredPrincipals = principals.map {
+            $0.union(objects.filter { $0.object.key.kind == .group }.map(\.object.key.name))
+        }
+        var problems: [ManifestProblem] = []
+        for (source, object) in objects {
+            for reference in references(of: object) {
+                let exists =
+                    reference.kind == .user
+                    ? declaredPrincipals?.contains(reference.name) ?? true
+                    : declared.contains(ManifestObject.Key(reference.kind, reference.name))
+                if !exists {
+                    let what = reference.kind == .user ? "principal" : reference.kind.rawValue.lowercased()
+                    problems.append(
+                        ManifestProblem(source, field: reference.field, "no \(what) named \(reference.name)"))
+                }
+            }
+        }
+        return problems
+    }
+
+    /// An object another one names: a target, a role, or (as `.user`) any principal.
+    struct Reference {
+        var kind: ManifestKind
+        var name: String
+        var field: String
+    }
+
+    static func references(of object: ManifestObject) -> [Reference] {
+        let fields = object.fields
+        switch object.key.kind {
+        case .group:
+            return (fields["members"]?.strings ?? []).map { Reference(kind: .user, name: $0, field: "members") }
+        case .role:
+            return (fields["entitlements"]?.array ?? []).enumerated().compactMap { index, entitlement in
+                entitlement.object?["targetId"]?.string.map {
+                    Reference(kind: .target, name: $0, field: "entitlements[\(index)].targetId")
+                }
+            }
+        case .policy:
+            var found = [Reference(kind: .role, name: fields["role"]?.string ?? "", field: "role")]
+            let stages = fields["activation"]?.object?["approval"]?.object?["stages"]?.array ?? []
+            for (index, stage) in stages.enumerated() {
+                let field = "activation.approval.stages[\(index)]"
+                found += (stage.object?["approvers"]?.strings ?? []).map {
+                    Reference(kind: .user, name: $0, field: "\(field).approvers")
+                }
+                found += (stage.object?["escalation"]?.object?["approvers"]?.strings ?? []).map {
+                    Reference(kind: .user, name: $0, field: "\(field).escalation.approvers")
+                }
+            }
+            return found
+        case .eligibility:
+            return [
+                Reference(kind: .user, name: fields["principal"]?.string ?? "", field: "principal"),
+                Reference(kind: .role, name: fields["role"]?.string ?? "", field: "role"),
+            ]
+        default:
+            return []
+        }
+    }
+
+    static func object(_ document: JSONValue, at source: ManifestSource) async throws -> ManifestObject {
+        guard case .object(var fields) = document else {
+            throw ManifestProblem(source, field: nil, "a document is a mapping of fields")
+        }
+        guard fields.removeValue(forKey: "apiVersion") == .string(apiVersion) else {
+            throw ManifestProblem(source, field: "apiVersion", "must be \(apiVersion)")
+        }
+        let kindName = fields.removeValue(forKey: "kind")?.string ?? ""
+        guard let kind = ManifestKind(rawValue: kindName), supportedKinds.contains(kind) else {
+            throw ManifestProblem(
+                source, field: "kind",
+                "unknown kind '\(kindName)'; one of \(supportedKinds.map(\.rawValue).joined(separator: ", "))")
+        }
+        let reader = DocumentReader(source: source, fields: fields)
+        switch kind {
+        case .group: return try reader.group()
+        case .role: return try reader.role()
+        case .policy: return try await reader.policy()
+        default: return try reader.eligibility()
+        }
+    }
+}
+
+/// One document's fields, read for its kind; every refusal names the field.
+private struct DocumentReader {
+    let source: ManifestSource
+    let fields: [String: JSONValue]
+
+    func problem(_ field: String?, _ reason: String) -> ManifestProblem {
+        ManifestProblem(source, field: field, reason)
+    }
+
+    /// Refuses a field the kind does not have, naming it.
+    func onlyFields(_ allowed: Set<String>) throws(ManifestProblem) {
+        if let unknown = fields.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw problem(unknown, "unknown field; one of \(["apiVersion", "kind"] + allowed.sorted())")
+        }
+    }
+
+    /// A field's value decoded as the API's generated body type, strictly.
+    func decode<Body: Decodable>(_ type: Body.Type, _ value: [String: JSONValue], prefix: String = "") throws
+        -> Body
+    {
+        do {
+            return try JSONDecoder().decode(Body.self, from: JSONEncoder().encode(JSONValue.object(value)))
+        } catch let error as DecodingError {
+            throw Self.explain(error, prefix: prefix, source: source)
+        }
+    }
+
+    /// A domain refusal (which names its own field) as a problem in this document.
+    func domain<R>(_ body: () throws -> R) throws -> R {
+        do { return try body() } catch let error as RegentError { throw problem(error.field, error.reason) }
+    }
+
+    func string(_ name: String) throws(ManifestProblem) -> String {
+        guard let value = fields[name]?.string else { throw problem(name, "required, a string") }
+        return value
+    }
+
+    func name(_ field: String = "name") throws -> String {
+        let value = try string(field)
+        return try domain { try Principal.validatedName(value, field: field) }
+    }
+
+    func scope() throws -> String {
+        let value = try string("scope")
+        return try domain { try Scope(parsing: value).description }
+    }
+
+    func group() throws -> ManifestObject {
+        try onlyFields(["name", "displayName", "members"])
+        var body = fields
+        body["kind"] = "group"
+        let group = try decode(Components.Schemas.PrincipalCreate.self, body)
+        let name = try name()
+        var canonical: [String: JSONValue] = [:]
+        if let displayName = group.displayName { canonical["displayName"] = .string(displayName) }
+        let members = try domain {
+            try (group.members ?? []).map { try Principal.validatedName($0, field: "members") }
+        }
+        canonical["members"] = .array(Set(members).sorted().map(JSONValue.string))
+        return ManifestObject(.group, name, fields: canonical)
+    }
+
+    func role() throws -> ManifestObject {
+        try onlyFields(["name", "description", "entitlements"])
+        let body = try decode(Components.Schemas.RoleCreate.self, fields)
+        let name = try name()
+        let entitlements = body.entitlements ?? []
+        _ = try domain {
+            try Role(
+                id: Role.ID(UUID()), name: name, description: body.description ?? "",
+                entitlements: entitlements.map { Entitlement(targetId: Target.ID(UUID()), value: $0.value) },
+                createdAt: Date())
+        }
+        let sorted = entitlements.map { ($0.targetId, $0.value) }.sorted { $0 < $1 }
+        return ManifestObject(
+            .role, name,
+            fields: [
+                "description": .string(body.description ?? ""),
+                "entitlements": .array(sorted.map { .object(["targetId": .string($0.0), "value": .string($0.1)]) }),
+            ])
+    }
+
+    func policy() async throws -> ManifestObject {
+        let ruleFields: Set<String> = ["activation", "eligibleAssignment", "activeAssignment", "notifications"]
+        try onlyFields(ruleFields.union(["role", "scope"]))
+        let role = try name("role")
+        let scope = try scope()
+        let body = try decode(Components.Schemas.PolicyBody.self, fields.filter { ruleFields.contains($0.key) })
+        // Approvers are checked by name against the directory later; here each name stands for an id.
+        let approvers = ApproverNames()
+        let policy = try await Policy(body) { name in try approvers.id(for: name) }
+        try domain { try policy.validate() }
+        var canonical = try JSONDecoder().decode(
+            [String: JSONValue].self,
+            from: JSONEncoder().encode(Components.Schemas.PolicyBody(policy) { approvers.name(for: $0) }))
+        canonical["role"] = .string(role)
+        canonical["scope"] = .string(scope)
+        return ManifestObject(.policy, "\(role) \(scope)", fields: canonical)
+    }
+
+    func eligibility() throws -> ManifestObject {
+        try onlyFields(["principal", "role", "scope", "end"])
+        let principal = try name("principal")
+        let role = try name("role")
+        let scope = try scope()
+        var canonical: [String: JSONValue] = [
+            "principal": .string(principal), "role": .string(role), "scope": .string(scope),
+        ]
+        if fields["end"] != nil {
+            let text = try string("end")
+            guard let end = try? Date(text, strategy: .iso8601) else {
+                throw problem("end", "an RFC 3339 time, such as 2027-01-31T18:00:00Z")
+            }
+            canonical["end"] = .string(end.formatted(.iso8601))
+        }
+        return ManifestObject(.eligibility, "\(principal) \(role) \(scope)", fields: canonical)
+    }
+
+    /// A decoding failure as the field it is about (`activation.approval.stages[0].timeout`).
+    static func explain(_ error: DecodingError, prefix: String, source: ManifestSource) -> ManifestProblem {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            let path = codingPath.reduce(prefix) { path, key in
+                if let index = key.intValue { return "\(path)[\(index)]" }
+                return path.isEmpty ? key.stringValue : "\(path).\(key.stringValue)"
+            }
+            return path
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return ManifestProblem(source, field: path(context.codingPath + [key]), "required")
+        case .typeMismatch(let type, let context):
+            return ManifestProblem(source, field: path(context.codingPath), "must be \(Self.describe(type))")
+        case .valueNotFound(let type, let context):
+            return ManifestProblem(source, field: path(context.codingPath), "must be \(Self.describe(type))")
+        case .dataCorrupted(let context):
+            return ManifestProblem(source, field: path(context.codingPath), context.debugDescription)
+        @unknown default:
+            return ManifestProblem(source, field: prefix.isEmpty ? nil : prefix, "\(error)")
+        }
+    }
+
+    static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type, is Int32.Type, is Int64.Type: "a whole number"
+        case is [Any].Type: "a list"
+        default: "a \(type)"
+        }
+    }
+}
+
+/// A stand-in id for each approver name, and back, while a policy is checked without a directory.
+private final class ApproverNames: @unchecked Sendable {
+    private var ids: [String: Principal.ID] = [:]
+    private var names: [Principal.ID: String] = [:]
+
+    func id(for name: String) throws -> Principal.ID {
+        let valid = try Principal.validatedName(name, field: "approvers")
+        if let id = ids[valid] { return id }
+        let id = Principal.ID(UUID())
+        (ids[valid], names[id]) = (id, valid)
+        return id
+    }
+
+    func name(for id: Principal.ID) -> String { names[id] ?? id.description }
+}
