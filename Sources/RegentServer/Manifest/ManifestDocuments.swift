@@ -44,23 +44,26 @@ public enum ManifestDocuments {
     }
 
     /// What the objects name that is neither among them nor in `known` (the live state's keys).
-    /// `principals` are the names of the directory's principals, or nil offline, where a user or
-    /// group the identity provider keeps is not known and is not checked.
+    /// `principals` are the names of the directory's principals, or nil offline, where only what a
+    /// manifest of this version can declare is checked: not a principal the identity provider
+    /// keeps, nor a target registered through the API.
     public static func missingReferences(
         _ objects: [(source: ManifestSource, object: ManifestObject)], known: Set<ManifestObject.Key>,
         principals: Set<String>?
     ) -> [ManifestProblem] {
         let declared = known.union(objects.map(\.object.key))
-        let declaredPrincipals = principals.map {
-            $0.union(objects.filter { $0.object.key.kind == .group }.map(\.object.key.name))
-        }
+        let groups = objects.filter { $0.object.key.kind == .group }.map(\.object.key.name)
         var problems: [ManifestProblem] = []
         for (source, object) in objects {
             for reference in references(of: object) {
-                let exists =
-                    reference.kind == .user
-                    ? declaredPrincipals?.contains(reference.name) ?? true
-                    : declared.contains(ManifestObject.Key(reference.kind, reference.name))
+                let exists: Bool
+                if reference.kind == .user {
+                    exists = principals.map { $0.contains(reference.name) || groups.contains(reference.name) } ?? true
+                } else if principals == nil && !supportedKinds.contains(reference.kind) {
+                    exists = true
+                } else {
+                    exists = declared.contains(ManifestObject.Key(reference.kind, reference.name))
+                }
                 if !exists {
                     let what = reference.kind == .user ? "principal" : reference.kind.rawValue.lowercased()
                     problems.append(

@@ -1,7 +1,8 @@
+import Foundation
 public import RegentCore
 
 /// Where in a manifest a document is: the file it was read from and its place in that file
-/// (from 1), so every problem can be named file:document:field.
+/// (from 1; 0 for the file as a whole), so every problem can be named file:document:field.
 public struct ManifestSource: Hashable, Sendable, Codable, CustomStringConvertible {
     public var file: String
     public var document: Int
@@ -11,7 +12,7 @@ public struct ManifestSource: Hashable, Sendable, Codable, CustomStringConvertib
         self.document = document
     }
 
-    public var description: String { "\(file):\(document)" }
+    public var description: String { document == 0 ? file : "\(file):\(document)" }
 }
 
 /// One thing wrong with a manifest, named by file, document and field.
@@ -26,7 +27,12 @@ public struct ManifestProblem: Error, Hashable, Sendable, CustomStringConvertibl
         self.reason = reason
     }
 
-    public var description: String { "\(source)\(field.map { ":\($0)" } ?? ""): \(reason)" }
+    /// One line, whatever the reason holds (a YAML parser's message spans several).
+    public var description: String {
+        let line = reason.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .joined(separator: " ")
+        return "\(source)\(field.map { ":\($0)" } ?? ""): \(line)"
+    }
 }
 
 /// Everything wrong with a manifest, all at once, so a pull request is fixed in one round.
@@ -40,7 +46,8 @@ public struct ManifestProblems: Error, Sendable, CustomStringConvertible {
     /// The first problem as the API's error (400 with the field), the rest in its reason.
     public var regentError: RegentError {
         RegentError(
-            .invalidArgument, problems.count == 1 ? problems[0].description : "\(problems.count) problems: \(description)",
+            .invalidArgument,
+            problems.count == 1 ? problems[0].description : "\(problems.count) problems: \(description)",
             field: problems.first.map { "\($0.source)\($0.field.map { ":\($0)" } ?? "")" })
     }
 }
