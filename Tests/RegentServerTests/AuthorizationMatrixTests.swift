@@ -115,6 +115,12 @@ struct AuthorizationMatrixTests {
                 operationId: "removeGroupMember", method: .delete, path: { _, _ in "/v1/groups/crew/members/zed" },
                 expected: only(directoryAdmins, .noContent)),
             Case(
+                operationId: "planManifest", method: .post, path: { _, _ in "/v1/manifest/plan" },
+                body: { ["documents": [] as [Any]] }, expected: only(readers, .ok)),
+            Case(
+                operationId: "exportManifest", method: .get, path: { _, _ in "/v1/manifest/export" },
+                expected: only(readers, .ok)),
+            Case(
                 operationId: "listScimTokens", method: .get, path: { _, _ in "/v1/scim/tokens" },
                 expected: only(directoryAdmins, .ok)),
             Case(

@@ -74,6 +74,16 @@ public enum ManifestDocuments {
         return problems
     }
 
+    /// The document that states `object`: what `regent export` writes, read back as the same object.
+    public static func document(for object: ManifestObject) -> JSONValue {
+        var fields = object.fields
+        fields["apiVersion"] = .string(apiVersion)
+        fields["kind"] = .string(object.key.kind.rawValue)
+        // Policies and eligibilities are named by what they are about; the others by name.
+        if ![.policy, .eligibility].contains(object.key.kind) { fields["name"] = .string(object.key.name) }
+        return .object(fields)
+    }
+
     /// An object another one names: a target, a role, or (as `.user`) any principal.
     struct Reference {
         var kind: ManifestKind
@@ -192,7 +202,7 @@ private struct DocumentReader {
         let group = try decode(Components.Schemas.PrincipalCreate.self, body)
         let name = try name()
         var canonical: [String: JSONValue] = [:]
-        if let displayName = group.displayName { canonical["displayName"] = .string(displayName) }
+        canonical["displayName"] = .string(group.displayName ?? name)
         let members = try domain {
             try (group.members ?? []).map { try Principal.validatedName($0, field: "members") }
         }

@@ -47,7 +47,9 @@ public struct ManifestProblems: Error, Sendable, CustomStringConvertible {
     public var regentError: RegentError {
         RegentError(
             .invalidArgument,
-            problems.count == 1 ? problems[0].description : "\(problems.count) problems: \(description)",
+            problems.count == 1
+                ? problems[0].description
+                : "\(problems.count) problems: \(problems.map(\.description).joined(separator: "; "))",
             field: problems.first.map { "\($0.source)\($0.field.map { ":\($0)" } ?? "")" })
     }
 }

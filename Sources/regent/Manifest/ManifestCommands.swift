@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
+import OpenAPIRuntime
+import RegentAPI
 import RegentCore
 import RegentServer
+import Yams
 
 /// `regent validate -f PATH`: a manifest checked offline, for pre-commit hooks and CI — its YAML,
 /// every document against its kind, and the roles and targets its documents name. Principals
@@ -26,4 +29,106 @@ struct Validate: AsyncParsableCommand {
             throw ExitCode.failure
         }
     }
+}
+
+/// `regent plan -f PATH`: what applying the manifest would change, computed by the server against
+/// the live configuration. Exit 0 when nothing would change, 2 when something would, 1 on error,
+/// so CI can gate a pull request on it.
+struct Plan: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what a manifest would change (exit 0: nothing, 2: changes, 1: error).")
+    @OptionGroup var options: ClientOptions
+    @Option(name: [.customShort("f"), .customLong("file")], help: "A manifest file, or a directory of .yaml files.")
+    var path: String
+
+    func run() async throws {
+        let documents: [ManifestFiles.Document]
+        do {
+            documents = try ManifestFiles.read(path)
+        } catch {
+            for problem in error.problems { FileHandle.standardError.write(Data("regent: \(problem)\n".utf8)) }
+            throw ExitCode.failure
+        }
+        var submitted: [Components.Schemas.ManifestSubmission.DocumentsPayloadPayload] = []
+        for document in documents {
+            submitted.append(
+                .init(
+                    file: document.source.file, document: document.source.document,
+                    body: try convert(document.value)))
+        }
+        let output = try await options.client().planManifest(body: .json(.init(documents: submitted)))
+        guard case .ok(let ok) = output, case .json(let plan) = ok.body else { throw refusal(output) }
+        if options.json {
+            try printJSON(plan)
+        } else {
+            print(Self.describe(plan))
+        }
+        if !plan.changes.isEmpty { throw ExitCode(2) }
+    }
+
+    /// As `terraform plan` shows it: each change with a sign, then the fields that differ.
+    static func describe(_ plan: Components.Schemas.ManifestPlan) -> String {
+        var lines: [String] = []
+        for change in plan.changes {
+            let sign = ["create": "+", "update": "~", "delete": "-"][change.action.rawValue] ?? "?"
+            lines.append("\(sign) \(change.action.rawValue) \(change.kind) \(change.name)")
+            for field in change.fields {
+                let before = field.before.map(Self.text) ?? "(none)"
+                let after = field.after.map(Self.text) ?? "(none)"
+                switch change.action {
+                case .create: lines.append("    \(field.path): \(after)")
+                case .delete: lines.append("    \(field.path): \(before)")
+                case .update: lines.append("    \(field.path): \(before) → \(after)")
+                }
+            }
+        }
+        let counts = ["create", "update", "delete"].map { action in
+            plan.changes.filter { $0.action.rawValue == action }.count
+        }
+        lines.append(
+            plan.changes.isEmpty
+                ? "No changes: the live configuration matches the manifest."
+                : "Plan: \(counts[0]) to create, \(counts[1]) to update, \(counts[2]) to delete.")
+        return lines.joined(separator: "\n")
+    }
+
+    private static func text(_ value: OpenAPIValueContainer) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
+    }
+}
+
+/// `regent export`: the live configuration as a manifest (YAML documents), which `regent plan`
+/// shows as no changes.
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the live configuration (groups, roles, policies, eligibilities) as a manifest.")
+    @OptionGroup var options: ClientOptions
+    @Option(name: [.customShort("o"), .customLong("output")], help: "The file to write (default: standard output).")
+    var output: String?
+
+    func run() async throws {
+        let answer = try await options.client().exportManifest()
+        guard case .ok(let ok) = answer, case .json(let body) = ok.body else { throw refusal(answer) }
+        var text = ""
+        for document in body.documents {
+            let value: JSONValue = try convert(document)
+            text += "---\n" + (try Yams.serialize(node: ManifestFiles.node(value)))
+        }
+        if let output {
+            do {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: output))
+            } catch {
+                throw Regent.fail("cannot write \(output): \(error.localizedDescription)")
+            }
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}
+
+/// The generated containers and ``JSONValue`` hold the same JSON; they meet through it.
+private func convert<To: Decodable>(_ value: some Encodable, to type: To.Type = To.self) throws -> To {
+    try JSONDecoder().decode(To.self, from: JSONEncoder().encode(value))
 }

@@ -85,6 +85,23 @@ enum ManifestFiles {
 
     struct Refusal: Error { var reason: String }
 
+    /// JSON as a YAML node, keys in the order a person reads a document: what it is first.
+    static func node(_ value: JSONValue) -> Node {
+        switch value {
+        case .null: return Node("null", Tag(.null))
+        case .bool(let bool): return Node(bool ? "true" : "false", Tag(.bool))
+        case .number(let number):
+            let text = number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+            return Node(text, Tag(number == number.rounded() ? .int : .float))
+        case .string(let string): return Node(string, Tag(.str))
+        case .array(let values): return Node(values.map(node))
+        case .object(let fields):
+            let first = ["apiVersion", "kind", "name"]
+            let names = first.filter { fields[$0] != nil } + fields.keys.filter { !first.contains($0) }.sorted()
+            return Node(names.map { (Node($0), node(fields[$0] ?? .null)) })
+        }
+    }
+
     /// A YAML node as JSON, spending one of `budget` per value, so an alias that expands a
     /// small document into a huge one is refused before it is built.
     private static func json(_ node: Node, budget: inout Int) throws(Refusal) -> JSONValue {

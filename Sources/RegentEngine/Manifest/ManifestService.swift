@@ -1,0 +1,105 @@
+import Foundation
+public import RegentCore
+import RegentStore
+
+/// Policy as code: the live configuration a manifest describes — local groups, roles, their own
+/// policies, eligible assignments, and the names they are known by — read in one transaction,
+/// so a plan compares the manifest with one consistent state.
+public struct ManifestService: Sendable {
+    let engine: Engine
+}
+
+extension Engine {
+    public var manifests: ManifestService { ManifestService(engine: self) }
+}
+
+/// What a manifest can describe, as it is live, with every id's name.
+public struct ManifestSnapshot: Sendable {
+    public struct Group: Sendable {
+        public var group: Principal
+        public var members: [Principal.ID]
+    }
+
+    public struct RolePolicy: Sendable {
+        public var role: Role
+        public var scope: Scope
+        public var policy: Policy
+    }
+
+    /// Groups made in Regent; groups an identity provider keeps belong to it, not to a manifest.
+    public var groups: [Group] = []
+    /// Every role but the built-in ones.
+    public var roles: [Role] = []
+    public var policies: [RolePolicy] = []
+    /// Eligible assignments that are scheduled or active.
+    public var eligibilities: [Assignment] = []
+    public var principals: [Principal.ID: Principal] = [:]
+    public var targets: [Target.ID: Target] = [:]
+    public var rolesById: [Role.ID: Role] = [:]
+}
+
+extension ManifestService {
+    /// The live configuration, for administrators and security readers (`plan`, `export`).
+    public func snapshot(by actor: ActorContext) async throws -> ManifestSnapshot {
+        let now = engine.clock.now()
+        return try await engine.store.transaction(.read) { tx in
+            try await engine.authorize(actor.principalId, .readEverything, in: tx, now: now)
+            return try await Self.snapshot(in: tx)
+        }
+    }
+
+    static func snapshot(in tx: StoreTransaction) async throws -> ManifestSnapshot {
+        var snapshot = ManifestSnapshot()
+        snapshot.principals = Dictionary(
+            uniqueKeysWithValues: try await everyPage {
+                try await tx.principals(limit: 1000, after: $0)
+            } mapping: {
+                ListPosition($0)
+            }.map { ($0.id, $0) })
+        let roles = try await everyPage {
+            try await tx.roles(limit: 1000, after: $0)
+        } mapping: {
+            ListPosition($0)
+        }
+        snapshot.rolesById = Dictionary(uniqueKeysWithValues: roles.map { ($0.id, $0) })
+        snapshot.roles = roles.filter { !$0.isBuiltIn }
+        snapshot.targets = Dictionary(
+            uniqueKeysWithValues: try await everyPage {
+                try await tx.targets(limit: 1000, after: $0)
+            } mapping: {
+                ListPosition($0)
+            }.map { ($0.id, $0) })
+        for role in snapshot.roles {
+            for (scope, policy) in try await tx.policies(role: role.id) {
+                snapshot.policies.append(ManifestSnapshot.RolePolicy(role: role, scope: scope, policy: policy))
+            }
+        }
+        let graph = try await tx.membershipGraph()
+        let groups = try await tx.principalIDs(kind: .group)
+        for id in groups.sorted(by: { $0.description < $1.description }) {
+            guard let group = snapshot.principals[id], try await tx.directoryEntry(of: id) == nil else { continue }
+            snapshot.groups.append(ManifestSnapshot.Group(group: group, members: Array(graph.members[id] ?? [])))
+        }
+        snapshot.eligibilities = try await everyPage(limit: 10_000) {
+            try await tx.assignments(
+                AssignmentFilter(kind: .eligible, states: AssignmentFilter.live), limit: 10_000, after: $0)
+        } mapping: {
+            ListPosition($0)
+        }.filter { snapshot.rolesById[$0.roleId]?.isBuiltIn == false }
+        return snapshot
+    }
+
+    /// Every item of a paged store listing, `limit` at a time.
+    private static func everyPage<Item>(
+        limit: Int = 1000, _ page: (ListPosition?) async throws -> [Item], mapping position: (Item) -> ListPosition
+    ) async throws -> [Item] {
+        var items: [Item] = []
+        var after: ListPosition?
+        while true {
+            let next = try await page(after)
+            items += next
+            guard let last = next.last, next.count >= limit else { return items }
+            after = position(last)
+        }
+    }
+}
