@@ -84,19 +84,26 @@ extension DirectoryService {
             }
             let hash = passwordHash
             try await engine.store.transaction { tx in
-                try await engine.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
-                guard try await tx.principal(named: principal.name) == nil else {
-                    throw RegentError(.conflict, "a principal named \(principal.name) exists", field: "name")
-                }
-                try await tx.insertPrincipal(principal, passwordHash: hash)
-                try await engine.audit(
-                    AuditNote(.principalCreated, details: ["kind": kind.rawValue, "name": principal.name]), in: tx,
-                    context: Engine.AuditContext(
-                        actor: actor.auditActor, subject: AuditSubject(principalId: principal.id), correlationId: nil),
-                    now: now)
+                try await createPrincipal(principal, passwordHash: hash, by: actor, in: tx, now: now)
             }
             return principal
         }
+    }
+
+    /// Stores a new principal, within a transaction the caller commits (an apply holds many).
+    func createPrincipal(
+        _ principal: Principal, passwordHash: String?, by actor: ActorContext, in tx: StoreTransaction, now: Date
+    ) async throws {
+        try await engine.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
+        guard try await tx.principal(named: principal.name) == nil else {
+            throw RegentError(.conflict, "a principal named \(principal.name) exists", field: "name")
+        }
+        try await tx.insertPrincipal(principal, passwordHash: passwordHash)
+        try await engine.audit(
+            AuditNote(.principalCreated, details: ["kind": principal.kind.rawValue, "name": principal.name]), in: tx,
+            context: Engine.AuditContext(
+                actor: actor.auditActor, subject: AuditSubject(principalId: principal.id), correlationId: nil),
+            now: now)
     }
 
     /// Adds `member` to `group`, refusing a membership that would make the groups a cycle or that
@@ -107,36 +114,43 @@ extension DirectoryService {
             actor: actor, subject: AuditSubject(principalId: group), action: .groupMemberAddRefused, now: now
         ) {
             let graph = try await engine.store.transaction { tx -> MembershipGraph in
-                try await engine.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
-                guard let groupPrincipal = try await tx.principal(id: group), groupPrincipal.kind == .group else {
-                    throw RegentError(.notFound, "no such group", field: "groupId")
-                }
-                guard try await tx.principal(id: member) != nil else {
-                    throw RegentError(.notFound, "no such principal", field: "memberId")
-                }
-                var graph = try await tx.membershipGraph()
-                // Joining a group is taking what it holds: nobody adds themselves (or a group
-                // they are in), as nobody assigns a role to themselves without a second administrator.
-                guard !graph.everyMember(of: member).contains(actor.principalId) else {
-                    throw RegentError(
-                        .accessDenied, "another administrator must add you (or a group you are in) to a group",
-                        field: "memberId")
-                }
-                guard !graph.wouldCreateCycle(adding: member, to: group) else {
-                    throw RegentError(.conflict, "the group is already inside this member", field: "memberId")
-                }
-                guard graph.members[group]?.contains(member) != true else { return graph }
-                try await tx.addMember(member, to: group)
-                graph.insert(member: member, into: group)
-                try await engine.audit(
-                    AuditNote(.groupMemberAdded, details: ["memberId": member.description]), in: tx,
-                    context: Engine.AuditContext(
-                        actor: actor.auditActor, subject: AuditSubject(principalId: group), correlationId: nil),
-                    now: now)
-                return graph
+                try await addMember(member, to: group, by: actor, in: tx, now: now)
             }
             engine.index.updateGraph(graph)
         }
+    }
+
+    /// Adds the membership within a transaction the caller commits; returns the graph after it.
+    func addMember(
+        _ member: Principal.ID, to group: Principal.ID, by actor: ActorContext, in tx: StoreTransaction, now: Date
+    ) async throws -> MembershipGraph {
+        try await engine.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
+        guard let groupPrincipal = try await tx.principal(id: group), groupPrincipal.kind == .group else {
+            throw RegentError(.notFound, "no such group", field: "groupId")
+        }
+        guard try await tx.principal(id: member) != nil else {
+            throw RegentError(.notFound, "no such principal", field: "memberId")
+        }
+        var graph = try await tx.membershipGraph()
+        // Joining a group is taking what it holds: nobody adds themselves (or a group
+        // they are in), as nobody assigns a role to themselves without a second administrator.
+        guard !graph.everyMember(of: member).contains(actor.principalId) else {
+            throw RegentError(
+                .accessDenied, "another administrator must add you (or a group you are in) to a group",
+                field: "memberId")
+        }
+        guard !graph.wouldCreateCycle(adding: member, to: group) else {
+            throw RegentError(.conflict, "the group is already inside this member", field: "memberId")
+        }
+        guard graph.members[group]?.contains(member) != true else { return graph }
+        try await tx.addMember(member, to: group)
+        graph.insert(member: member, into: group)
+        try await engine.audit(
+            AuditNote(.groupMemberAdded, details: ["memberId": member.description]), in: tx,
+            context: Engine.AuditContext(
+                actor: actor.auditActor, subject: AuditSubject(principalId: group), correlationId: nil),
+            now: now)
+        return graph
     }
 
     public func createRole(
@@ -146,20 +160,23 @@ extension DirectoryService {
         return try await engine.audited(actor: actor, subject: AuditSubject(), action: .roleCreateRefused, now: now) {
             let role = try Role(
                 id: Role.ID(UUID()), name: name, description: description, entitlements: entitlements, createdAt: now)
-            try await engine.store.transaction { tx in
-                try await engine.authorize(actor.principalId, .manageRoles, in: tx, now: now)
-                guard try await tx.role(named: role.name) == nil else {
-                    throw RegentError(.conflict, "a role named \(role.name) exists", field: "name")
-                }
-                try await engine.requireValidEntitlements(entitlements, in: tx)
-                try await tx.insertRole(role)
-                try await engine.audit(
-                    AuditNote(.roleCreated, details: ["name": role.name]), in: tx,
-                    context: Engine.AuditContext(
-                        actor: actor.auditActor, subject: AuditSubject(roleId: role.id), correlationId: nil), now: now)
-            }
+            try await engine.store.transaction { tx in try await createRole(role, by: actor, in: tx, now: now) }
             return role
         }
+    }
+
+    /// Stores a new role within a transaction the caller commits.
+    func createRole(_ role: Role, by actor: ActorContext, in tx: StoreTransaction, now: Date) async throws {
+        try await engine.authorize(actor.principalId, .manageRoles, in: tx, now: now)
+        guard try await tx.role(named: role.name) == nil else {
+            throw RegentError(.conflict, "a role named \(role.name) exists", field: "name")
+        }
+        try await engine.requireValidEntitlements(role.entitlements, in: tx)
+        try await tx.insertRole(role)
+        try await engine.audit(
+            AuditNote(.roleCreated, details: ["name": role.name]), in: tx,
+            context: Engine.AuditContext(
+                actor: actor.auditActor, subject: AuditSubject(roleId: role.id), correlationId: nil), now: now)
     }
 
     /// Sets the role's own policy at a scope (validated first); returns the effective policy there.
@@ -169,21 +186,29 @@ extension DirectoryService {
         let now = engine.clock.now()
         let subject = AuditSubject(roleId: roleId, scope: scope)
         return try await engine.audited(actor: actor, subject: subject, action: .policyUpdateRefused, now: now) {
-            try policy.validate()
             return try await engine.store.transaction { tx in
-                try await engine.authorize(actor.principalId, .manageRoles, in: tx, now: now)
-                guard try await tx.role(id: roleId) != nil else {
-                    throw RegentError(.notFound, "no such role", field: "roleId")
-                }
-                try await tx.setPolicy(policy, role: roleId, scope: scope, at: now)
-                try await engine.audit(
-                    AuditNote(
-                        .policyUpdated, details: ["rules": policy.setRules.map(\.rawValue).joined(separator: ",")]),
-                    in: tx,
-                    context: Engine.AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil),
-                    now: now)
-                return EffectivePolicy.resolve(try await tx.policies(role: roleId), at: scope)
+                try await setPolicy(policy, role: roleId, scope: scope, by: actor, in: tx, now: now)
             }
         }
+    }
+
+    /// Sets the policy within a transaction the caller commits; returns the effective one there.
+    func setPolicy(
+        _ policy: Policy, role roleId: Role.ID, scope: Scope, by actor: ActorContext, in tx: StoreTransaction,
+        now: Date
+    ) async throws -> EffectivePolicy {
+        try policy.validate()
+        try await engine.authorize(actor.principalId, .manageRoles, in: tx, now: now)
+        guard try await tx.role(id: roleId) != nil else {
+            throw RegentError(.notFound, "no such role", field: "roleId")
+        }
+        try await tx.setPolicy(policy, role: roleId, scope: scope, at: now)
+        try await engine.audit(
+            AuditNote(.policyUpdated, details: ["rules": policy.setRules.map(\.rawValue).joined(separator: ",")]),
+            in: tx,
+            context: Engine.AuditContext(
+                actor: actor.auditActor, subject: AuditSubject(roleId: roleId, scope: scope), correlationId: nil),
+            now: now)
+        return EffectivePolicy.resolve(try await tx.policies(role: roleId), at: scope)
     }
 }

@@ -86,29 +86,36 @@ extension DirectoryService {
             actor: actor, subject: AuditSubject(principalId: group), action: .groupMemberRemoveRefused, now: now
         ) {
             let (graph, applied) = try await engine.store.transaction { tx -> (MembershipGraph, Engine.Applied) in
-                try await engine.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
-                var graph = try await tx.membershipGraph()
-                guard graph.members[group]?.contains(member) == true else {
-                    throw RegentError(
-                        .notFound, "the principal is not a direct member of this group", field: "memberId")
-                }
-                try await engine.requireAdministratorCoverage(
-                    in: tx, now: now, after: { $0.remove(member: member, from: group) })
-                try await tx.removeMember(member, from: group)
-                graph.remove(member: member, from: group)
-                try await engine.audit(
-                    AuditNote(.groupMemberRemoved, details: ["memberId": member.description]), in: tx,
-                    context: Engine.AuditContext(
-                        actor: actor.auditActor, subject: AuditSubject(principalId: group), correlationId: nil),
-                    now: now)
-                let applied = try await engine.withdrawAccess(
-                    of: AccessWithdrawal.affected(by: member, in: graph), graph: graph,
-                    because: "removed from a group", actor: actor.auditActor, in: tx, now: now)
-                return (graph, applied)
+                try await removeMember(member, from: group, by: actor, in: tx, now: now)
             }
             engine.index.updateGraph(graph)
             engine.afterCommit(applied)
         }
+    }
+
+    /// Ends the membership within a transaction the caller commits, withdrawing what it gave.
+    func removeMember(
+        _ member: Principal.ID, from group: Principal.ID, by actor: ActorContext, in tx: StoreTransaction, now: Date
+    ) async throws -> (MembershipGraph, Engine.Applied) {
+        try await engine.authorize(actor.principalId, .managePrincipals, in: tx, now: now)
+        var graph = try await tx.membershipGraph()
+        guard graph.members[group]?.contains(member) == true else {
+            throw RegentError(
+                .notFound, "the principal is not a direct member of this group", field: "memberId")
+        }
+        try await engine.requireAdministratorCoverage(
+            in: tx, now: now, after: { $0.remove(member: member, from: group) })
+        try await tx.removeMember(member, from: group)
+        graph.remove(member: member, from: group)
+        try await engine.audit(
+            AuditNote(.groupMemberRemoved, details: ["memberId": member.description]), in: tx,
+            context: Engine.AuditContext(
+                actor: actor.auditActor, subject: AuditSubject(principalId: group), correlationId: nil),
+            now: now)
+        let applied = try await engine.withdrawAccess(
+            of: AccessWithdrawal.affected(by: member, in: graph), graph: graph,
+            because: "removed from a group", actor: actor.auditActor, in: tx, now: now)
+        return (graph, applied)
     }
 
     /// Changes a role's description and entitlements. Built-in roles grant nothing on targets and
@@ -120,30 +127,40 @@ extension DirectoryService {
         let subject = AuditSubject(roleId: id)
         return try await engine.audited(actor: actor, subject: subject, action: .roleUpdateRefused, now: now) {
             try await engine.store.transaction { tx in
-                try await engine.authorize(actor.principalId, .manageRoles, in: tx, now: now)
-                guard let existing = try await tx.role(id: id) else {
-                    throw RegentError(.notFound, "no such role", field: "roleId")
-                }
-                guard !existing.isBuiltIn else {
-                    throw RegentError(.conflict, "Regent's built-in roles cannot be changed", field: "roleId")
-                }
-                let role = try Role(
-                    id: id, name: existing.name, description: description ?? existing.description,
-                    entitlements: entitlements ?? existing.entitlements, createdAt: existing.createdAt)
-                try await engine.requireValidEntitlements(role.entitlements, in: tx)
-                try await tx.updateRole(role)
-                try await engine.audit(
-                    AuditNote(
-                        .roleUpdated,
-                        details: [
-                            "entitlements": role.entitlements.map { "\($0.targetId):\($0.value)" }.joined(
-                                separator: ",")
-                        ]),
-                    in: tx, context: Engine.AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil),
-                    now: now)
-                return role
+                try await updateRole(
+                    id, description: description, entitlements: entitlements, by: actor, in: tx, now: now)
             }
         }
+    }
+
+    /// Changes the role within a transaction the caller commits.
+    func updateRole(
+        _ id: Role.ID, description: String?, entitlements: [Entitlement]?, by actor: ActorContext,
+        in tx: StoreTransaction, now: Date
+    ) async throws -> Role {
+        let subject = AuditSubject(roleId: id)
+        try await engine.authorize(actor.principalId, .manageRoles, in: tx, now: now)
+        guard let existing = try await tx.role(id: id) else {
+            throw RegentError(.notFound, "no such role", field: "roleId")
+        }
+        guard !existing.isBuiltIn else {
+            throw RegentError(.conflict, "Regent's built-in roles cannot be changed", field: "roleId")
+        }
+        let role = try Role(
+            id: id, name: existing.name, description: description ?? existing.description,
+            entitlements: entitlements ?? existing.entitlements, createdAt: existing.createdAt)
+        try await engine.requireValidEntitlements(role.entitlements, in: tx)
+        try await tx.updateRole(role)
+        try await engine.audit(
+            AuditNote(
+                .roleUpdated,
+                details: [
+                    "entitlements": role.entitlements.map { "\($0.targetId):\($0.value)" }.joined(
+                        separator: ",")
+                ]),
+            in: tx, context: Engine.AuditContext(actor: actor.auditActor, subject: subject, correlationId: nil),
+            now: now)
+        return role
     }
 
     /// Forgets another user's TOTP enrollment after a lost device and ends their sessions, so the

@@ -151,28 +151,7 @@ extension RequestService {
                 throw RegentError(.accessDenied, "a request is filed by its requester", field: "requesterId")
             }
             let (request, applied) = try await engine.store.transaction { tx in
-                try await engine.requireEnabled(actor.principalId, in: tx)
-                if !draft.action.isSelfService {
-                    try await engine.authorize(actor.principalId, .manageAssignments, in: tx, now: now)
-                }
-                guard let principal = try await tx.principal(id: draft.principalId) else {
-                    throw RegentError(.notFound, "no such principal", field: "principalId")
-                }
-                guard principal.isEnabled || draft.action == .adminRemove else {
-                    throw RegentError(.invalidTransition, "the principal is disabled", field: "principalId")
-                }
-                let (facts, policy, context) = try await engine.submissionFacts(draft, actor: actor, in: tx, now: now)
-                let (request, effects) = try Request.submit(
-                    id: Request.ID(UUID()), newAssignmentId: Assignment.ID(UUID()), draft: draft, policy: policy,
-                    facts: facts, context: context, safeguards: engine.configuration.safeguards)
-                if validationOnly { return (request, Engine.Applied()) }
-                try await tx.saveRequest(request)
-                let applied = try await engine.apply(
-                    effects, in: tx,
-                    context: Engine.AuditContext(
-                        actor: actor.auditActor, subject: subject, correlationId: request.id.description),
-                    now: now)
-                return (request, applied)
+                try await submit(draft, by: actor, in: tx, now: now, validationOnly: validationOnly)
             }
             engine.afterCommit(applied)
             if request.status == .denied {
@@ -181,6 +160,36 @@ extension RequestService {
             }
             return request
         }
+    }
+
+    /// Files the request within a transaction the caller commits (an apply holds many); the
+    /// effects are applied, and the caller carries out what they leave after the commit.
+    func submit(
+        _ draft: RequestDraft, by actor: ActorContext, in tx: StoreTransaction, now: Date, validationOnly: Bool = false
+    ) async throws -> (Request, Engine.Applied) {
+        let subject = AuditSubject(principalId: draft.principalId, roleId: draft.roleId, scope: draft.scope)
+        try await engine.requireEnabled(actor.principalId, in: tx)
+        if !draft.action.isSelfService {
+            try await engine.authorize(actor.principalId, .manageAssignments, in: tx, now: now)
+        }
+        guard let principal = try await tx.principal(id: draft.principalId) else {
+            throw RegentError(.notFound, "no such principal", field: "principalId")
+        }
+        guard principal.isEnabled || draft.action == .adminRemove else {
+            throw RegentError(.invalidTransition, "the principal is disabled", field: "principalId")
+        }
+        let (facts, policy, context) = try await engine.submissionFacts(draft, actor: actor, in: tx, now: now)
+        let (request, effects) = try Request.submit(
+            id: Request.ID(UUID()), newAssignmentId: Assignment.ID(UUID()), draft: draft, policy: policy,
+            facts: facts, context: context, safeguards: engine.configuration.safeguards)
+        if validationOnly { return (request, Engine.Applied()) }
+        try await tx.saveRequest(request)
+        let applied = try await engine.apply(
+            effects, in: tx,
+            context: Engine.AuditContext(
+                actor: actor.auditActor, subject: subject, correlationId: request.id.description),
+            now: now)
+        return (request, applied)
     }
 
     /// Records an approval of the request's current stage; the last one carries the request out.
