@@ -78,6 +78,9 @@ public enum AuditAction: String, Hashable, Sendable, Codable, CaseIterable {
     case groupMemberRemoved = "group.member_removed"
     // Jobs
     case jobFailed = "job.failed"
+    // Policy as code: one event per apply, listing its changes and the manifest's SHA-256
+    case manifestApplied = "manifest.applied"
+    case manifestApplyRefused = "manifest.apply.refused"
     // Second-factor resets
     case mfaTotpReset = "mfa.totp_reset"
     case mfaTotpResetRefused = "mfa.totp_reset.refused"

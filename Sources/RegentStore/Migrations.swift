@@ -235,5 +235,14 @@ enum Migrations {
                 method TEXT NOT NULL, mfa_verified_at BIGINT, mfa_method TEXT, expires_at BIGINT NOT NULL)
             """,
         ],
+        // 16: policy as code. The objects an apply created or took over, by the manifest's kind
+        // and name: the only ones `--prune` may delete.
+        [
+            """
+            CREATE TABLE manifest_objects (
+                kind TEXT NOT NULL, name TEXT NOT NULL, manifest TEXT NOT NULL, applied_at BIGINT NOT NULL,
+                PRIMARY KEY (kind, name))
+            """
+        ],
     ]
 }

@@ -156,3 +156,148 @@ scope: /
     large.write_text("# padding\n" * ((10 << 20) // 10))
     result = regent("validate", "-f", str(large), cwd=tmp_path)
     assert result.returncode == 1 and "larger than 4 MiB" in result.stderr, result.stderr
+
+
+def manifest(targets: list[str], eligible: range, max_prod: str = "PT1H") -> str:
+    """10 roles on 3 targets, a group of approvers, policies at two scopes, eligibilities."""
+    documents = ["""apiVersion: regent/v1
+kind: Group
+name: approvers
+displayName: Access approvers
+members: [user-48, user-49]
+"""]
+    for index, role in enumerate(ROLES):
+        documents.append(f"""apiVersion: regent/v1
+kind: Role
+name: {role}
+description: Application {index}
+entitlements:
+  - targetId: {targets[index % 3]}
+    value: admin-{index}
+""")
+    for role in ROLES[:3]:
+        for scope, maximum in (("/", "PT2H"), ("/prod", max_prod)):
+            documents.append(f"""apiVersion: regent/v1
+kind: Policy
+role: {role}
+scope: {scope}
+activation:
+  maximumDuration: {maximum}
+  requireMfa: false
+  approval:
+    stages:
+      - approvers: [approvers]
+""")
+    for n in eligible:
+        documents.append(f"""apiVersion: regent/v1
+kind: Eligibility
+principal: user-{n:02d}
+role: {ROLES[n % 10]}
+scope: /
+""")
+    return "---\n".join(documents)
+
+
+def eligible_principals(server, admin: str) -> set[str]:
+    status, page = call(server.url + "/v1/assignments?kind=eligible&limit=500", "GET", token=admin)
+    assert status == 200, page
+    return {a["principalId"] for a in page["items"] if a["state"] != "ended"}
+
+
+def test_plan_apply_edit_prune_and_concurrent_applies(server_factory, tmp_path):
+    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": ADMIN_PASSWORD}).start()
+    cli = CLI(server, tmp_path / "admin")
+    cli.login("admin", ADMIN_PASSWORD)
+    admin = cli.token
+    targets = []
+    for n in range(3):
+        status, body = call(server.url + "/v1/targets", "POST", {
+            "kind": "webhook", "name": f"hook-{n}", "scope": "/",
+            "config": {"url": f"http://127.0.0.1:9/{n}"}, "secrets": {"signingKey": "not used here"}}, admin)
+        assert status == 201, body
+        targets.append(body["name"])
+    users = {}
+    for n in range(50):
+        status, body = call(server.url + "/v1/principals", "POST", {"kind": "user", "name": f"user-{n:02d}"}, admin)
+        assert status == 201, body
+        users[body["id"]] = body["name"]
+    path = tmp_path / "access.yaml"
+    path.write_text(manifest(targets, range(50)))
+
+    result = cli("plan", "-f", str(path), "--json")
+    assert result.returncode == 2, result.stdout + result.stderr
+    plan = json.loads(result.stdout)
+    kinds = [c["kind"] for c in plan["changes"]]
+    assert all(c["action"] == "create" for c in plan["changes"])
+    assert kinds == ["Group"] + ["Role"] * 10 + ["Policy"] * 6 + ["Eligibility"] * 50, kinds
+    result = cli("apply", "-f", str(path), "--state-hash", plan["stateHash"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Applied 67 changes." in result.stdout
+    result = cli("plan", "-f", str(path))
+    assert result.returncode == 0 and "No changes" in result.stdout, result.stdout + result.stderr
+    assert {users[p] for p in eligible_principals(server, admin) if p in users} == {f"user-{n:02d}" for n in range(50)}
+    status, policy = call(server.url + "/v1/roles/app-0/policy?scope=/prod", "GET", token=admin)
+    assert status == 200 and policy["own"]["activation"]["maximumDuration"] == "PT1H", policy
+
+    # Edited: a shorter maximum at /prod, user-00 no longer eligible. Without prune the
+    # eligibility stays; with it, it goes (it was created by an apply).
+    path.write_text(manifest(targets, range(1, 50), max_prod="PT45M"))
+    result = cli("plan", "-f", str(path), "--json")
+    assert result.returncode == 2
+    changes = json.loads(result.stdout)["changes"]
+    assert [(c["action"], c["name"]) for c in changes] == [("update", f"{r} /prod") for r in ROLES[:3]], changes
+    assert changes[0]["fields"] == [{"path": "activation.maximumDuration", "before": "PT1H", "after": "PT45M"}]
+    result = cli("plan", "-f", str(path), "--prune", "--json")
+    pruned = json.loads(result.stdout)
+    assert [(c["action"], c["name"]) for c in pruned["changes"]][-1] == ("delete", "user-00 app-0 /")
+
+    # Two pipelines planned against the same state: the first apply lands, the second is refused.
+    other = tmp_path / "other.yaml"
+    other.write_text(manifest(targets, range(50), max_prod="PT30M"))
+    result = cli("apply", "-f", str(path), "--prune", "--state-hash", pruned["stateHash"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = cli("apply", "-f", str(other), "--state-hash", pruned["stateHash"])
+    assert result.returncode == 1
+    assert "changed since the plan" in result.stderr, result.stderr
+    status, policy = call(server.url + "/v1/roles/app-0/policy?scope=/prod", "GET", token=admin)
+    assert policy["own"]["activation"]["maximumDuration"] == "PT45M", policy
+    assert "user-00" not in {users.get(p) for p in eligible_principals(server, admin)}
+    result = cli("plan", "-f", str(path), "--prune")
+    assert result.returncode == 0, result.stdout
+
+    # Unmanaged objects are never pruned: a role made through the API stays.
+    assert call(server.url + "/v1/roles", "POST", {"name": "hand-made"}, admin)[0] == 201
+    result = cli("plan", "-f", str(path), "--prune")
+    assert result.returncode == 0, result.stdout
+
+    # What a manifest cannot do yet refuses the whole apply: nothing of it is applied.
+    path.write_text(manifest(targets, range(2, 50), max_prod="PT45M").replace(
+        "displayName: Access approvers", "displayName: Approvers"))
+    result = cli("apply", "-f", str(path), "--prune")
+    assert result.returncode == 1 and "display name" in result.stderr, result.stdout + result.stderr
+    assert "user-01" in {users.get(p) for p in eligible_principals(server, admin)}
+
+    # A manifest cannot make its applier eligible for regent-admin on their own say.
+    path.write_text(manifest(targets, range(1, 50), max_prod="PT45M") + """---
+apiVersion: regent/v1
+kind: Eligibility
+principal: admin
+role: regent-admin
+scope: /
+""")
+    result = cli("apply", "-f", str(path))
+    assert result.returncode == 1 and "separationOfDuties" in result.stderr, result.stdout + result.stderr
+    status, admins = call(server.url + "/v1/principals/admin", "GET", token=admin)
+    assert admins["id"] not in eligible_principals(server, admin)
+
+    # The audit trail: one manifest.applied per apply, with the manifest's SHA-256 and its changes,
+    # beside the events of each change; a refused apply is audited too.
+    status, events = call(server.url + "/v1/audit?action=manifest.applied&limit=50", "GET", token=admin)
+    assert status == 200, events
+    applied = events["items"]
+    assert len(applied) == 2, applied
+    assert all(len(e["details"]["sha256"]) == 64 for e in applied)
+    assert "update Policy app-0 /prod" in applied[-1]["details"]["changes"] or \
+        "update Policy app-0 /prod" in applied[0]["details"]["changes"]
+    status, refused = call(server.url + "/v1/audit?action=manifest.apply.refused&limit=50", "GET", token=admin)
+    assert status == 200 and len(refused["items"]) >= 2, refused

@@ -118,6 +118,10 @@ struct AuthorizationMatrixTests {
                 operationId: "planManifest", method: .post, path: { _, _ in "/v1/manifest/plan" },
                 body: { ["documents": [] as [Any]] }, expected: only(readers, .ok)),
             Case(
+                // Authorized, an empty manifest's apply meets a state hash that is not the live one.
+                operationId: "applyManifest", method: .post, path: { _, _ in "/v1/manifest/apply" },
+                body: { ["documents": [] as [Any], "stateHash": "stale"] }, expected: only(admins, .conflict)),
+            Case(
                 operationId: "exportManifest", method: .get, path: { _, _ in "/v1/manifest/export" },
                 expected: only(readers, .ok)),
             Case(

@@ -31,11 +31,13 @@ public struct ManifestSnapshot: Sendable {
     /// Every role but the built-in ones.
     public var roles: [Role] = []
     public var policies: [RolePolicy] = []
-    /// Eligible assignments that are scheduled or active.
+    /// Eligible assignments that are scheduled or active, of every role (built-in ones too).
     public var eligibilities: [Assignment] = []
     public var principals: [Principal.ID: Principal] = [:]
     public var targets: [Target.ID: Target] = [:]
     public var rolesById: [Role.ID: Role] = [:]
+    /// The objects an apply created or took over: the only ones `--prune` deletes.
+    public var managed: Set<ManifestObject.Key> = []
 }
 
 extension ManifestService {
@@ -50,6 +52,7 @@ extension ManifestService {
 
     static func snapshot(in tx: StoreTransaction) async throws -> ManifestSnapshot {
         var snapshot = ManifestSnapshot()
+        snapshot.managed = try await tx.managedObjects()
         snapshot.principals = Dictionary(
             uniqueKeysWithValues: try await everyPage {
                 try await tx.principals(limit: 1000, after: $0)
@@ -85,7 +88,7 @@ extension ManifestService {
                 AssignmentFilter(kind: .eligible, states: AssignmentFilter.live), limit: 10_000, after: $0)
         } mapping: {
             ListPosition($0)
-        }.filter { snapshot.rolesById[$0.roleId]?.isBuiltIn == false }
+        }
         return snapshot
     }
 

@@ -41,7 +41,22 @@ struct Plan: AsyncParsableCommand {
     @Option(name: [.customShort("f"), .customLong("file")], help: "A manifest file, or a directory of .yaml files.")
     var path: String
 
+    @Flag(help: "Also delete what an earlier apply created and the manifest no longer has.") var prune = false
+
     func run() async throws {
+        let plan = try await Self.plan(path, prune: prune, options: options)
+        if options.json {
+            try printJSON(plan)
+        } else {
+            print(Self.describe(plan))
+        }
+        if !plan.changes.isEmpty { throw ExitCode(2) }
+    }
+
+    /// The manifest at `path` as the API's submission, or exit 1 with every problem reading it.
+    static func submission(_ path: String, prune: Bool, stateHash: String? = nil) throws
+        -> Components.Schemas.ManifestSubmission
+    {
         let documents: [ManifestFiles.Document]
         do {
             documents = try ManifestFiles.read(path)
@@ -56,14 +71,16 @@ struct Plan: AsyncParsableCommand {
                     file: document.source.file, document: document.source.document,
                     body: try convert(document.value)))
         }
-        let output = try await options.client().planManifest(body: .json(.init(documents: submitted)))
+        return .init(prune: prune, stateHash: stateHash, documents: submitted)
+    }
+
+    static func plan(_ path: String, prune: Bool, options: ClientOptions) async throws
+        -> Components.Schemas.ManifestPlan
+    {
+        let output = try await options.client().planManifest(
+            body: .json(try submission(path, prune: prune)))
         guard case .ok(let ok) = output, case .json(let plan) = ok.body else { throw refusal(output) }
-        if options.json {
-            try printJSON(plan)
-        } else {
-            print(Self.describe(plan))
-        }
-        if !plan.changes.isEmpty { throw ExitCode(2) }
+        return plan
     }
 
     /// As `terraform plan` shows it: each change with a sign, then the fields that differ.
@@ -96,6 +113,35 @@ struct Plan: AsyncParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
+    }
+}
+
+/// `regent apply -f PATH`: the manifest's plan applied, all of it in one transaction or nothing.
+/// With `--state-hash` (from `regent plan --json`, reviewed in a pull request) it applies only if
+/// the live state is still the one planned against; without, it plans first and applies that.
+struct Apply: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply a manifest: exactly its plan, atomically, refused if the live state moved on.")
+    @OptionGroup var options: ClientOptions
+    @Option(name: [.customShort("f"), .customLong("file")], help: "A manifest file, or a directory of .yaml files.")
+    var path: String
+    @Flag(help: "Also delete what an earlier apply created and the manifest no longer has.") var prune = false
+    @Option(help: "The stateHash of the reviewed plan; refused when the live state is no longer that one.")
+    var stateHash: String?
+
+    func run() async throws {
+        var expected = stateHash
+        if expected == nil {
+            let plan = try await Plan.plan(path, prune: prune, options: options)
+            if !options.json { print(Plan.describe(plan)) }
+            if plan.changes.isEmpty { return }
+            expected = plan.stateHash
+        }
+        let output = try await options.client().applyManifest(
+            body: .json(try Plan.submission(path, prune: prune, stateHash: expected)))
+        guard case .ok(let ok) = output, case .json(let applied) = ok.body else { throw refusal(output) }
+        if options.json { return try printJSON(applied) }
+        print("Applied \(applied.changes.count) changes.")
     }
 }
 

@@ -1,0 +1,94 @@
+import Foundation
+import RegentAPI
+import RegentCore
+import RegentEngine
+
+/// A plan's changes as the operations the engine carries out. What this version cannot do through
+/// a manifest yet — deleting a group, role or policy, changing a group's display name or an
+/// eligibility's end — refuses the whole apply by name, so nothing is half done.
+enum ManifestOperations {
+    static func make(
+        _ changes: [ManifestChange], desired: [ManifestObject.Key: ManifestObject],
+        live: [ManifestObject.Key: ManifestObject], snapshot: ManifestSnapshot
+    ) async throws -> [ManifestOperation] {
+        let principalIds = Dictionary(
+            snapshot.principals.values.map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
+        // Groups this apply creates get their ids now, so a policy can name them as approvers.
+        var newGroups: [String: Principal.ID] = [:]
+        for change in changes where change.action == .create && change.key.kind == .group {
+            newGroups[change.key.name] = Principal.ID(UUID())
+        }
+        func approver(_ name: String) throws -> Principal.ID {
+            guard let id = principalIds[name] ?? newGroups[name] else {
+                throw RegentError(.notFound, "no principal named \(name)", field: "approvers")
+            }
+            return id
+        }
+        var operations: [ManifestOperation] = []
+        for change in changes {
+            let key = change.key
+            if change.action == .delete {
+                guard key.kind == .eligibility else { throw unsupported("deleting a \(key.kind.rawValue)", key) }
+                let object = live[key]?.fields
+                operations.append(
+                    .removeEligibility(
+                        principal: object?["principal"]?.string ?? "", role: object?["role"]?.string ?? "",
+                        scope: try Scope(parsing: object?["scope"]?.string ?? "")))
+                continue
+            }
+            guard let object = desired[key] else { continue }
+            let fields = object.fields
+            switch key.kind {
+            case .group:
+                let members = fields["members"]?.strings ?? []
+                if change.action == .create {
+                    operations.append(
+                        .createGroup(
+                            id: newGroups[key.name] ?? Principal.ID(UUID()), name: key.name,
+                            displayName: fields["displayName"]?.string, members: members))
+                } else {
+                    guard change.fields.allSatisfy({ $0.path == "members" }) else {
+                        throw unsupported("changing a group's display name", key)
+                    }
+                    operations.append(.setGroupMembers(group: key.name, members: members))
+                }
+            case .role:
+                let entitlements = (fields["entitlements"]?.array ?? []).map {
+                    (target: $0.object?["targetId"]?.string ?? "", value: $0.object?["value"]?.string ?? "")
+                }
+                let description = fields["description"]?.string ?? ""
+                operations.append(
+                    change.action == .create
+                        ? .createRole(name: key.name, description: description, entitlements: entitlements)
+                        : .updateRole(name: key.name, description: description, entitlements: entitlements))
+            case .policy:
+                var rules = fields
+                rules["role"] = nil
+                rules["scope"] = nil
+                let body = try JSONDecoder().decode(
+                    Components.Schemas.PolicyBody.self, from: JSONEncoder().encode(JSONValue.object(rules)))
+                let policy = try await Policy(body) { try approver($0) }
+                operations.append(
+                    .setPolicy(
+                        role: fields["role"]?.string ?? "", scope: try Scope(parsing: fields["scope"]?.string ?? ""),
+                        policy: policy))
+            case .eligibility:
+                guard change.action == .create else { throw unsupported("changing an eligibility's end", key) }
+                operations.append(
+                    .assignEligible(
+                        principal: fields["principal"]?.string ?? "", role: fields["role"]?.string ?? "",
+                        scope: try Scope(parsing: fields["scope"]?.string ?? ""),
+                        end: try fields["end"]?.string.map { try Date($0, strategy: .iso8601) }))
+            default:
+                throw unsupported("a \(key.kind.rawValue)", key)
+            }
+        }
+        return operations
+    }
+
+    private static func unsupported(_ what: String, _ key: ManifestObject.Key) -> RegentError {
+        RegentError(
+            .invalidArgument, "\(key): \(what) through a manifest is not supported yet; do it through the API",
+            field: "documents")
+    }
+}
