@@ -15,6 +15,12 @@ extension StoreTransaction {
         return keys
     }
 
+    public func isManaged(_ key: ManifestObject.Key) async throws -> Bool {
+        try await db.raw(
+            "SELECT 1 AS found FROM manifest_objects WHERE kind = \(bind: key.kind.rawValue) AND name = \(bind: key.name)"
+        ).first() != nil
+    }
+
     /// Marks the objects as owned by the manifest `manifest` (its SHA-256), once each.
     public func markManaged(_ keys: [ManifestObject.Key], manifest: String, at time: Date) async throws {
         for key in keys {

@@ -53,6 +53,13 @@ struct Serve: AsyncParsableCommand {
     var disabledEligibility: String?
 
     @Option(
+        name: .customLong("manifest-edits"),
+        help:
+            "refuse or allow changes through the API and portal to what a manifest applied (REGENT_MANIFEST_EDITS); allowed ones show as drift in the next plan. Default refuse."
+    )
+    var manifestEdits: String?
+
+    @Option(
         name: .customLong("password-sign-in"),
         help:
             "everyone, or break-glass: only the accounts named in the breakGlassUsed alert rule, when people sign in through --oidc-issuer (REGENT_PASSWORD_SIGN_IN). Default everyone."
@@ -231,6 +238,10 @@ struct Serve: AsyncParsableCommand {
             let passwords = EngineConfiguration.PasswordSignIn(
                 rawValue: setting(passwordSignIn, "password-sign-in", default: "everyone"))
         else { throw ValidationError("--password-sign-in takes everyone or break-glass") }
+        guard
+            let managedEdits = EngineConfiguration.ManagedEdits(
+                rawValue: setting(manifestEdits, "manifest-edits", default: "refuse"))
+        else { throw ValidationError("--manifest-edits takes refuse or allow") }
         guard passwords == .everyone || openID.isConfigured else {
             throw ValidationError(
                 "--password-sign-in break-glass needs --oidc-issuer or --oidc-provider: people must have a way in")
@@ -240,7 +251,7 @@ struct Serve: AsyncParsableCommand {
             engine: EngineConfiguration(
                 safeguards: safeguards, reconcileInterval: reconcile.timeInterval,
                 notifications: try notifications.resolve(portalURL: issuerURL.isEmpty ? nil : issuerURL),
-                disabledEligibility: eligibility, passwordSignIn: passwords),
+                disabledEligibility: eligibility, passwordSignIn: passwords, managedEdits: managedEdits),
             signInProviders: try openID.resolve(publicURL: issuerURL))
     }
 

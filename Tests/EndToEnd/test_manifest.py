@@ -238,6 +238,15 @@ def test_plan_apply_edit_prune_and_concurrent_applies(server_factory, tmp_path):
     assert {users[p] for p in eligible_principals(server, admin) if p in users} == {f"user-{n:02d}" for n in range(50)}
     status, policy = call(server.url + "/v1/roles/app-0/policy?scope=/prod", "GET", token=admin)
     assert status == 200 and policy["own"]["activation"]["maximumDuration"] == "PT1H", policy
+    # What the manifest applied is the manifest's: the API (and the portal, through the same use
+    # cases) refuses to change it.
+    status, problem = call(server.url + "/v1/roles/app-0/policy?scope=/prod", "PUT",
+                           {"activation": {"maximumDuration": "PT8H"}}, admin)
+    assert status == 409 and "managed by policy as code" in problem["detail"], (status, problem)
+    status, problem = call(server.url + "/v1/groups/approvers/members", "POST", {"memberId": "user-00"}, admin)
+    assert status == 409, (status, problem)
+    status, problem = call(server.url + "/v1/roles/app-1", "PATCH", {"description": "by hand"}, admin)
+    assert status == 409, (status, problem)
 
     # Edited: a shorter maximum at /prod, user-00 no longer eligible. Without prune the
     # eligibility stays; with it, it goes (it was created by an apply).
@@ -301,3 +310,29 @@ scope: /
         "update Policy app-0 /prod" in applied[0]["details"]["changes"]
     status, refused = call(server.url + "/v1/audit?action=manifest.apply.refused&limit=50", "GET", token=admin)
     assert status == 200 and len(refused["items"]) >= 2, refused
+
+
+def test_allowed_edits_of_managed_objects_show_as_drift(server_factory, tmp_path):
+    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": ADMIN_PASSWORD}).start("--manifest-edits", "allow")
+    cli = CLI(server, tmp_path / "admin")
+    cli.login("admin", ADMIN_PASSWORD)
+    path = tmp_path / "access.yaml"
+    path.write_text("""apiVersion: regent/v1
+kind: Role
+name: ops
+description: Operations
+---
+apiVersion: regent/v1
+kind: Policy
+role: ops
+scope: /
+activation: {maximumDuration: PT1H, requireMfa: false}
+""")
+    result = cli("apply", "-f", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    status, body = call(server.url + "/v1/roles/ops/policy?scope=/", "PUT",
+                        {"activation": {"maximumDuration": "PT4H", "requireMfa": False}}, cli.token)
+    assert status == 200, body
+    result = cli("plan", "-f", str(path))
+    assert result.returncode == 2
+    assert '~ update Policy ops /' in result.stdout and '"PT4H" → "PT1H"' in result.stdout, result.stdout

@@ -90,6 +90,14 @@ public struct EngineConfiguration: Sendable {
     /// through the organisation's provider.
     public var passwordSignIn: PasswordSignIn
 
+    /// Whether an object a manifest owns may still be changed through the API and the portal
+    /// (the next plan then shows the difference as drift) or only through the manifest.
+    public var managedEdits: ManagedEdits
+
+    public enum ManagedEdits: String, Sendable, CaseIterable {
+        case refuse, allow
+    }
+
     public enum PasswordSignIn: String, Sendable, CaseIterable {
         case everyone
         case breakGlass = "break-glass"
@@ -105,8 +113,10 @@ public struct EngineConfiguration: Sendable {
         alertInterval: TimeInterval = 60, notifications: NotificationSettings = NotificationSettings(),
         sshCertificateLifetime: TimeInterval = 8 * 3600, refusalAuditWindow: TimeInterval = 60,
         resyncInterval: TimeInterval = 60, schedulerLagBound: TimeInterval = 60,
-        disabledEligibility: AccessWithdrawal.DisabledEligibility = .keep, passwordSignIn: PasswordSignIn = .everyone
+        disabledEligibility: AccessWithdrawal.DisabledEligibility = .keep, passwordSignIn: PasswordSignIn = .everyone,
+        managedEdits: ManagedEdits = .refuse
     ) {
+        self.managedEdits = managedEdits
         self.safeguards = safeguards
         self.checkpointEvery = checkpointEvery
         self.checkpointInterval = checkpointInterval

@@ -114,7 +114,8 @@ extension DirectoryService {
             actor: actor, subject: AuditSubject(principalId: group), action: .groupMemberAddRefused, now: now
         ) {
             let graph = try await engine.store.transaction { tx -> MembershipGraph in
-                try await addMember(member, to: group, by: actor, in: tx, now: now)
+                try await engine.requireUnmanagedGroup(group, in: tx)
+                return try await addMember(member, to: group, by: actor, in: tx, now: now)
             }
             engine.index.updateGraph(graph)
         }
@@ -187,7 +188,10 @@ extension DirectoryService {
         let subject = AuditSubject(roleId: roleId, scope: scope)
         return try await engine.audited(actor: actor, subject: subject, action: .policyUpdateRefused, now: now) {
             return try await engine.store.transaction { tx in
-                try await setPolicy(policy, role: roleId, scope: scope, by: actor, in: tx, now: now)
+                if let role = try await tx.role(id: roleId) {
+                    try await engine.requireUnmanaged(ManifestObject.Key(.policy, "\(role.name) \(scope)"), in: tx)
+                }
+                return try await setPolicy(policy, role: roleId, scope: scope, by: actor, in: tx, now: now)
             }
         }
     }

@@ -47,6 +47,9 @@ extension DirectoryService {
                 guard let existing = try await tx.principal(id: id) else {
                     throw RegentError(.notFound, "no such principal", field: "principalId")
                 }
+                if existing.kind == .group && change.displayName != nil {
+                    try await engine.requireUnmanaged(ManifestObject.Key(.group, existing.name), in: tx)
+                }
                 let updated = try Principal(
                     id: id, kind: existing.kind, name: existing.name,
                     displayName: change.displayName ?? existing.displayName, email: change.email ?? existing.email,
@@ -86,7 +89,8 @@ extension DirectoryService {
             actor: actor, subject: AuditSubject(principalId: group), action: .groupMemberRemoveRefused, now: now
         ) {
             let (graph, applied) = try await engine.store.transaction { tx -> (MembershipGraph, Engine.Applied) in
-                try await removeMember(member, from: group, by: actor, in: tx, now: now)
+                try await engine.requireUnmanagedGroup(group, in: tx)
+                return try await removeMember(member, from: group, by: actor, in: tx, now: now)
             }
             engine.index.updateGraph(graph)
             engine.afterCommit(applied)
@@ -127,7 +131,10 @@ extension DirectoryService {
         let subject = AuditSubject(roleId: id)
         return try await engine.audited(actor: actor, subject: subject, action: .roleUpdateRefused, now: now) {
             try await engine.store.transaction { tx in
-                try await updateRole(
+                if let role = try await tx.role(id: id) {
+                    try await engine.requireUnmanaged(ManifestObject.Key(.role, role.name), in: tx)
+                }
+                return try await updateRole(
                     id, description: description, entitlements: entitlements, by: actor, in: tx, now: now)
             }
         }

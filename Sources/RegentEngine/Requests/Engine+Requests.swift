@@ -151,7 +151,16 @@ extension RequestService {
                 throw RegentError(.accessDenied, "a request is filed by its requester", field: "requesterId")
             }
             let (request, applied) = try await engine.store.transaction { tx in
-                try await submit(draft, by: actor, in: tx, now: now, validationOnly: validationOnly)
+                // Ending an eligibility a manifest gave is the manifest's to do.
+                if draft.action == .adminRemove, let id = draft.targetAssignmentId,
+                    let target = try await tx.assignment(id: id), target.kind == .eligible,
+                    let principal = try await tx.principal(id: target.principalId),
+                    let role = try await tx.role(id: target.roleId)
+                {
+                    try await engine.requireUnmanaged(
+                        ManifestObject.Key(.eligibility, "\(principal.name) \(role.name) \(target.scope)"), in: tx)
+                }
+                return try await submit(draft, by: actor, in: tx, now: now, validationOnly: validationOnly)
             }
             engine.afterCommit(applied)
             if request.status == .denied {
