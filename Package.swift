@@ -112,6 +112,7 @@ let package = Package(
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             resources: [.copy("Portal/Templates"), .copy("Portal/Static"), .copy("SCIM/Discovery")],
             swiftSettings: strictSettings

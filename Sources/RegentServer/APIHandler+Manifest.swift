@@ -100,3 +100,11 @@ extension APIHandler {
                     .init(changes: try application.changes.map(Self.view), stateHash: application.stateHash))))
     }
 }
+
+extension APIHandler {
+    func getManifestSchema(_ input: Operations.GetManifestSchema.Input) async throws
+        -> Operations.GetManifestSchema.Output
+    {
+        .ok(.init(body: .applicationSchemaJson(try Self.convert(try ManifestSchema.document()))))
+    }
+}

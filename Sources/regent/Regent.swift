@@ -10,7 +10,7 @@ struct Regent: AsyncParsableCommand {
             Serve.self, Login.self, Logout.self, Whoami.self, Activate.self, Approve.self, Deny.self, Cancel.self,
             Deactivate.self, Extend.self, Requests.self, Assign.self, Unassign.self, Check.self, Principals.self,
             Roles.self, Audit.self, SSHCert.self, ShowCredentials.self, Targets.self, Alerts.self, Report.self,
-            Reviews.self, Review.self, SCIMToken.self, Backup.self, Migrate.self, Validate.self, Plan.self, Apply.self, Export.self,
+            Reviews.self, Review.self, SCIMToken.self, Backup.self, Migrate.self, Validate.self, Plan.self, Apply.self, Export.self, ManifestCommand.self,
         ])
 
     /// Errors are one line on stderr and a non-zero exit, never a stack trace.

@@ -336,3 +336,24 @@ activation: {maximumDuration: PT1H, requireMfa: false}
     result = cli("plan", "-f", str(path))
     assert result.returncode == 2
     assert '~ update Policy ops /' in result.stdout and '"PT4H" → "PT1H"' in result.stdout, result.stdout
+
+
+def test_the_manifest_schema_checks_documents_as_the_server_does(server_factory, tmp_path):
+    import jsonschema_rs
+    import yaml
+    from conftest import regent
+    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": ADMIN_PASSWORD}).start()
+    status, served = call(server.url + "/v1/manifest/schema.json", "GET")
+    assert status == 200, served
+    written = regent("manifest", "schema", cwd=tmp_path)
+    assert written.returncode == 0 and json.loads(written.stdout) == served
+    validator = jsonschema_rs.Draft202012Validator(served)
+    good = yaml.safe_load_all(manifest(["hook-0", "hook-1", "hook-2"], range(5)))
+    for document in good:
+        assert list(validator.iter_errors(document)) == [], document
+    bad = [{"apiVersion": "regent/v1", "kind": "Role", "name": "x", "colour": "red"},
+           {"apiVersion": "regent/v1", "kind": "Policy", "role": "x", "scope": "/",
+            "activation": {"requireMfa": "yes"}},
+           {"apiVersion": "regent/v1", "kind": "Gadget", "name": "x"}]
+    for document in bad:
+        assert list(validator.iter_errors(document)), document

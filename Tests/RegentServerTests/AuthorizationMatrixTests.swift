@@ -122,6 +122,9 @@ struct AuthorizationMatrixTests {
                 operationId: "applyManifest", method: .post, path: { _, _ in "/v1/manifest/apply" },
                 body: { ["documents": [] as [Any], "stateHash": "stale"] }, expected: only(admins, .conflict)),
             Case(
+                operationId: "getManifestSchema", method: .get, path: { _, _ in "/v1/manifest/schema.json" },
+                expected: { _ in .ok }),
+            Case(
                 operationId: "exportManifest", method: .get, path: { _, _ in "/v1/manifest/export" },
                 expected: only(readers, .ok)),
             Case(

@@ -5,6 +5,10 @@ import OpenAPIRuntime
 import OpenAPIURLSession
 import RegentAPI
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// Options every client command takes.
 struct ClientOptions: ParsableArguments {
     @Option(
@@ -14,7 +18,8 @@ struct ClientOptions: ParsableArguments {
     var json = false
 
     /// The generated client, signed in with the stored session unless `signedIn` is false.
-    func client(signedIn: Bool = true, otp: String? = nil) throws -> Client {
+    /// `timeout` bounds a silent server (URLSession's 60 s unless a call, an apply, needs longer).
+    func client(signedIn: Bool = true, otp: String? = nil, timeout: TimeInterval? = nil) throws -> Client {
         let stored = Credentials.load()
         let base =
             server ?? ProcessInfo.processInfo.environment["REGENT_SERVER"] ?? stored?.server ?? "http://127.0.0.1:8080"
@@ -26,8 +31,14 @@ struct ClientOptions: ParsableArguments {
             guard let stored else { throw Regent.fail("not signed in; run `regent login` first") }
             token = stored.token
         }
+        var transport = URLSessionTransport()
+        if let timeout {
+            let settings = URLSessionConfiguration.default
+            settings.timeoutIntervalForRequest = timeout
+            transport = URLSessionTransport(configuration: .init(session: URLSession(configuration: settings)))
+        }
         return Client(
-            serverURL: url, configuration: .regent, transport: URLSessionTransport(),
+            serverURL: url, configuration: .regent, transport: transport,
             middlewares: [HeadersMiddleware(token: token, otp: otp)])
     }
 

@@ -77,7 +77,7 @@ struct Plan: AsyncParsableCommand {
     static func plan(_ path: String, prune: Bool, options: ClientOptions) async throws
         -> Components.Schemas.ManifestPlan
     {
-        let output = try await options.client().planManifest(
+        let output = try await options.client(timeout: 600).planManifest(
             body: .json(try submission(path, prune: prune)))
         guard case .ok(let ok) = output, case .json(let plan) = ok.body else { throw refusal(output) }
         return plan
@@ -137,7 +137,8 @@ struct Apply: AsyncParsableCommand {
             if plan.changes.isEmpty { return }
             expected = plan.stateHash
         }
-        let output = try await options.client().applyManifest(
+        // A large apply is one long transaction: wait for its answer.
+        let output = try await options.client(timeout: 3600).applyManifest(
             body: .json(try Plan.submission(path, prune: prune, stateHash: expected)))
         guard case .ok(let ok) = output, case .json(let applied) = ok.body else { throw refusal(output) }
         if options.json { return try printJSON(applied) }
@@ -160,7 +161,7 @@ struct Export: AsyncParsableCommand {
         var text = ""
         for document in body.documents {
             let value: JSONValue = try convert(document)
-            text += "---\n" + (try Yams.serialize(node: ManifestFiles.node(value)))
+            text += "---\n" + (try Yams.serialize(node: YAMLJSON.node(value)))
         }
         if let output {
             do {
@@ -177,4 +178,22 @@ struct Export: AsyncParsableCommand {
 /// The generated containers and ``JSONValue`` hold the same JSON; they meet through it.
 private func convert<To: Decodable>(_ value: some Encodable, to type: To.Type = To.self) throws -> To {
     try JSONDecoder().decode(To.self, from: JSONEncoder().encode(value))
+}
+
+/// `regent manifest schema`: the JSON Schema of a manifest document, from this binary's own API
+/// document, for an editor's YAML language server (the server serves the same at
+/// `/v1/manifest/schema.json`).
+struct ManifestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "manifest", abstract: "About manifests: their JSON Schema.", subcommands: [Schema.self])
+
+    struct Schema: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the JSON Schema of a manifest document.")
+
+        func run() throws {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(try ManifestSchema.document()), as: UTF8.self))
+        }
+    }
 }
