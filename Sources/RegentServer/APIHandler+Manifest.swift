@@ -83,6 +83,9 @@ extension APIHandler {
         let desired = try await Self.desired(body)
         let manifestHash = ManifestObject.stateHash(desired.map(\.object))
         let prune = body.prune ?? false
+        let secrets = (body.secrets ?? []).reduce(into: [String: [String: String]]()) {
+            $0[$1.target, default: [:]][$1.name] = $1.value
+        }
         let application = try await engine.manifests.apply(
             by: actor, manifestHash: manifestHash, expectedStateHash: expected
         ) { snapshot in
@@ -90,7 +93,8 @@ extension APIHandler {
             let operations = try await ManifestOperations.make(
                 changes,
                 desired: Dictionary(desired.map { ($0.object.key, $0.object) }, uniquingKeysWith: { a, _ in a }),
-                live: Dictionary(live.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }), snapshot: snapshot)
+                live: Dictionary(live.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }), snapshot: snapshot,
+                secrets: secrets)
             return ManifestApplication(
                 stateHash: ManifestObject.stateHash(live), changes: changes, operations: operations)
         }

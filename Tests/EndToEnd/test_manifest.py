@@ -130,17 +130,28 @@ kind: Eligibility
 principal: alice
 role: missing
 scope: /
+---
+apiVersion: regent/v1
+kind: Target
+name: orders
+connector: postgres
+scope: /
+secrets: {password: hunter2}
 """)
     result = regent("validate", "-f", str(bad), cwd=tmp_path)
     assert result.returncode == 1
+    assert "hunter2" not in result.stderr
     lines = result.stderr.splitlines()
     assert lines[0].startswith(f"regent: {bad}:1:colour: unknown field"), lines
     assert lines[1].startswith(f"regent: {bad}:2:activation.maximumDuration:"), lines
-    assert lines[2].startswith(f"regent: {bad}:3:kind: unknown kind 'Target'"), lines
-    assert len(lines) == 3, lines
+    assert lines[2].startswith(f"regent: {bad}:3:connector: required"), lines
+    assert lines[3] == f"regent: {bad}:5:secrets.password: a secret is given by reference (env:NAME or file:PATH), " \
+        "never written in the manifest", lines
+    assert len(lines) == 4, lines
     # Fixed, it is only the reference left, which validate also names.
     bad.write_text(bad.read_text().replace("colour: red\n", "").replace("PT90H", "PT9H")
-                   .replace("kind: Target\nname: db\n", "kind: Group\nname: db\n"))
+                   .replace("kind: Target\nname: db\n", "kind: Group\nname: db\n")
+                   .replace("{password: hunter2}", "{password: env:ORDERS_PASSWORD}"))
     result = regent("validate", "-f", str(bad), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip() == f"regent: {bad}:4:role: no role named missing", result.stderr
@@ -160,7 +171,15 @@ scope: /
 
 def manifest(targets: list[str], eligible: range, max_prod: str = "PT1H") -> str:
     """10 roles on 3 targets, a group of approvers, policies at two scopes, eligibilities."""
-    documents = ["""apiVersion: regent/v1
+    documents = [f"""apiVersion: regent/v1
+kind: Target
+name: {name}
+connector: webhook
+scope: /
+config: {{url: "http://127.0.0.1:9/{n}"}}
+secrets: {{signingKey: {"env:HOOK_KEY" if n == 0 else "file:hook.key"}}}
+""" for n, name in enumerate(targets)]
+    documents += ["""apiVersion: regent/v1
 kind: Group
 name: approvers
 displayName: Access approvers
@@ -209,13 +228,10 @@ def test_plan_apply_edit_prune_and_concurrent_applies(server_factory, tmp_path):
     cli = CLI(server, tmp_path / "admin")
     cli.login("admin", ADMIN_PASSWORD)
     admin = cli.token
-    targets = []
-    for n in range(3):
-        status, body = call(server.url + "/v1/targets", "POST", {
-            "kind": "webhook", "name": f"hook-{n}", "scope": "/",
-            "config": {"url": f"http://127.0.0.1:9/{n}"}, "secrets": {"signingKey": "not used here"}}, admin)
-        assert status == 201, body
-        targets.append(body["name"])
+    targets = [f"hook-{n}" for n in range(3)]
+    # The targets' signing keys: one from the environment, the others from a file beside the manifest.
+    cli.env["HOOK_KEY"] = "key from the environment"
+    (tmp_path / "hook.key").write_text("key from a file\n")
     users = {}
     for n in range(50):
         status, body = call(server.url + "/v1/principals", "POST", {"kind": "user", "name": f"user-{n:02d}"}, admin)
@@ -229,10 +245,14 @@ def test_plan_apply_edit_prune_and_concurrent_applies(server_factory, tmp_path):
     plan = json.loads(result.stdout)
     kinds = [c["kind"] for c in plan["changes"]]
     assert all(c["action"] == "create" for c in plan["changes"])
-    assert kinds == ["Group"] + ["Role"] * 10 + ["Policy"] * 6 + ["Eligibility"] * 50, kinds
+    assert kinds == ["Target"] * 3 + ["Group"] + ["Role"] * 10 + ["Policy"] * 6 + ["Eligibility"] * 50, kinds
     result = cli("apply", "-f", str(path), "--state-hash", plan["stateHash"])
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Applied 67 changes." in result.stdout
+    assert "Applied 70 changes." in result.stdout
+    status, page = call(server.url + "/v1/targets", "GET", token=admin)
+    assert status == 200 and {t["name"]: t["secretNames"] for t in page["items"]} == {
+        name: ["signingKey"] for name in targets}, page
+    assert "key from" not in result.stdout + result.stderr
     result = cli("plan", "-f", str(path))
     assert result.returncode == 0 and "No changes" in result.stdout, result.stdout + result.stderr
     assert {users[p] for p in eligible_principals(server, admin) if p in users} == {f"user-{n:02d}" for n in range(50)}
@@ -246,6 +266,9 @@ def test_plan_apply_edit_prune_and_concurrent_applies(server_factory, tmp_path):
     status, problem = call(server.url + "/v1/groups/approvers/members", "POST", {"memberId": "user-00"}, admin)
     assert status == 409, (status, problem)
     status, problem = call(server.url + "/v1/roles/app-1", "PATCH", {"description": "by hand"}, admin)
+    assert status == 409, (status, problem)
+    hook = next(t for t in call(server.url + "/v1/targets", "GET", token=admin)[1]["items"] if t["name"] == "hook-0")
+    status, problem = call(server.url + f"/v1/targets/{hook['id']}", "PATCH", {"scope": "/prod"}, admin)
     assert status == 409, (status, problem)
 
     # Edited: a shorter maximum at /prod, user-00 no longer eligible. Without prune the

@@ -7,6 +7,10 @@ import RegentStore
 /// turns a plan's changes into these; the engine carries them out through the same use cases
 /// (and checks, and audit events) as the API.
 public enum ManifestOperation: Sendable {
+    /// Secrets are values here, resolved by the CLI from the manifest's references.
+    case createTarget(kind: Target.Kind, name: String, scope: Scope, config: [String: String], secrets: [String: String])
+    /// `secrets` nil keeps the target's secrets.
+    case updateTarget(name: String, scope: Scope, config: [String: String], secrets: [String: String]?)
     /// The id is chosen by the caller, so a policy in the same apply can name the group as approver.
     case createGroup(id: Principal.ID, name: String, displayName: String?, members: [String])
     case setGroupMembers(group: String, members: [String])
@@ -48,7 +52,7 @@ extension ManifestService {
             let (application, applied, graph) = try await engine.store.transaction {
                 tx -> (ManifestApplication, Engine.Applied, MembershipGraph?) in
                 try await engine.authorize(actor.principalId, .manageRoles, in: tx, now: now)
-                let application = try await prepare(try await Self.snapshot(in: tx))
+                let application = try await prepare(try await snapshot(in: tx))
                 guard application.stateHash == expectedStateHash else {
                     throw RegentError(
                         .conflict, "the live configuration changed since the plan; plan again", field: "stateHash")
@@ -88,6 +92,15 @@ extension ManifestService {
     ) async throws -> (Engine.Applied, MembershipGraph?) {
         let directory = engine.directory
         switch operation {
+        case .createTarget(let kind, let name, let scope, let config, let secrets):
+            let target = try Target(id: Target.ID(UUID()), kind: kind, name: name, scope: scope, config: config)
+            try await engine.provisioning.createTarget(target, secrets: secrets, by: actor, in: tx, now: now)
+        case .updateTarget(let name, let scope, let config, let secrets):
+            guard let target = try await tx.target(named: name) else {
+                throw RegentError(.notFound, "no target named \(name)", field: "name")
+            }
+            _ = try await engine.provisioning.updateTarget(
+                target.id, scope: scope, config: config, secrets: secrets, by: actor, in: tx, now: now)
         case .createGroup(let id, let name, let displayName, let members):
             let group = try Principal(id: id, kind: .group, name: name, displayName: displayName, createdAt: now)
             try await directory.createPrincipal(group, passwordHash: nil, by: actor, in: tx, now: now)

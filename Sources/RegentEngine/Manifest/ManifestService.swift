@@ -35,6 +35,8 @@ public struct ManifestSnapshot: Sendable {
     public var eligibilities: [Assignment] = []
     public var principals: [Principal.ID: Principal] = [:]
     public var targets: [Target.ID: Target] = [:]
+    /// The names of each target's secrets (their values stay sealed).
+    public var secretNames: [Target.ID: [String]] = [:]
     public var rolesById: [Role.ID: Role] = [:]
     /// The objects an apply created or took over: the only ones `--prune` deletes.
     public var managed: Set<ManifestObject.Key> = []
@@ -46,20 +48,20 @@ extension ManifestService {
         let now = engine.clock.now()
         return try await engine.store.transaction(.read) { tx in
             try await engine.authorize(actor.principalId, .readEverything, in: tx, now: now)
-            return try await Self.snapshot(in: tx)
+            return try await snapshot(in: tx)
         }
     }
 
-    static func snapshot(in tx: StoreTransaction) async throws -> ManifestSnapshot {
+    func snapshot(in tx: StoreTransaction) async throws -> ManifestSnapshot {
         var snapshot = ManifestSnapshot()
         snapshot.managed = try await tx.managedObjects()
         snapshot.principals = Dictionary(
-            uniqueKeysWithValues: try await everyPage {
+            uniqueKeysWithValues: try await Self.everyPage {
                 try await tx.principals(limit: 1000, after: $0)
             } mapping: {
                 ListPosition($0)
             }.map { ($0.id, $0) })
-        let roles = try await everyPage {
+        let roles = try await Self.everyPage {
             try await tx.roles(limit: 1000, after: $0)
         } mapping: {
             ListPosition($0)
@@ -67,11 +69,17 @@ extension ManifestService {
         snapshot.rolesById = Dictionary(uniqueKeysWithValues: roles.map { ($0.id, $0) })
         snapshot.roles = roles.filter { !$0.isBuiltIn }
         snapshot.targets = Dictionary(
-            uniqueKeysWithValues: try await everyPage {
+            uniqueKeysWithValues: try await Self.everyPage {
                 try await tx.targets(limit: 1000, after: $0)
             } mapping: {
                 ListPosition($0)
             }.map { ($0.id, $0) })
+        for id in snapshot.targets.keys {
+            guard let sealed = try await tx.sealedTargetSecrets(id) else { continue }
+            snapshot.secretNames[id] = try JSONDecoder().decode(
+                [String: String].self, from: try engine.secrets.open(sealed)
+            ).keys.sorted()
+        }
         for role in snapshot.roles {
             for (scope, policy) in try await tx.policies(role: role.id) {
                 snapshot.policies.append(ManifestSnapshot.RolePolicy(role: role, scope: scope, policy: policy))
@@ -83,7 +91,7 @@ extension ManifestService {
             guard let group = snapshot.principals[id], try await tx.directoryEntry(of: id) == nil else { continue }
             snapshot.groups.append(ManifestSnapshot.Group(group: group, members: Array(graph.members[id] ?? [])))
         }
-        snapshot.eligibilities = try await everyPage(limit: 10_000) {
+        snapshot.eligibilities = try await Self.everyPage(limit: 10_000) {
             try await tx.assignments(
                 AssignmentFilter(kind: .eligible, states: AssignmentFilter.live), limit: 10_000, after: $0)
         } mapping: {

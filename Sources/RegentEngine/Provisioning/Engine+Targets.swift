@@ -28,27 +28,36 @@ extension ProvisioningService {
             actor: actor, subject: AuditSubject(scope: scope), action: .targetCreateRefused, now: now
         ) {
             let target = try Target(id: Target.ID(UUID()), kind: kind, name: name, scope: scope, config: config)
-            let sealed = try engine.sealedSecrets(secretValues)
             try await engine.store.transaction { tx in
-                try await engine.authorize(actor.principalId, .manageTargets, in: tx, now: now)
-                guard try await tx.target(named: target.name) == nil else {
-                    throw RegentError(.conflict, "a target named \(target.name) exists", field: "name")
-                }
-                try await tx.insertTarget(target, sealedSecrets: sealed, at: now)
-                try await engine.audit(
-                    AuditNote(
-                        .targetCreated,
-                        details: [
-                            "name": target.name, "kind": kind.rawValue,
-                            "secrets": secretValues.keys.sorted().joined(separator: ","),
-                        ]),
-                    in: tx,
-                    context: Engine.AuditContext(
-                        actor: actor.auditActor, subject: AuditSubject(scope: scope), correlationId: nil),
-                    now: now)
+                try await createTarget(target, secrets: secretValues, by: actor, in: tx, now: now)
             }
             return target
         }
+    }
+
+    /// Stores a new target, its secrets sealed, within a transaction the caller commits.
+    func createTarget(
+        _ target: Target, secrets secretValues: [String: String], by actor: ActorContext, in tx: StoreTransaction,
+        now: Date
+    ) async throws {
+        let sealed = try engine.sealedSecrets(secretValues)
+        let (kind, scope) = (target.kind, target.scope)
+        try await engine.authorize(actor.principalId, .manageTargets, in: tx, now: now)
+        guard try await tx.target(named: target.name) == nil else {
+            throw RegentError(.conflict, "a target named \(target.name) exists", field: "name")
+        }
+        try await tx.insertTarget(target, sealedSecrets: sealed, at: now)
+        try await engine.audit(
+            AuditNote(
+                .targetCreated,
+                details: [
+                    "name": target.name, "kind": kind.rawValue,
+                    "secrets": secretValues.keys.sorted().joined(separator: ","),
+                ]),
+            in: tx,
+            context: Engine.AuditContext(
+                actor: actor.auditActor, subject: AuditSubject(scope: scope), correlationId: nil),
+            now: now)
     }
 
     /// Changes a target's scope, configuration and (when given) replaces its secrets; kind and
@@ -59,33 +68,45 @@ extension ProvisioningService {
     ) async throws -> Target {
         let now = engine.clock.now()
         return try await engine.audited(actor: actor, subject: AuditSubject(), action: .targetUpdateRefused, now: now) {
-            let sealed = try secretValues.flatMap { try engine.sealedSecrets($0) }
-            return try await engine.store.transaction { tx in
-                try await engine.authorize(actor.principalId, .manageTargets, in: tx, now: now)
-                guard let existing = try await tx.target(id: id) else {
-                    throw RegentError(.notFound, "no such target", field: "targetId")
+            try await engine.store.transaction { tx in
+                if let target = try await tx.target(id: id) {
+                    try await engine.requireUnmanaged(ManifestObject.Key(.target, target.name), in: tx)
                 }
-                let target = try Target(
-                    id: id, kind: existing.kind, name: existing.name, scope: scope ?? existing.scope,
-                    config: config ?? existing.config)
-                try await tx.updateTarget(target)
-                if secretValues != nil { try await tx.setTargetSecrets(id, sealed: sealed) }
-                let changed = Set(target.config.keys).union(existing.config.keys)
-                    .filter { target.config[$0] != existing.config[$0] }
-                try await engine.audit(
-                    AuditNote(
-                        .targetUpdated,
-                        details: [
-                            "name": target.name, "config": changed.sorted().joined(separator: ","),
-                            "secrets": secretValues.map { $0.keys.sorted().joined(separator: ",") } ?? "(unchanged)",
-                        ]),
-                    in: tx,
-                    context: Engine.AuditContext(
-                        actor: actor.auditActor, subject: AuditSubject(scope: target.scope), correlationId: nil),
-                    now: now)
-                return target
+                return try await updateTarget(
+                    id, scope: scope, config: config, secrets: secretValues, by: actor, in: tx, now: now)
             }
         }
+    }
+
+    /// Changes the target within a transaction the caller commits.
+    func updateTarget(
+        _ id: Target.ID, scope: Scope?, config: [String: String]?, secrets secretValues: [String: String]?,
+        by actor: ActorContext, in tx: StoreTransaction, now: Date
+    ) async throws -> Target {
+        let sealed = try secretValues.flatMap { try engine.sealedSecrets($0) }
+        try await engine.authorize(actor.principalId, .manageTargets, in: tx, now: now)
+        guard let existing = try await tx.target(id: id) else {
+            throw RegentError(.notFound, "no such target", field: "targetId")
+        }
+        let target = try Target(
+            id: id, kind: existing.kind, name: existing.name, scope: scope ?? existing.scope,
+            config: config ?? existing.config)
+        try await tx.updateTarget(target)
+        if secretValues != nil { try await tx.setTargetSecrets(id, sealed: sealed) }
+        let changed = Set(target.config.keys).union(existing.config.keys)
+            .filter { target.config[$0] != existing.config[$0] }
+        try await engine.audit(
+            AuditNote(
+                .targetUpdated,
+                details: [
+                    "name": target.name, "config": changed.sorted().joined(separator: ","),
+                    "secrets": secretValues.map { $0.keys.sorted().joined(separator: ",") } ?? "(unchanged)",
+                ]),
+            in: tx,
+            context: Engine.AuditContext(
+                actor: actor.auditActor, subject: AuditSubject(scope: target.scope), correlationId: nil),
+            now: now)
+        return target
     }
 
     public func target(_ id: Target.ID, by actor: ActorContext) async throws -> Target {

@@ -11,7 +11,9 @@ public import RegentCore
 public enum ManifestDocuments {
     public static let apiVersion = "regent/v1"
     /// The kinds this version reads; the others are refused by name.
-    public static let supportedKinds: [ManifestKind] = [.group, .role, .policy, .eligibility]
+    public static let supportedKinds: [ManifestKind] = [.target, .group, .role, .policy, .eligibility]
+    /// How a target's secret is given: by reference, resolved by the CLI, never written inline.
+    public static let secretReferencePrefixes = ["env:", "file:"]
 
     /// The objects the documents describe, or every problem they have.
     public static func objects(_ documents: [(source: ManifestSource, document: JSONValue)])
@@ -44,9 +46,9 @@ public enum ManifestDocuments {
     }
 
     /// What the objects name that is neither among them nor in `known` (the live state's keys).
-    /// `principals` are the names of the directory's principals, or nil offline, where only what a
-    /// manifest of this version can declare is checked: not a principal the identity provider
-    /// keeps, nor a target registered through the API.
+    /// `principals` are the names of the directory's principals, or nil offline, where only the
+    /// roles are checked (against the manifest and the built-in ones): not a principal the
+    /// identity provider keeps, nor a target registered through the API.
     public static func missingReferences(
         _ objects: [(source: ManifestSource, object: ManifestObject)], known: Set<ManifestObject.Key>,
         principals: Set<String>?
@@ -59,7 +61,9 @@ public enum ManifestDocuments {
                 let exists: Bool
                 if reference.kind == .user {
                     exists = principals.map { $0.contains(reference.name) || groups.contains(reference.name) } ?? true
-                } else if principals == nil && !supportedKinds.contains(reference.kind) {
+                } else if principals == nil && reference.kind == .target {
+                    exists = true  // offline, a target registered through the API is not known
+                } else if principals == nil && Role.BuiltIn(rawValue: reference.name) != nil {
                     exists = true
                 } else {
                     exists = declared.contains(ManifestObject.Key(reference.kind, reference.name))
@@ -82,6 +86,22 @@ public enum ManifestDocuments {
         // Policies and eligibilities are named by what they are about; the others by name.
         if ![.policy, .eligibility].contains(object.key.kind) { fields["name"] = .string(object.key.name) }
         return .object(fields)
+    }
+
+    /// Every secret reference a manifest's Target documents make, by target name.
+    public static func secretReferences(_ documents: [(source: ManifestSource, document: JSONValue)]) throws
+        -> [(source: ManifestSource, target: String, secret: String, reference: String)]
+    {
+        var found: [(source: ManifestSource, target: String, secret: String, reference: String)] = []
+        for (source, document) in documents {
+            guard let fields = document.object, fields["kind"]?.string == ManifestKind.target.rawValue,
+                let target = fields["name"]?.string
+            else { continue }
+            for (secret, reference) in try DocumentReader(source: source, fields: fields).secretReferences() {
+                if let reference { found.append((source, target, secret, reference)) }
+            }
+        }
+        return found
     }
 
     /// An object another one names: a target, a role, or (as `.user`) any principal.
@@ -140,6 +160,7 @@ public enum ManifestDocuments {
         }
         let reader = DocumentReader(source: source, fields: fields)
         switch kind {
+        case .target: return try reader.target()
         case .group: return try reader.group()
         case .role: return try reader.role()
         case .policy: return try await reader.policy()
@@ -149,7 +170,7 @@ public enum ManifestDocuments {
 }
 
 /// One document's fields, read for its kind; every refusal names the field.
-private struct DocumentReader {
+struct DocumentReader {
     let source: ManifestSource
     let fields: [String: JSONValue]
 
@@ -193,6 +214,66 @@ private struct DocumentReader {
     func scope() throws -> String {
         let value = try string("scope")
         return try domain { try Scope(parsing: value).description }
+    }
+
+    /// The connector is `connector` (the API's `kind`, which a document uses for its own kind).
+    /// Secrets by name, each a reference (`env:NAME`, `file:PATH`) the CLI resolves on apply; or
+    /// a list of names (as `regent export` writes them), which keeps the stored values.
+    func target() throws -> ManifestObject {
+        try onlyFields(["name", "connector", "scope", "config", "secrets"])
+        let name = try name()
+        let kindName = try string("connector")
+        guard let kind = Target.Kind(rawValue: kindName) else {
+            throw problem("connector", "one of \(Target.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let scope = try scope()
+        var config: [String: String] = [:]
+        for (key, value) in fields["config"]?.object ?? [:] {
+            guard let text = value.string else { throw problem("config.\(key)", "must be a string") }
+            config[key] = text
+        }
+        if fields["config"] != nil && fields["config"]?.object == nil {
+            throw problem("config", "a mapping of settings")
+        }
+        _ = try domain {
+            try Target(id: Target.ID(UUID()), kind: kind, name: name, scope: try Scope(parsing: scope), config: config)
+        }
+        let secrets = try secretReferences().keys.sorted()
+        return ManifestObject(
+            .target, name,
+            fields: [
+                "connector": .string(kind.rawValue), "scope": .string(scope),
+                "config": .object(config.mapValues(JSONValue.string)), "secrets": .array(secrets.map(JSONValue.string)),
+            ])
+    }
+
+    /// Each secret's reference, nil where only its name is given.
+    func secretReferences() throws -> [String: String?] {
+        switch fields["secrets"] {
+        case nil: return [:]
+        case .array(let names)?:
+            var found: [String: String?] = [:]
+            for name in names {
+                guard let name = name.string else { throw problem("secrets", "a list of names or a mapping") }
+                found[name] = .some(nil)
+            }
+            return found
+        case .object(let references)?:
+            var found: [String: String?] = [:]
+            for (name, reference) in references {
+                guard let text = reference.string,
+                    ManifestDocuments.secretReferencePrefixes.contains(where: { text.hasPrefix($0) })
+                else {
+                    throw problem(
+                        "secrets.\(name)",
+                        "a secret is given by reference (env:NAME or file:PATH), never written in the manifest")
+                }
+                found[name] = text
+            }
+            return found
+        default:
+            throw problem("secrets", "a list of names or a mapping of names to references")
+        }
     }
 
     func group() throws -> ManifestObject {

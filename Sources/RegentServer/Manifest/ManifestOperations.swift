@@ -9,7 +9,8 @@ import RegentEngine
 enum ManifestOperations {
     static func make(
         _ changes: [ManifestChange], desired: [ManifestObject.Key: ManifestObject],
-        live: [ManifestObject.Key: ManifestObject], snapshot: ManifestSnapshot
+        live: [ManifestObject.Key: ManifestObject], snapshot: ManifestSnapshot,
+        secrets: [String: [String: String]]
     ) async throws -> [ManifestOperation] {
         let principalIds = Dictionary(
             snapshot.principals.values.map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
@@ -39,6 +40,36 @@ enum ManifestOperations {
             guard let object = desired[key] else { continue }
             let fields = object.fields
             switch key.kind {
+            case .target:
+                let config = (fields["config"]?.object ?? [:]).compactMapValues(\.string)
+                let scope = try Scope(parsing: fields["scope"]?.string ?? "")
+                let names = fields["secrets"]?.strings ?? []
+                // Secret values are written when a target is made, or when the names change (all of
+                // them then); a plan cannot see a value, so nothing else rewrites one.
+                let writesSecrets = change.action == .create || change.fields.contains { $0.path == "secrets" }
+                var values: [String: String]?
+                if writesSecrets {
+                    values = [:]
+                    for name in names {
+                        guard let value = secrets[key.name]?[name] else {
+                            throw RegentError(
+                                .invalidArgument,
+                                "\(key): the secret \(name) needs a reference (env:NAME or file:PATH) to be written",
+                                field: "secrets")
+                        }
+                        values?[name] = value
+                    }
+                }
+                if change.action == .create {
+                    guard let kind = Target.Kind(rawValue: fields["connector"]?.string ?? "") else { continue }
+                    operations.append(
+                        .createTarget(kind: kind, name: key.name, scope: scope, config: config, secrets: values ?? [:]))
+                } else {
+                    guard !change.fields.contains(where: { $0.path == "connector" }) else {
+                        throw unsupported("changing a target's connector", key)
+                    }
+                    operations.append(.updateTarget(name: key.name, scope: scope, config: config, secrets: values))
+                }
             case .group:
                 let members = fields["members"]?.strings ?? []
                 if change.action == .create {

@@ -10,6 +10,16 @@ extension ManifestSnapshot {
     public func objects() throws -> [ManifestObject] {
         func name(_ id: Principal.ID) -> String { principals[id]?.name ?? id.description }
         var objects: [ManifestObject] = []
+        for target in targets.values {
+            objects.append(
+                ManifestObject(
+                    .target, target.name,
+                    fields: [
+                        "connector": .string(target.kind.rawValue), "scope": .string(target.scope.description),
+                        "config": .object(target.config.mapValues(JSONValue.string)),
+                        "secrets": .array((secretNames[target.id] ?? []).map(JSONValue.string)),
+                    ]))
+        }
         for entry in groups {
             objects.append(
                 ManifestObject(

@@ -33,6 +33,19 @@ public enum ManifestSchema {
                     ]) { $1 }),
             ])
         }
+        var target = properties(of: "TargetCreate").filter { ["scope", "config"].contains($0.key) }
+        target["name"] = name
+        target["connector"] = definitions["TargetCreate"]?.object?["properties"]?.object?["kind"] ?? .object([:])
+        target["secrets"] = .object([
+            "description": "Each secret by reference (env:NAME or file:PATH), read by the CLI on apply",
+            "oneOf": .array([
+                .object([
+                    "type": "object",
+                    "additionalProperties": .object(["type": "string", "pattern": "^(env|file):.+"]),
+                ]),
+                .object(["type": "array", "items": .object(["type": "string"])]),
+            ]),
+        ])
         var group = properties(of: "PrincipalCreate").filter { ["displayName", "members"].contains($0.key) }
         group["name"] = name
         var role = properties(of: "RoleCreate")
@@ -50,6 +63,7 @@ public enum ManifestSchema {
             "title": "A Regent manifest document (apiVersion regent/v1)",
             "$defs": .object(definitions),
             "oneOf": .array([
+                kind(.target, required: ["name", "connector", "scope"], target),
                 kind(.group, required: ["name"], group),
                 kind(.role, required: ["name"], role),
                 kind(.policy, required: ["role", "scope"], policy),

@@ -54,6 +54,7 @@ struct Plan: AsyncParsableCommand {
     }
 
     /// The manifest at `path` as the API's submission, or exit 1 with every problem reading it.
+    /// With a `stateHash` (an apply), the secrets the Target documents reference are read too.
     static func submission(_ path: String, prune: Bool, stateHash: String? = nil) throws
         -> Components.Schemas.ManifestSubmission
     {
@@ -71,7 +72,60 @@ struct Plan: AsyncParsableCommand {
                     file: document.source.file, document: document.source.document,
                     body: try convert(document.value)))
         }
-        return .init(prune: prune, stateHash: stateHash, documents: submitted)
+        var secrets: [Components.Schemas.ManifestSubmission.SecretsPayloadPayload]?
+        if stateHash != nil {
+            do {
+                secrets = try resolvedSecrets(documents).map {
+                    .init(target: $0.target, name: $0.name, value: $0.value)
+                }
+            } catch {
+                for problem in error.problems { FileHandle.standardError.write(Data("regent: \(problem)\n".utf8)) }
+                throw ExitCode.failure
+            }
+        }
+        return .init(prune: prune, stateHash: stateHash, secrets: secrets, documents: submitted)
+    }
+
+    /// Each referenced secret's value: `env:NAME` from this process's environment, `file:PATH`
+    /// from a file (relative to the manifest file's directory), without a final newline.
+    static func resolvedSecrets(_ documents: [ManifestFiles.Document]) throws(ManifestProblems)
+        -> [(target: String, name: String, value: String)]
+    {
+        let references: [(source: ManifestSource, target: String, secret: String, reference: String)]
+        do {
+            references = try ManifestDocuments.secretReferences(documents.map { ($0.source, $0.value) })
+        } catch let problem as ManifestProblem {
+            throw ManifestProblems([problem])
+        } catch {
+            throw ManifestProblems([])
+        }
+        var resolved: [(target: String, name: String, value: String)] = []
+        var problems: [ManifestProblem] = []
+        for reference in references {
+            let field = "secrets.\(reference.secret)"
+            if reference.reference.hasPrefix("env:") {
+                let name = String(reference.reference.dropFirst(4))
+                guard let value = ProcessInfo.processInfo.environment[name] else {
+                    problems.append(ManifestProblem(reference.source, field: field, "the environment has no \(name)"))
+                    continue
+                }
+                resolved.append((reference.target, reference.secret, value))
+            } else {
+                let given = String(reference.reference.dropFirst(5))
+                let base = URL(fileURLWithPath: reference.source.file).deletingLastPathComponent()
+                let url = given.hasPrefix("/") ? URL(fileURLWithPath: given) : base.appendingPathComponent(given)
+                guard let data = FileManager.default.contents(atPath: url.path),
+                    var value = String(data: data, encoding: .utf8)
+                else {
+                    problems.append(ManifestProblem(reference.source, field: field, "cannot read \(url.path)"))
+                    continue
+                }
+                while value.hasSuffix("\n") { value.removeLast() }
+                resolved.append((reference.target, reference.secret, value))
+            }
+        }
+        guard problems.isEmpty else { throw ManifestProblems(problems) }
+        return resolved
     }
 
     static func plan(_ path: String, prune: Bool, options: ClientOptions) async throws
