@@ -90,6 +90,7 @@ public enum AuditAction: String, Hashable, Sendable, Codable, CaseIterable {
     // Policies
     case policyUpdateRefused = "policy.update.refused"
     case policyUpdated = "policy.updated"
+    case policyRemoved = "policy.removed"
     // Principals
     case principalCreateRefused = "principal.create.refused"
     case principalCreated = "principal.created"

@@ -98,6 +98,13 @@ extension StoreTransaction {
         ).run()
     }
 
+    /// Removes the role's own policy at `scope`: the scope then inherits its parent's rules.
+    public func removePolicy(role: Role.ID, scope: Scope) async throws {
+        try await db.raw(
+            "DELETE FROM policies WHERE role_id = \(bind: role.description) AND scope = \(bind: scope.path)"
+        ).run()
+    }
+
     /// Every policy the role has, at every scope, for resolving the effective one.
     public func policies(role: Role.ID) async throws -> [(scope: Scope, policy: Policy)] {
         try await db.raw("SELECT scope, body FROM policies WHERE role_id = \(bind: role.description)").all().map {

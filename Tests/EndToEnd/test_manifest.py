@@ -169,7 +169,7 @@ secrets: {password: hunter2}
     assert result.returncode == 1 and "larger than 4 MiB" in result.stderr, result.stderr
 
 
-def manifest(targets: list[str], eligible: range, max_prod: str = "PT1H") -> str:
+def manifest(targets: list[str], eligible: range, max_prod: str = "PT1H", policy_roles: int = 3) -> str:
     """10 roles on 3 targets, a group of approvers, policies at two scopes, eligibilities."""
     documents = [f"""apiVersion: regent/v1
 kind: Target
@@ -194,7 +194,7 @@ entitlements:
   - targetId: {targets[index % 3]}
     value: admin-{index}
 """)
-    for role in ROLES[:3]:
+    for role in ROLES[:policy_roles]:
         for scope, maximum in (("/", "PT2H"), ("/prod", max_prod)):
             documents.append(f"""apiVersion: regent/v1
 kind: Policy
@@ -302,6 +302,16 @@ def test_plan_apply_edit_prune_and_concurrent_applies(server_factory, tmp_path):
     result = cli("plan", "-f", str(path), "--prune")
     assert result.returncode == 0, result.stdout
 
+    # A policy dropped from the manifest is removed by a pruning apply: the scope inherits again.
+    path.write_text(manifest(targets, range(1, 50), max_prod="PT45M", policy_roles=2))
+    result = cli("plan", "-f", str(path), "--prune", "--json")
+    assert [(c["action"], c["name"]) for c in json.loads(result.stdout)["changes"]] == [
+        ("delete", "app-2 /prod"), ("delete", "app-2 /")], result.stdout
+    result = cli("apply", "-f", str(path), "--prune")
+    assert result.returncode == 0, result.stdout + result.stderr
+    status, policy = call(server.url + "/v1/roles/app-2/policy?scope=/prod", "GET", token=admin)
+    assert status == 200 and policy["origins"] == {} and policy["own"] in (None, {"activation": {}}), policy
+
     # What a manifest cannot do yet refuses the whole apply: nothing of it is applied.
     path.write_text(manifest(targets, range(2, 50), max_prod="PT45M").replace(
         "displayName: Access approvers", "displayName: Approvers"))
@@ -327,10 +337,11 @@ scope: /
     status, events = call(server.url + "/v1/audit?action=manifest.applied&limit=50", "GET", token=admin)
     assert status == 200, events
     applied = events["items"]
-    assert len(applied) == 2, applied
+    assert len(applied) == 3, applied
     assert all(len(e["details"]["sha256"]) == 64 for e in applied)
-    assert "update Policy app-0 /prod" in applied[-1]["details"]["changes"] or \
-        "update Policy app-0 /prod" in applied[0]["details"]["changes"]
+    changes = sorted(e["details"]["changes"] for e in applied)
+    assert any("update Policy app-0 /prod" in c and "delete Eligibility user-00 app-0 /" in c for c in changes)
+    assert any(c == "delete Policy app-2 /prod; delete Policy app-2 /" for c in changes), changes
     status, refused = call(server.url + "/v1/audit?action=manifest.apply.refused&limit=50", "GET", token=admin)
     assert status == 200 and len(refused["items"]) >= 2, refused
 

@@ -196,6 +196,21 @@ extension DirectoryService {
         }
     }
 
+    /// Removes the role's own policy at `scope` within a transaction the caller commits (a pruning
+    /// apply): the scope inherits its parent's rules again.
+    func removePolicy(
+        role roleId: Role.ID, scope: Scope, by actor: ActorContext, in tx: StoreTransaction, now: Date
+    ) async throws {
+        try await engine.authorize(actor.principalId, .manageRoles, in: tx, now: now)
+        guard try await tx.policies(role: roleId).contains(where: { $0.scope == scope }) else { return }
+        try await tx.removePolicy(role: roleId, scope: scope)
+        try await engine.audit(
+            AuditNote(.policyRemoved), in: tx,
+            context: Engine.AuditContext(
+                actor: actor.auditActor, subject: AuditSubject(roleId: roleId, scope: scope), correlationId: nil),
+            now: now)
+    }
+
     /// Sets the policy within a transaction the caller commits; returns the effective one there.
     func setPolicy(
         _ policy: Policy, role roleId: Role.ID, scope: Scope, by actor: ActorContext, in tx: StoreTransaction,

@@ -8,7 +8,8 @@ import RegentStore
 /// (and checks, and audit events) as the API.
 public enum ManifestOperation: Sendable {
     /// Secrets are values here, resolved by the CLI from the manifest's references.
-    case createTarget(kind: Target.Kind, name: String, scope: Scope, config: [String: String], secrets: [String: String])
+    case createTarget(
+        kind: Target.Kind, name: String, scope: Scope, config: [String: String], secrets: [String: String])
     /// `secrets` nil keeps the target's secrets.
     case updateTarget(name: String, scope: Scope, config: [String: String], secrets: [String: String]?)
     /// The id is chosen by the caller, so a policy in the same apply can name the group as approver.
@@ -18,6 +19,8 @@ public enum ManifestOperation: Sendable {
     case updateRole(name: String, description: String, entitlements: [(target: String, value: String)])
     /// The policy's approvers are ids: those of live principals, or of groups this apply creates.
     case setPolicy(role: String, scope: Scope, policy: Policy)
+    /// The scope inherits its parent's rules again.
+    case removePolicy(role: String, scope: Scope)
     /// An `adminAssign` request, held to its policy and the self-assignment safeguards.
     case assignEligible(principal: String, role: String, scope: Scope, end: Date?)
     /// An `adminRemove` request for the live eligible assignment.
@@ -120,6 +123,9 @@ extension ManifestService {
         case .setPolicy(let role, let scope, let policy):
             _ = try await directory.setPolicy(
                 policy, role: try await self.role(named: role, in: tx).id, scope: scope, by: actor, in: tx, now: now)
+        case .removePolicy(let role, let scope):
+            try await directory.removePolicy(
+                role: try await self.role(named: role, in: tx).id, scope: scope, by: actor, in: tx, now: now)
         case .assignEligible(let principal, let role, let scope, let end):
             let duration = try end.map { end -> ISODuration in
                 let seconds = Int64(end.timeIntervalSince(now).rounded(.down))

@@ -4,8 +4,9 @@ import RegentCore
 import RegentEngine
 
 /// A plan's changes as the operations the engine carries out. What this version cannot do through
-/// a manifest yet — deleting a group, role or policy, changing a group's display name or an
-/// eligibility's end — refuses the whole apply by name, so nothing is half done.
+/// a manifest yet — deleting a target, group or role (they keep history), changing a group's
+/// display name, a target's connector or an eligibility's end — refuses the whole apply by name,
+/// so nothing is half done.
 enum ManifestOperations {
     static func make(
         _ changes: [ManifestChange], desired: [ManifestObject.Key: ManifestObject],
@@ -29,8 +30,15 @@ enum ManifestOperations {
         for change in changes {
             let key = change.key
             if change.action == .delete {
-                guard key.kind == .eligibility else { throw unsupported("deleting a \(key.kind.rawValue)", key) }
                 let object = live[key]?.fields
+                if key.kind == .policy {
+                    operations.append(
+                        .removePolicy(
+                            role: object?["role"]?.string ?? "",
+                            scope: try Scope(parsing: object?["scope"]?.string ?? "")))
+                    continue
+                }
+                guard key.kind == .eligibility else { throw unsupported("deleting a \(key.kind.rawValue)", key) }
                 operations.append(
                     .removeEligibility(
                         principal: object?["principal"]?.string ?? "", role: object?["role"]?.string ?? "",
