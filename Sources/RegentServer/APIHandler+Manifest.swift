@@ -24,7 +24,7 @@ extension APIHandler {
         var documents: [(source: ManifestSource, document: JSONValue)] = []
         for document in body.documents {
             documents.append(
-                (ManifestSource(file: document.file, document: document.document), try convert(document.body)))
+                (ManifestSource(file: document.file, document: document.document), try YAMLJSON.convert(document.body)))
         }
         do {
             return try await ManifestDocuments.objects(documents)
@@ -53,7 +53,7 @@ extension APIHandler {
         return .ok(
             .init(
                 body: .json(
-                    .init(documents: try objects.map { try Self.convert(ManifestDocuments.document(for: $0)) }))))
+                    .init(documents: try objects.map { try YAMLJSON.convert(ManifestDocuments.document(for: $0)) }))))
     }
 
     private static func view(_ change: ManifestChange) throws -> Components.Schemas.ManifestChange {
@@ -62,15 +62,11 @@ extension APIHandler {
             name: change.key.name,
             fields: try change.fields.map {
                 .init(
-                    path: $0.path, before: try $0.before.map { try convert($0) },
-                    after: try $0.after.map { try convert($0) })
+                    path: $0.path, before: try $0.before.map { try YAMLJSON.convert($0) },
+                    after: try $0.after.map { try YAMLJSON.convert($0) })
             })
     }
 
-    /// The generated containers and ``JSONValue`` hold the same JSON; they meet through it.
-    private static func convert<To: Decodable>(_ value: some Encodable, to type: To.Type = To.self) throws -> To {
-        try JSONDecoder().decode(To.self, from: JSONEncoder().encode(value))
-    }
 }
 
 extension APIHandler {
@@ -109,6 +105,6 @@ extension APIHandler {
     func getManifestSchema(_ input: Operations.GetManifestSchema.Input) async throws
         -> Operations.GetManifestSchema.Output
     {
-        .ok(.init(body: .applicationSchemaJson(try Self.convert(try ManifestSchema.document()))))
+        .ok(.init(body: .applicationSchemaJson(try YAMLJSON.convert(try ManifestSchema.document()))))
     }
 }

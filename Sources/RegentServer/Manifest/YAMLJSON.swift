@@ -1,3 +1,4 @@
+public import Foundation
 public import RegentCore
 public import Yams
 
@@ -6,6 +7,12 @@ public import Yams
 /// so an alias that expands a small document into a huge one is refused before it is built.
 public enum YAMLJSON {
     public static let maximumValues = 1_000_000
+
+    /// The same JSON in another Codable shape: the generated API containers and ``JSONValue``
+    /// meet through it.
+    public static func convert<To: Decodable>(_ value: some Encodable, to type: To.Type = To.self) throws -> To {
+        try JSONDecoder().decode(To.self, from: JSONEncoder().encode(value))
+    }
 
     public struct Refusal: Error { public var reason: String }
 

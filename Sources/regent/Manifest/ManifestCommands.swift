@@ -23,10 +23,7 @@ struct Validate: AsyncParsableCommand {
             guard missing.isEmpty else { throw ManifestProblems(missing) }
             print("\(objects.count) documents, no problems")
         } catch let problems as ManifestProblems {
-            for problem in problems.problems {
-                FileHandle.standardError.write(Data("regent: \(problem)\n".utf8))
-            }
-            throw ExitCode.failure
+            throw failure(problems)
         }
     }
 }
@@ -62,15 +59,14 @@ struct Plan: AsyncParsableCommand {
         do {
             documents = try ManifestFiles.read(path)
         } catch {
-            for problem in error.problems { FileHandle.standardError.write(Data("regent: \(problem)\n".utf8)) }
-            throw ExitCode.failure
+            throw failure(error)
         }
         var submitted: [Components.Schemas.ManifestSubmission.DocumentsPayloadPayload] = []
         for document in documents {
             submitted.append(
                 .init(
                     file: document.source.file, document: document.source.document,
-                    body: try convert(document.value)))
+                    body: try YAMLJSON.convert(document.value)))
         }
         var secrets: [Components.Schemas.ManifestSubmission.SecretsPayloadPayload]?
         if stateHash != nil {
@@ -79,8 +75,7 @@ struct Plan: AsyncParsableCommand {
                     .init(target: $0.target, name: $0.name, value: $0.value)
                 }
             } catch {
-                for problem in error.problems { FileHandle.standardError.write(Data("regent: \(problem)\n".utf8)) }
-                throw ExitCode.failure
+                throw failure(error)
             }
         }
         return .init(prune: prune, stateHash: stateHash, secrets: secrets, documents: submitted)
@@ -214,7 +209,7 @@ struct Export: AsyncParsableCommand {
         guard case .ok(let ok) = answer, case .json(let body) = ok.body else { throw refusal(answer) }
         var text = ""
         for document in body.documents {
-            let value: JSONValue = try convert(document)
+            let value: JSONValue = try YAMLJSON.convert(document)
             text += "---\n" + (try Yams.serialize(node: YAMLJSON.node(value)))
         }
         if let output {
@@ -229,9 +224,10 @@ struct Export: AsyncParsableCommand {
     }
 }
 
-/// The generated containers and ``JSONValue`` hold the same JSON; they meet through it.
-private func convert<To: Decodable>(_ value: some Encodable, to type: To.Type = To.self) throws -> To {
-    try JSONDecoder().decode(To.self, from: JSONEncoder().encode(value))
+/// A manifest's problems, one line each on stderr, and exit 1.
+private func failure(_ problems: ManifestProblems) -> ExitCode {
+    for problem in problems.problems { FileHandle.standardError.write(Data("regent: \(problem)\n".utf8)) }
+    return ExitCode.failure
 }
 
 /// `regent manifest schema`: the JSON Schema of a manifest document, from this binary's own API
