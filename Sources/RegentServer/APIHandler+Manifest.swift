@@ -79,6 +79,7 @@ extension APIHandler {
         let desired = try await Self.desired(body)
         let manifestHash = ManifestObject.stateHash(desired.map(\.object))
         let prune = body.prune ?? false
+        let now = engine.clock.now()
         let secrets = (body.secrets ?? []).reduce(into: [String: [String: String]]()) {
             $0[$1.target, default: [:]][$1.name] = $1.value
         }
@@ -90,7 +91,7 @@ extension APIHandler {
                 changes,
                 desired: Dictionary(desired.map { ($0.object.key, $0.object) }, uniquingKeysWith: { a, _ in a }),
                 live: Dictionary(live.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }), snapshot: snapshot,
-                secrets: secrets)
+                secrets: secrets, createdBy: actor.principalId, now: now)
             return ManifestApplication(
                 stateHash: ManifestObject.stateHash(live), changes: changes, operations: operations)
         }

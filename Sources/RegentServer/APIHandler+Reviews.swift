@@ -8,35 +8,10 @@ extension APIHandler {
     func createReview(_ input: Operations.CreateReview.Input) async throws -> Operations.CreateReview.Output {
         let (_, actor) = try Caller.required()
         guard case .json(let body) = input.body else { throw APIProblem.invalid("body", "send JSON") }
-        let now = engine.clock.now()
-        let ids = { (names: [String]?) async throws -> [Principal.ID] in
-            try await (names ?? []).asyncMap { try await self.engine.directory.principal(named: $0, by: actor).id }
-        }
-        let reviewers: ReviewDefinition.Reviewers =
-            switch body.reviewers._type {
-            case .principals: .principals(try await ids(body.reviewers.principals))
-            case .managers: .managers(fallback: try await ids(body.reviewers.fallback))
-            case ._self: .selfReview(fallback: try await ids(body.reviewers.fallback))
-            }
-        let ending: ReviewDefinition.Ending =
-            if let date = body.endDate { .on(date) } else if let count = body.occurrences {
-                .after(occurrences: count)
-            } else {
-                .never
-            }
-        let definition = try ReviewDefinition(
-            id: ReviewDefinition.ID(UUID()), name: body.name,
-            roleIds: try await (body.roles ?? []).asyncMap { try await engine.directory.role(named: $0).id },
-            scope: try Scope(parsing: body.scope ?? "/"),
-            kinds: Set((body.kinds ?? [.eligible, .active]).compactMap { Assignment.Kind(rawValue: $0.rawValue) }),
-            inactiveDays: body.inactiveDays, reviewers: reviewers,
-            recurrence: ReviewDefinition.Recurrence(rawValue: body.recurrence.rawValue) ?? .once,
-            start: body.start ?? now, duration: try ISODuration(parsing: body.duration, field: "duration"),
-            ending: ending, justificationRequired: body.justificationRequired ?? false,
-            defaultDecision: body.defaultDecision.flatMap { .init(rawValue: $0.rawValue) } ?? .noChange,
-            autoApply: body.autoApply ?? false, reminders: body.reminders ?? true,
-            completionRecipients: body.completionRecipients ?? [], lookBackDays: body.lookBackDays ?? 30,
-            createdBy: actor.principalId, createdAt: now)
+        let definition = try await ReviewDefinition(
+            body, id: ReviewDefinition.ID(UUID()), createdBy: actor.principalId, now: engine.clock.now(),
+            principal: { try await self.engine.directory.principal(named: $0, by: actor).id },
+            role: { try await self.engine.directory.role(named: $0).id })
         let created = try await engine.governance.createReview(definition, by: actor)
         return .created(.init(body: .json(try await view(created))))
     }
@@ -154,5 +129,75 @@ extension APIHandler {
             recommendationReason: item.recommendationReason, decision: item.decision?.verdict.rawValue,
             decidedBy: decidedBy, decidedAt: item.decision?.at, justification: item.decision?.justification,
             outcome: item.outcome?.rawValue)
+    }
+}
+
+extension ReviewDefinition {
+    /// The review an API body (or a manifest's AccessReview document) describes; `principal` and
+    /// `role` find reviewers and roles by name.
+    init(
+        _ body: Components.Schemas.ReviewCreate, id: ID, createdBy: Principal.ID, now: Date,
+        principal: (String) async throws -> Principal.ID, role: (String) async throws -> Role.ID
+    ) async throws {
+        func ids(_ names: [String]?) async throws -> [Principal.ID] {
+            var found: [Principal.ID] = []
+            for name in names ?? [] { found.append(try await principal(name)) }
+            return found
+        }
+        let reviewers: ReviewDefinition.Reviewers =
+            switch body.reviewers._type {
+            case .principals: .principals(try await ids(body.reviewers.principals))
+            case .managers: .managers(fallback: try await ids(body.reviewers.fallback))
+            case ._self: .selfReview(fallback: try await ids(body.reviewers.fallback))
+            }
+        let ending: ReviewDefinition.Ending =
+            if let date = body.endDate { .on(date) } else if let count = body.occurrences {
+                .after(occurrences: count)
+            } else {
+                .never
+            }
+        var roleIds: [Role.ID] = []
+        for name in body.roles ?? [] { roleIds.append(try await role(name)) }
+        try self.init(
+            id: id, name: body.name, roleIds: roleIds, scope: try Scope(parsing: body.scope ?? "/"),
+            kinds: Set((body.kinds ?? [.eligible, .active]).compactMap { Assignment.Kind(rawValue: $0.rawValue) }),
+            inactiveDays: body.inactiveDays, reviewers: reviewers,
+            recurrence: ReviewDefinition.Recurrence(rawValue: body.recurrence.rawValue) ?? .once,
+            start: body.start ?? now, duration: try ISODuration(parsing: body.duration, field: "duration"),
+            ending: ending, justificationRequired: body.justificationRequired ?? false,
+            defaultDecision: body.defaultDecision.flatMap { .init(rawValue: $0.rawValue) } ?? .noChange,
+            autoApply: body.autoApply ?? false, reminders: body.reminders ?? true,
+            completionRecipients: body.completionRecipients ?? [], lookBackDays: body.lookBackDays ?? 30,
+            createdBy: createdBy, createdAt: now)
+    }
+}
+
+extension Components.Schemas.ReviewCreate {
+    /// A stored review as the body that would create it, every setting explicit, names for ids.
+    init(_ definition: ReviewDefinition, principal: (Principal.ID) -> String, role: (Role.ID) -> String) {
+        let (type, principals, fallback):
+            (Components.Schemas.ReviewersBody._TypePayload, [Principal.ID], [Principal.ID]) =
+                switch definition.reviewers {
+                case .principals(let ids): (.principals, ids, [])
+                case .managers(let ids): (.managers, [], ids)
+                case .selfReview(let ids): (._self, [], ids)
+                }
+        var (endDate, occurrences): (Date?, Int?) = (nil, nil)
+        switch definition.ending {
+        case .never: break
+        case .on(let date): endDate = date
+        case .after(let count): occurrences = count
+        }
+        self.init(
+            name: definition.name, roles: definition.roleIds.map(role).sorted(), scope: definition.scope.path,
+            kinds: definition.kinds.compactMap { .init(rawValue: $0.rawValue) }.sorted { $0.rawValue < $1.rawValue },
+            inactiveDays: definition.inactiveDays,
+            reviewers: .init(_type: type, principals: principals.map(principal), fallback: fallback.map(principal)),
+            recurrence: .init(rawValue: definition.recurrence.rawValue) ?? .once, start: definition.start,
+            duration: definition.duration.description, endDate: endDate, occurrences: occurrences,
+            justificationRequired: definition.justificationRequired,
+            defaultDecision: .init(rawValue: definition.defaultDecision.rawValue), autoApply: definition.autoApply,
+            reminders: definition.reminders, completionRecipients: definition.completionRecipients,
+            lookBackDays: definition.lookBackDays)
     }
 }

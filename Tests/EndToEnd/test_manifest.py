@@ -207,6 +207,15 @@ activation:
     stages:
       - approvers: [approvers]
 """)
+    documents.append("""apiVersion: regent/v1
+kind: AccessReview
+name: quarterly application review
+roles: [app-0, app-1]
+reviewers: {type: principals, principals: [approvers]}
+recurrence: quarterly
+start: "2027-01-04T09:00:00Z"
+duration: P14D
+""")
     for n in eligible:
         documents.append(f"""apiVersion: regent/v1
 kind: Eligibility
@@ -245,10 +254,14 @@ def test_plan_apply_edit_prune_and_concurrent_applies(server_factory, tmp_path):
     plan = json.loads(result.stdout)
     kinds = [c["kind"] for c in plan["changes"]]
     assert all(c["action"] == "create" for c in plan["changes"])
-    assert kinds == ["Target"] * 3 + ["Group"] + ["Role"] * 10 + ["Policy"] * 6 + ["Eligibility"] * 50, kinds
+    assert kinds == ["Target"] * 3 + ["Group"] + ["Role"] * 10 + ["Policy"] * 6 + ["Eligibility"] * 50 + [
+        "AccessReview"], kinds
     result = cli("apply", "-f", str(path), "--state-hash", plan["stateHash"])
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Applied 70 changes." in result.stdout
+    assert "Applied 71 changes." in result.stdout
+    status, reviews = call(server.url + "/v1/reviews", "GET", token=admin)
+    assert [r["name"] for r in reviews["items"]] == ["quarterly application review"], reviews
+    assert reviews["items"][0]["reviewers"]["principals"] == ["approvers"], reviews
     status, page = call(server.url + "/v1/targets", "GET", token=admin)
     assert status == 200 and {t["name"]: t["secretNames"] for t in page["items"]} == {
         name: ["signingKey"] for name in targets}, page

@@ -88,33 +88,40 @@ extension GovernanceService {
             actor: actor, subject: AuditSubject(scope: definition.scope), action: .reviewCreateRefused, now: now
         ) {
             try await engine.store.transaction { tx in
-                try await engine.authorize(actor.principalId, .manageAssignments, in: tx, now: now)
-                let named: [Principal.ID] =
-                    switch definition.reviewers {
-                    case .principals(let ids), .managers(let ids), .selfReview(let ids): ids
-                    }
-                for id in named where try await tx.principal(id: id) == nil {
-                    throw RegentError(.notFound, "no such reviewer", field: "reviewers")
-                }
-                for id in definition.roleIds where try await tx.role(id: id) == nil {
-                    throw RegentError(.notFound, "no such role", field: "roles")
-                }
-                try await tx.insertReviewDefinition(definition)
-                try await engine.audit(
-                    AuditNote(
-                        .reviewCreated,
-                        details: [
-                            "reviewId": definition.id.description, "name": definition.name,
-                            "recurrence": definition.recurrence.rawValue,
-                        ]),
-                    in: tx,
-                    context: Engine.AuditContext(
-                        actor: actor.auditActor, subject: AuditSubject(scope: definition.scope), correlationId: nil),
-                    now: now)
+                try await createReview(definition, by: actor, in: tx, now: now)
             }
         }
         try await runReviews()
         return definition
+    }
+
+    /// Stores the review within a transaction the caller commits.
+    func createReview(_ definition: ReviewDefinition, by actor: ActorContext, in tx: StoreTransaction, now: Date)
+        async throws
+    {
+        try await engine.authorize(actor.principalId, .manageAssignments, in: tx, now: now)
+        let named: [Principal.ID] =
+            switch definition.reviewers {
+            case .principals(let ids), .managers(let ids), .selfReview(let ids): ids
+            }
+        for id in named where try await tx.principal(id: id) == nil {
+            throw RegentError(.notFound, "no such reviewer", field: "reviewers")
+        }
+        for id in definition.roleIds where try await tx.role(id: id) == nil {
+            throw RegentError(.notFound, "no such role", field: "roles")
+        }
+        try await tx.insertReviewDefinition(definition)
+        try await engine.audit(
+            AuditNote(
+                .reviewCreated,
+                details: [
+                    "reviewId": definition.id.description, "name": definition.name,
+                    "recurrence": definition.recurrence.rawValue,
+                ]),
+            in: tx,
+            context: Engine.AuditContext(
+                actor: actor.auditActor, subject: AuditSubject(scope: definition.scope), correlationId: nil),
+            now: now)
     }
 
     public func reviewDefinitions(by actor: ActorContext) async throws -> [ReviewDefinition] {

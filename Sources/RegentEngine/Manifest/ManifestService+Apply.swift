@@ -21,6 +21,12 @@ public enum ManifestOperation: Sendable {
     case setPolicy(role: String, scope: Scope, policy: Policy)
     /// The scope inherits its parent's rules again.
     case removePolicy(role: String, scope: Scope)
+    /// A review, built once the names it uses are ids (its roles may be made by this apply).
+    case createReview(
+        @Sendable (
+            _ principal: @Sendable (String) async throws -> Principal.ID,
+            _ role: @Sendable (String) async throws -> Role.ID
+        ) async throws -> ReviewDefinition)
     /// An `adminAssign` request, held to its policy and the self-assignment safeguards.
     case assignEligible(principal: String, role: String, scope: Scope, end: Date?)
     /// An `adminRemove` request for the live eligible assignment.
@@ -85,6 +91,10 @@ extension ManifestService {
             }
             if let graph { engine.index.updateGraph(graph) }
             engine.afterCommit(applied)
+            // A new review's first occurrence opens now, as one made through the API does.
+            if application.operations.contains(where: { if case .createReview = $0 { true } else { false } }) {
+                try await engine.governance.runReviews()
+            }
             return application
         }
     }
@@ -126,6 +136,10 @@ extension ManifestService {
         case .removePolicy(let role, let scope):
             try await directory.removePolicy(
                 role: try await self.role(named: role, in: tx).id, scope: scope, by: actor, in: tx, now: now)
+        case .createReview(let build):
+            let definition = try await build(
+                { try await self.principal(named: $0, in: tx).id }, { try await self.role(named: $0, in: tx).id })
+            try await engine.governance.createReview(definition, by: actor, in: tx, now: now)
         case .assignEligible(let principal, let role, let scope, let end):
             let duration = try end.map { end -> ISODuration in
                 let seconds = Int64(end.timeIntervalSince(now).rounded(.down))

@@ -38,6 +38,8 @@ public struct ManifestSnapshot: Sendable {
     /// The names of each target's secrets (their values stay sealed).
     public var secretNames: [Target.ID: [String]] = [:]
     public var rolesById: [Role.ID: Role] = [:]
+    /// Access reviews (a review's name is how a manifest knows it).
+    public var reviews: [ReviewDefinition] = []
     /// The objects an apply created or took over: the only ones `--prune` deletes.
     public var managed: Set<ManifestObject.Key> = []
 }
@@ -85,6 +87,7 @@ extension ManifestService {
                 snapshot.policies.append(ManifestSnapshot.RolePolicy(role: role, scope: scope, policy: policy))
             }
         }
+        snapshot.reviews = try await tx.reviewDefinitions()
         let graph = try await tx.membershipGraph()
         let groups = try await tx.principalIDs(kind: .group)
         for id in groups.sorted(by: { $0.description < $1.description }) {

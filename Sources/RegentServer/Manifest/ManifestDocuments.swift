@@ -11,7 +11,7 @@ public import RegentCore
 public enum ManifestDocuments {
     public static let apiVersion = "regent/v1"
     /// The kinds this version reads; the others are refused by name.
-    public static let supportedKinds: [ManifestKind] = [.target, .group, .role, .policy, .eligibility]
+    public static let supportedKinds: [ManifestKind] = [.target, .group, .role, .policy, .eligibility, .accessReview]
     /// How a target's secret is given: by reference, resolved by the CLI, never written inline.
     public static let secretReferencePrefixes = ["env:", "file:"]
 
@@ -78,6 +78,13 @@ public enum ManifestDocuments {
         return problems
     }
 
+    /// A review's fields as JSON, dates in RFC 3339.
+    static func reviewFields(_ body: Components.Schemas.ReviewCreate) throws -> [String: JSONValue] {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return try JSONDecoder().decode([String: JSONValue].self, from: encoder.encode(body))
+    }
+
     /// The document that states `object`: what `regent export` writes, read back as the same object.
     public static func document(for object: ManifestObject) -> JSONValue {
         var fields = object.fields
@@ -135,6 +142,12 @@ public enum ManifestDocuments {
                 }
             }
             return found
+        case .accessReview:
+            let reviewers = fields["reviewers"]?.object
+            return (fields["roles"]?.strings ?? []).map { Reference(kind: .role, name: $0, field: "roles") }
+                + ((reviewers?["principals"]?.strings ?? []) + (reviewers?["fallback"]?.strings ?? [])).map {
+                    Reference(kind: .user, name: $0, field: "reviewers")
+                }
         case .eligibility:
             return [
                 Reference(kind: .user, name: fields["principal"]?.string ?? "", field: "principal"),
@@ -164,6 +177,7 @@ public enum ManifestDocuments {
         case .group: return try reader.group()
         case .role: return try reader.role()
         case .policy: return try await reader.policy()
+        case .accessReview: return try await reader.accessReview()
         default: return try reader.eligibility()
         }
     }
@@ -190,7 +204,9 @@ struct DocumentReader {
         -> Body
     {
         do {
-            return try JSONDecoder().decode(Body.self, from: JSONEncoder().encode(JSONValue.object(value)))
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            return try decoder.decode(Body.self, from: JSONEncoder().encode(JSONValue.object(value)))
         } catch let error as DecodingError {
             throw Self.explain(error, prefix: prefix, source: source)
         }
@@ -318,15 +334,30 @@ struct DocumentReader {
         let scope = try scope()
         let body = try decode(Components.Schemas.PolicyBody.self, fields.filter { ruleFields.contains($0.key) })
         // Approvers are checked by name against the directory later; here each name stands for an id.
-        let approvers = ApproverNames()
-        let policy = try await Policy(body) { name in try approvers.id(for: name) }
+        let approvers = StandInIds()
+        let policy = try await Policy(body) { name in try approvers.principal(name) }
         try domain { try policy.validate() }
         var canonical = try JSONDecoder().decode(
             [String: JSONValue].self,
-            from: JSONEncoder().encode(Components.Schemas.PolicyBody(policy) { approvers.name(for: $0) }))
+            from: JSONEncoder().encode(Components.Schemas.PolicyBody(policy) { approvers.name($0) }))
         canonical["role"] = .string(role)
         canonical["scope"] = .string(scope)
         return ManifestObject(.policy, "\(role) \(scope)", fields: canonical)
+    }
+
+    /// An access review, known by its name; its `start` is required, so the document says the
+    /// same thing whenever it is applied.
+    func accessReview() async throws -> ManifestObject {
+        let body = try decode(Components.Schemas.ReviewCreate.self, fields)
+        guard body.start != nil else { throw problem("start", "required: when the first occurrence opens (RFC 3339)") }
+        let names = StandInIds()
+        let definition = try await ReviewDefinition(
+            body, id: ReviewDefinition.ID(UUID()), createdBy: Principal.ID(UUID()), now: Date(),
+            principal: { try names.principal($0) }, role: { try names.role($0) })
+        var canonical = try ManifestDocuments.reviewFields(
+            Components.Schemas.ReviewCreate(definition, principal: names.name, role: names.name))
+        canonical["name"] = nil
+        return ManifestObject(.accessReview, body.name, fields: canonical)
     }
 
     func eligibility() throws -> ManifestObject {
@@ -381,18 +412,29 @@ struct DocumentReader {
     }
 }
 
-/// A stand-in id for each approver name, and back, while a policy is checked without a directory.
-private final class ApproverNames: @unchecked Sendable {
-    private var ids: [String: Principal.ID] = [:]
-    private var names: [Principal.ID: String] = [:]
+/// A stand-in id for each principal or role name, and back, while a document is checked without
+/// a directory.
+private final class StandInIds: @unchecked Sendable {
+    private var principals: [String: Principal.ID] = [:]
+    private var roles: [String: Role.ID] = [:]
+    private var names: [String: String] = [:]
 
-    func id(for name: String) throws -> Principal.ID {
+    func principal(_ name: String) throws -> Principal.ID {
         let valid = try Principal.validatedName(name, field: "approvers")
-        if let id = ids[valid] { return id }
+        if let id = principals[valid] { return id }
         let id = Principal.ID(UUID())
-        (ids[valid], names[id]) = (id, valid)
+        (principals[valid], names[id.description]) = (id, valid)
         return id
     }
 
-    func name(for id: Principal.ID) -> String { names[id] ?? id.description }
+    func role(_ name: String) throws -> Role.ID {
+        let valid = try Principal.validatedName(name, field: "roles")
+        if let id = roles[valid] { return id }
+        let id = Role.ID(UUID())
+        (roles[valid], names[id.description]) = (id, valid)
+        return id
+    }
+
+    func name(_ id: Principal.ID) -> String { names[id.description] ?? id.description }
+    func name(_ id: Role.ID) -> String { names[id.description] ?? id.description }
 }

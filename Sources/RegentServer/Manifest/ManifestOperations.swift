@@ -11,7 +11,7 @@ enum ManifestOperations {
     static func make(
         _ changes: [ManifestChange], desired: [ManifestObject.Key: ManifestObject],
         live: [ManifestObject.Key: ManifestObject], snapshot: ManifestSnapshot,
-        secrets: [String: [String: String]]
+        secrets: [String: [String: String]], createdBy: Principal.ID, now: Date
     ) async throws -> [ManifestOperation] {
         let principalIds = Dictionary(
             snapshot.principals.values.map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
@@ -111,6 +111,21 @@ enum ManifestOperations {
                     .setPolicy(
                         role: fields["role"]?.string ?? "", scope: try Scope(parsing: fields["scope"]?.string ?? ""),
                         policy: policy))
+            case .accessReview:
+                guard change.action == .create else { throw unsupported("changing an access review", key) }
+                var fields = fields
+                fields["name"] = .string(key.name)
+                let decoder = JSONDecoder()
+                decoder.dateDecodingStrategy = .iso8601
+                let body = try decoder.decode(
+                    Components.Schemas.ReviewCreate.self, from: JSONEncoder().encode(JSONValue.object(fields)))
+                let (createdBy, now) = (createdBy, now)
+                operations.append(
+                    .createReview { principal, role in
+                        try await ReviewDefinition(
+                            body, id: ReviewDefinition.ID(UUID()), createdBy: createdBy, now: now,
+                            principal: principal, role: role)
+                    })
             case .eligibility:
                 guard change.action == .create else { throw unsupported("changing an eligibility's end", key) }
                 operations.append(

@@ -51,6 +51,14 @@ extension ManifestSnapshot {
             fields["scope"] = .string(entry.scope.description)
             objects.append(ManifestObject(.policy, "\(entry.role.name) \(entry.scope)", fields: fields))
         }
+        var reviewsSeen: Set<String> = []
+        for review in reviews where reviewsSeen.insert(review.name).inserted {
+            var fields = try ManifestDocuments.reviewFields(
+                Components.Schemas.ReviewCreate(
+                    review, principal: name, role: { rolesById[$0]?.name ?? $0.description }))
+            fields["name"] = nil
+            objects.append(ManifestObject(.accessReview, review.name, fields: fields))
+        }
         var seen: Set<ManifestObject.Key> = []
         for assignment in eligibilities {
             let principal = name(assignment.principalId)

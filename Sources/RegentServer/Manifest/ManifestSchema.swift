@@ -53,6 +53,7 @@ public enum ManifestSchema {
         var policy = properties(of: "PolicyBody")
         policy["role"] = name
         policy["scope"] = scope
+        let review = properties(of: "ReviewCreate")
         let eligibility: [String: JSONValue] = [
             "principal": name, "role": name, "scope": scope,
             "end": .object(["type": "string", "format": "date-time"]),
@@ -68,6 +69,7 @@ public enum ManifestSchema {
                 kind(.role, required: ["name"], role),
                 kind(.policy, required: ["role", "scope"], policy),
                 kind(.eligibility, required: ["principal", "role", "scope"], eligibility),
+                kind(.accessReview, required: ["name", "reviewers", "recurrence", "start", "duration"], review),
             ]),
         ])
     }
