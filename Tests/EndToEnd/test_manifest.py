@@ -208,6 +208,13 @@ activation:
       - approvers: [approvers]
 """)
     documents.append("""apiVersion: regent/v1
+kind: AlertRule
+name: frequentActivation
+enabled: true
+count: 3
+window: PT12H
+""")
+    documents.append("""apiVersion: regent/v1
 kind: AccessReview
 name: quarterly application review
 roles: [app-0, app-1]
@@ -253,12 +260,15 @@ def test_plan_apply_edit_prune_and_concurrent_applies(server_factory, tmp_path):
     assert result.returncode == 2, result.stdout + result.stderr
     plan = json.loads(result.stdout)
     kinds = [c["kind"] for c in plan["changes"]]
-    assert all(c["action"] == "create" for c in plan["changes"])
+    assert all(c["action"] == ("update" if c["kind"] == "AlertRule" else "create") for c in plan["changes"])
     assert kinds == ["Target"] * 3 + ["Group"] + ["Role"] * 10 + ["Policy"] * 6 + ["Eligibility"] * 50 + [
-        "AccessReview"], kinds
+        "AccessReview", "AlertRule"], kinds
     result = cli("apply", "-f", str(path), "--state-hash", plan["stateHash"])
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Applied 71 changes." in result.stdout
+    assert "Applied 72 changes." in result.stdout
+    status, rules = call(server.url + "/v1/alerts/rules", "GET", token=admin)
+    frequent = next(r for r in rules["items"] if r["rule"] == "frequentActivation")
+    assert (frequent["count"], frequent["window"]) == (3, "PT12H"), frequent
     status, reviews = call(server.url + "/v1/reviews", "GET", token=admin)
     assert [r["name"] for r in reviews["items"]] == ["quarterly application review"], reviews
     assert reviews["items"][0]["reviewers"]["principals"] == ["approvers"], reviews

@@ -91,26 +91,35 @@ extension GovernanceService {
         let now = engine.clock.now()
         try await engine.audited(actor: actor, subject: AuditSubject(), action: .alertSettingsChangeRefused, now: now) {
             try await engine.store.transaction { tx in
-                try await engine.authorize(actor.principalId, .manageAlerts, in: tx, now: now)
-                try settings.validate(for: rule)
-                try await tx.saveAlertSettings(settings, for: rule)
-                try await engine.audit(
-                    AuditNote(
-                        .alertSettingsChanged,
-                        details: [
-                            "rule": rule.rawValue, "enabled": "\(settings.enabled)",
-                            "count": settings.count.map(String.init) ?? "",
-                            "percent": settings.percent.map(String.init) ?? "",
-                            "window": settings.window?.description ?? "",
-                            "names": settings.names.joined(separator: ","),
-                        ]),
-                    in: tx,
-                    context: Engine.AuditContext(actor: actor.auditActor, subject: AuditSubject(), correlationId: nil),
-                    now: now)
+                try await setAlertSettings(settings, for: rule, by: actor, in: tx, now: now)
             }
         }
         try await evaluateAlerts()
         return settings
+    }
+
+    /// Stores the rule's settings (filled with its defaults) within a transaction the caller
+    /// commits; the caller evaluates the rules after it.
+    func setAlertSettings(
+        _ settings: AlertSettings, for rule: AlertRule, by actor: ActorContext, in tx: StoreTransaction, now: Date
+    ) async throws {
+        let settings = settings.filled(for: rule)
+        try await engine.authorize(actor.principalId, .manageAlerts, in: tx, now: now)
+        try settings.validate(for: rule)
+        try await tx.saveAlertSettings(settings, for: rule)
+        try await engine.audit(
+            AuditNote(
+                .alertSettingsChanged,
+                details: [
+                    "rule": rule.rawValue, "enabled": "\(settings.enabled)",
+                    "count": settings.count.map(String.init) ?? "",
+                    "percent": settings.percent.map(String.init) ?? "",
+                    "window": settings.window?.description ?? "",
+                    "names": settings.names.joined(separator: ","),
+                ]),
+            in: tx,
+            context: Engine.AuditContext(actor: actor.auditActor, subject: AuditSubject(), correlationId: nil),
+            now: now)
     }
 
     /// Dismisses an open alert with a reason. Refused (and audited) for an alert about the actor.

@@ -27,6 +27,7 @@ public enum ManifestOperation: Sendable {
             _ principal: @Sendable (String) async throws -> Principal.ID,
             _ role: @Sendable (String) async throws -> Role.ID
         ) async throws -> ReviewDefinition)
+    case setAlertRule(AlertRule, AlertSettings)
     /// An `adminAssign` request, held to its policy and the self-assignment safeguards.
     case assignEligible(principal: String, role: String, scope: Scope, end: Date?)
     /// An `adminRemove` request for the live eligible assignment.
@@ -91,6 +92,9 @@ extension ManifestService {
             }
             if let graph { engine.index.updateGraph(graph) }
             engine.afterCommit(applied)
+            if application.operations.contains(where: { if case .setAlertRule = $0 { true } else { false } }) {
+                try await engine.governance.evaluateAlerts()
+            }
             // A new review's first occurrence opens now, as one made through the API does.
             if application.operations.contains(where: { if case .createReview = $0 { true } else { false } }) {
                 try await engine.governance.runReviews()
@@ -136,6 +140,8 @@ extension ManifestService {
         case .removePolicy(let role, let scope):
             try await directory.removePolicy(
                 role: try await self.role(named: role, in: tx).id, scope: scope, by: actor, in: tx, now: now)
+        case .setAlertRule(let rule, let settings):
+            try await engine.governance.setAlertSettings(settings, for: rule, by: actor, in: tx, now: now)
         case .createReview(let build):
             let definition = try await build(
                 { try await self.principal(named: $0, in: tx).id }, { try await self.role(named: $0, in: tx).id })

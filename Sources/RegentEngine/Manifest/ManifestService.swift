@@ -38,6 +38,8 @@ public struct ManifestSnapshot: Sendable {
     /// The names of each target's secrets (their values stay sealed).
     public var secretNames: [Target.ID: [String]] = [:]
     public var rolesById: [Role.ID: Role] = [:]
+    /// Every alert rule's settings, filled with the rule's defaults.
+    public var alertSettings: [AlertRule: AlertSettings] = [:]
     /// Access reviews (a review's name is how a manifest knows it).
     public var reviews: [ReviewDefinition] = []
     /// The objects an apply created or took over: the only ones `--prune` deletes.
@@ -88,6 +90,10 @@ extension ManifestService {
             }
         }
         snapshot.reviews = try await tx.reviewDefinitions()
+        let stored = try await tx.alertSettings()
+        for rule in AlertRule.allCases {
+            snapshot.alertSettings[rule] = (stored[rule] ?? .defaults(for: rule)).filled(for: rule)
+        }
         let graph = try await tx.membershipGraph()
         let groups = try await tx.principalIDs(kind: .group)
         for id in groups.sorted(by: { $0.description < $1.description }) {

@@ -11,7 +11,9 @@ public import RegentCore
 public enum ManifestDocuments {
     public static let apiVersion = "regent/v1"
     /// The kinds this version reads; the others are refused by name.
-    public static let supportedKinds: [ManifestKind] = [.target, .group, .role, .policy, .eligibility, .accessReview]
+    public static let supportedKinds: [ManifestKind] = [
+        .target, .group, .role, .policy, .eligibility, .accessReview, .alertRule,
+    ]
     /// How a target's secret is given: by reference, resolved by the CLI, never written inline.
     public static let secretReferencePrefixes = ["env:", "file:"]
 
@@ -76,6 +78,17 @@ public enum ManifestDocuments {
             }
         }
         return problems
+    }
+
+    /// An alert rule's settings as a document's fields.
+    static func alertFields(_ settings: AlertSettings) -> [String: JSONValue] {
+        var fields: [String: JSONValue] = [
+            "enabled": .bool(settings.enabled), "names": .array(settings.names.sorted().map(JSONValue.string)),
+        ]
+        if let count = settings.count { fields["count"] = .number(Double(count)) }
+        if let percent = settings.percent { fields["percent"] = .number(Double(percent)) }
+        if let window = settings.window { fields["window"] = .string(window.description) }
+        return fields
     }
 
     /// A review's fields as JSON, dates in RFC 3339.
@@ -178,6 +191,7 @@ public enum ManifestDocuments {
         case .role: return try reader.role()
         case .policy: return try await reader.policy()
         case .accessReview: return try await reader.accessReview()
+        case .alertRule: return try reader.alertRule()
         default: return try reader.eligibility()
         }
     }
@@ -358,6 +372,22 @@ struct DocumentReader {
             Components.Schemas.ReviewCreate(definition, principal: names.name, role: names.name))
         canonical["name"] = nil
         return ManifestObject(.accessReview, body.name, fields: canonical)
+    }
+
+    /// An alert rule's settings, named by the rule; what a document leaves out takes the rule's default.
+    func alertRule() throws -> ManifestObject {
+        let ruleName = try string("name")
+        guard let rule = AlertRule(rawValue: ruleName) else {
+            throw problem("name", "one of \(AlertRule.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let body = try decode(Components.Schemas.AlertSettingsBody.self, fields.filter { $0.key != "name" })
+        let settings = AlertSettings(
+            enabled: body.enabled, count: body.count, percent: body.percent,
+            window: try domain { try body.window.map { try ISODuration(parsing: $0, field: "window") } },
+            names: body.names ?? []
+        ).filled(for: rule)
+        try domain { try settings.validate(for: rule) }
+        return ManifestObject(.alertRule, rule.rawValue, fields: ManifestDocuments.alertFields(settings))
     }
 
     func eligibility() throws -> ManifestObject {

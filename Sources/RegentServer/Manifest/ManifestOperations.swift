@@ -31,6 +31,11 @@ enum ManifestOperations {
             let key = change.key
             if change.action == .delete {
                 let object = live[key]?.fields
+                // An alert rule always exists: pruned, it takes its defaults again.
+                if key.kind == .alertRule, let rule = AlertRule(rawValue: key.name) {
+                    operations.append(.setAlertRule(rule, .defaults(for: rule)))
+                    continue
+                }
                 if key.kind == .policy {
                     operations.append(
                         .removePolicy(
@@ -111,6 +116,16 @@ enum ManifestOperations {
                     .setPolicy(
                         role: fields["role"]?.string ?? "", scope: try Scope(parsing: fields["scope"]?.string ?? ""),
                         policy: policy))
+            case .alertRule:
+                guard let rule = AlertRule(rawValue: key.name) else { continue }
+                operations.append(
+                    .setAlertRule(
+                        rule,
+                        AlertSettings(
+                            enabled: fields["enabled"] == .bool(true), count: fields["count"]?.number.map { Int($0) },
+                            percent: fields["percent"]?.number.map { Int($0) },
+                            window: try fields["window"]?.string.map { try ISODuration(parsing: $0, field: "window") },
+                            names: fields["names"]?.strings ?? [])))
             case .accessReview:
                 guard change.action == .create else { throw unsupported("changing an access review", key) }
                 var fields = fields

@@ -51,6 +51,9 @@ extension ManifestSnapshot {
             fields["scope"] = .string(entry.scope.description)
             objects.append(ManifestObject(.policy, "\(entry.role.name) \(entry.scope)", fields: fields))
         }
+        for (rule, settings) in alertSettings {
+            objects.append(ManifestObject(.alertRule, rule.rawValue, fields: ManifestDocuments.alertFields(settings)))
+        }
         var reviewsSeen: Set<String> = []
         for review in reviews where reviewsSeen.insert(review.name).inserted {
             var fields = try ManifestDocuments.reviewFields(

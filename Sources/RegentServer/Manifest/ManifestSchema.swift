@@ -54,6 +54,8 @@ public enum ManifestSchema {
         policy["role"] = name
         policy["scope"] = scope
         let review = properties(of: "ReviewCreate")
+        var alertRule = properties(of: "AlertSettingsBody")
+        alertRule["name"] = definitions["AlertRuleName"] ?? name
         let eligibility: [String: JSONValue] = [
             "principal": name, "role": name, "scope": scope,
             "end": .object(["type": "string", "format": "date-time"]),
@@ -70,6 +72,7 @@ public enum ManifestSchema {
                 kind(.policy, required: ["role", "scope"], policy),
                 kind(.eligibility, required: ["principal", "role", "scope"], eligibility),
                 kind(.accessReview, required: ["name", "reviewers", "recurrence", "start", "duration"], review),
+                kind(.alertRule, required: ["name", "enabled"], alertRule),
             ]),
         ])
     }
