@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from helpers import CLI, call
+from test_portal import browsers  # noqa: F401  (the Chromium fixture)
 
 ADMIN_PASSWORD = "admin password 123"
 
@@ -414,3 +415,35 @@ def test_the_manifest_schema_checks_documents_as_the_server_does(server_factory,
            {"apiVersion": "regent/v1", "kind": "Gadget", "name": "x"}]
     for document in bad:
         assert list(validator.iter_errors(document)), document
+
+
+def test_a_portal_edit_of_a_managed_policy_is_refused(server_factory, browsers, tmp_path):
+    from selenium.webdriver.common.by import By
+    from test_portal import fill, sign_in_browser, submit
+    server = server_factory({"REGENT_BOOTSTRAP_PASSWORD": ADMIN_PASSWORD}).start()
+    cli = CLI(server, tmp_path / "admin")
+    cli.login("admin", ADMIN_PASSWORD)
+    path = tmp_path / "access.yaml"
+    path.write_text("""apiVersion: regent/v1
+kind: Role
+name: ops
+description: Operations
+---
+apiVersion: regent/v1
+kind: Policy
+role: ops
+scope: /
+activation: {maximumDuration: PT1H, requireMfa: false}
+""")
+    assert cli("apply", "-f", str(path)).returncode == 0
+    admin = browsers()
+    sign_in_browser(admin, server, "admin", ADMIN_PASSWORD)
+    admin.get(server.url + "/admin/roles")
+    submit(admin, admin.find_element(By.CSS_SELECTOR, "a[href*='role=ops']"))
+    fill(admin, "rule-maximumDuration", "PT8H")
+    submit(admin, admin.find_element(By.CSS_SELECTOR, "form.policy button[type=submit]"))
+    assert "managed by policy as code" in admin.find_element(By.ID, "page-error").text
+    status, policy = call(server.url + "/v1/roles/ops/policy?scope=/", "GET", token=cli.token)
+    assert policy["own"]["activation"]["maximumDuration"] == "PT1H", policy
+    result = cli("plan", "-f", str(path))
+    assert result.returncode == 0, result.stdout
