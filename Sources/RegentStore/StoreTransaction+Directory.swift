@@ -36,6 +36,18 @@ extension StoreTransaction {
         ).first().map { try $0.id("principal_id") }
     }
 
+    /// The principals the organisation's directory or identity provider brought (SCIM, or a first
+    /// sign-in), deleted ones too: theirs, never a manifest's.
+    public func providedPrincipalIDs() async throws -> Set<Principal.ID> {
+        var ids: Set<Principal.ID> = []
+        for row in try await db.raw(
+            "SELECT principal_id FROM directory_entries UNION SELECT principal_id FROM identity_links"
+        ).all() {
+            if let id = Principal.ID(try row.string("principal_id")) { ids.insert(id) }
+        }
+        return ids
+    }
+
     /// The provisioned principals of `kind` not deleted, by Regent name, optionally only the one
     /// with this directory name or external id (the lookups directories make before they create).
     public func directoryPrincipals(

@@ -181,6 +181,16 @@ config: {{url: "http://127.0.0.1:9/{n}"}}
 secrets: {{signingKey: {"env:HOOK_KEY" if n == 0 else "file:hook.key"}}}
 """ for n, name in enumerate(targets)]
     documents += ["""apiVersion: regent/v1
+kind: User
+name: carol.contractor
+displayName: Carol (contractor)
+email: carol@example.com
+""", """apiVersion: regent/v1
+kind: Eligibility
+principal: carol.contractor
+role: app-9
+scope: /
+""", """apiVersion: regent/v1
 kind: Group
 name: approvers
 displayName: Access approvers
@@ -262,11 +272,13 @@ def test_plan_apply_edit_prune_and_concurrent_applies(server_factory, tmp_path):
     plan = json.loads(result.stdout)
     kinds = [c["kind"] for c in plan["changes"]]
     assert all(c["action"] == ("update" if c["kind"] == "AlertRule" else "create") for c in plan["changes"])
-    assert kinds == ["Target"] * 3 + ["Group"] + ["Role"] * 10 + ["Policy"] * 6 + ["Eligibility"] * 50 + [
+    assert kinds == ["Target"] * 3 + ["Group", "User"] + ["Role"] * 10 + ["Policy"] * 6 + ["Eligibility"] * 51 + [
         "AccessReview", "AlertRule"], kinds
     result = cli("apply", "-f", str(path), "--state-hash", plan["stateHash"])
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Applied 72 changes." in result.stdout
+    assert "Applied 74 changes." in result.stdout
+    status, carol = call(server.url + "/v1/principals/carol.contractor", "GET", token=admin)
+    assert status == 200 and carol["email"] == "carol@example.com" and carol["id"] in eligible_principals(server, admin)
     status, rules = call(server.url + "/v1/alerts/rules", "GET", token=admin)
     frequent = next(r for r in rules["items"] if r["rule"] == "frequentActivation")
     assert (frequent["count"], frequent["window"]) == (3, "PT12H"), frequent

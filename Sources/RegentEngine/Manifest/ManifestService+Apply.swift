@@ -12,6 +12,8 @@ public enum ManifestOperation: Sendable {
         kind: Target.Kind, name: String, scope: Scope, config: [String: String], secrets: [String: String])
     /// `secrets` nil keeps the target's secrets.
     case updateTarget(name: String, scope: Scope, config: [String: String], secrets: [String: String]?)
+    /// A user (without a password: they sign in through the provider) or a service.
+    case createPrincipal(kind: Principal.Kind, name: String, displayName: String?, email: String?)
     /// The id is chosen by the caller, so a policy in the same apply can name the group as approver.
     case createGroup(id: Principal.ID, name: String, displayName: String?, members: [String])
     case setGroupMembers(group: String, members: [String])
@@ -118,6 +120,11 @@ extension ManifestService {
             }
             _ = try await engine.provisioning.updateTarget(
                 target.id, scope: scope, config: config, secrets: secrets, by: actor, in: tx, now: now)
+        case .createPrincipal(let kind, let name, let displayName, let email):
+            let principal = try Principal(
+                id: Principal.ID(UUID()), kind: kind, name: name, displayName: displayName, email: email, createdAt: now
+            )
+            try await directory.createPrincipal(principal, passwordHash: nil, by: actor, in: tx, now: now)
         case .createGroup(let id, let name, let displayName, let members):
             let group = try Principal(id: id, kind: .group, name: name, displayName: displayName, createdAt: now)
             try await directory.createPrincipal(group, passwordHash: nil, by: actor, in: tx, now: now)

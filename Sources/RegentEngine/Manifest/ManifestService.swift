@@ -28,6 +28,8 @@ public struct ManifestSnapshot: Sendable {
 
     /// Groups made in Regent; groups an identity provider keeps belong to it, not to a manifest.
     public var groups: [Group] = []
+    /// Users and services made in Regent (not by the directory or a first sign-in).
+    public var localPrincipals: [Principal] = []
     /// Every role but the built-in ones.
     public var roles: [Role] = []
     public var policies: [RolePolicy] = []
@@ -95,10 +97,15 @@ extension ManifestService {
             snapshot.alertSettings[rule] = (stored[rule] ?? .defaults(for: rule)).filled(for: rule)
         }
         let graph = try await tx.membershipGraph()
-        let groups = try await tx.principalIDs(kind: .group)
-        for id in groups.sorted(by: { $0.description < $1.description }) {
-            guard let group = snapshot.principals[id], try await tx.directoryEntry(of: id) == nil else { continue }
-            snapshot.groups.append(ManifestSnapshot.Group(group: group, members: Array(graph.members[id] ?? [])))
+        let provided = try await tx.providedPrincipalIDs()
+        for principal in snapshot.principals.values.sorted(by: { $0.name < $1.name })
+        where !provided.contains(principal.id) {
+            if principal.kind == .group {
+                snapshot.groups.append(
+                    ManifestSnapshot.Group(group: principal, members: Array(graph.members[principal.id] ?? [])))
+            } else {
+                snapshot.localPrincipals.append(principal)
+            }
         }
         snapshot.eligibilities = try await Self.everyPage(limit: 10_000) {
             try await tx.assignments(

@@ -12,7 +12,7 @@ public enum ManifestDocuments {
     public static let apiVersion = "regent/v1"
     /// The kinds this version reads; the others are refused by name.
     public static let supportedKinds: [ManifestKind] = [
-        .target, .group, .role, .policy, .eligibility, .accessReview, .alertRule,
+        .target, .group, .service, .user, .role, .policy, .eligibility, .accessReview, .alertRule,
     ]
     /// How a target's secret is given: by reference, resolved by the CLI, never written inline.
     public static let secretReferencePrefixes = ["env:", "file:"]
@@ -56,7 +56,7 @@ public enum ManifestDocuments {
         principals: Set<String>?
     ) -> [ManifestProblem] {
         let declared = known.union(objects.map(\.object.key))
-        let groups = objects.filter { $0.object.key.kind == .group }.map(\.object.key.name)
+        let groups = objects.filter { [.group, .user, .service].contains($0.object.key.kind) }.map(\.object.key.name)
         var problems: [ManifestProblem] = []
         for (source, object) in objects {
             for reference in references(of: object) {
@@ -188,6 +188,7 @@ public enum ManifestDocuments {
         switch kind {
         case .target: return try reader.target()
         case .group: return try reader.group()
+        case .user, .service: return try reader.principal(kind)
         case .role: return try reader.role()
         case .policy: return try await reader.policy()
         case .accessReview: return try await reader.accessReview()
@@ -304,6 +305,24 @@ struct DocumentReader {
         default:
             throw problem("secrets", "a list of names or a mapping of names to references")
         }
+    }
+
+    /// A user or a service made in Regent, for installs without SCIM: no password (a user signs in
+    /// through the organisation's provider, or an administrator sets one).
+    func principal(_ kind: ManifestKind) throws -> ManifestObject {
+        try onlyFields(kind == .user ? ["name", "displayName", "email"] : ["name", "displayName"])
+        var body = fields
+        body["kind"] = .string(kind == .user ? "user" : "service")
+        let created = try decode(Components.Schemas.PrincipalCreate.self, body)
+        let name = try name()
+        _ = try domain {
+            try Principal(
+                id: Principal.ID(UUID()), kind: kind == .user ? .user : .service, name: name,
+                displayName: created.displayName, email: created.email, createdAt: Date())
+        }
+        var canonical: [String: JSONValue] = ["displayName": .string(created.displayName ?? name)]
+        if let email = created.email { canonical["email"] = .string(email) }
+        return ManifestObject(kind, name, fields: canonical)
     }
 
     func group() throws -> ManifestObject {

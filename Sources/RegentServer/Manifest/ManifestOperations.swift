@@ -16,6 +16,7 @@ enum ManifestOperations {
         let principalIds = Dictionary(
             snapshot.principals.values.map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
         // Groups this apply creates get their ids now, so a policy can name them as approvers.
+        // (A user or service it creates cannot approve in the same apply: they get ids as made.)
         var newGroups: [String: Principal.ID] = [:]
         for change in changes where change.action == .create && change.key.kind == .group {
             newGroups[change.key.name] = Principal.ID(UUID())
@@ -96,6 +97,14 @@ enum ManifestOperations {
                     }
                     operations.append(.setGroupMembers(group: key.name, members: members))
                 }
+            case .user, .service:
+                guard change.action == .create else {
+                    throw unsupported("changing a \(key.kind.rawValue)'s display name or email", key)
+                }
+                operations.append(
+                    .createPrincipal(
+                        kind: key.kind == .user ? .user : .service, name: key.name,
+                        displayName: fields["displayName"]?.string, email: fields["email"]?.string))
             case .role:
                 let entitlements = (fields["entitlements"]?.array ?? []).map {
                     (target: $0.object?["targetId"]?.string ?? "", value: $0.object?["value"]?.string ?? "")

@@ -20,6 +20,11 @@ extension ManifestSnapshot {
                         "secrets": .array((secretNames[target.id] ?? []).map(JSONValue.string)),
                     ]))
         }
+        for principal in localPrincipals where principal.kind != .group {
+            var fields: [String: JSONValue] = ["displayName": .string(principal.displayName)]
+            if let email = principal.email { fields["email"] = .string(email) }
+            objects.append(ManifestObject(principal.kind == .user ? .user : .service, principal.name, fields: fields))
+        }
         for entry in groups {
             objects.append(
                 ManifestObject(

@@ -48,6 +48,10 @@ public enum ManifestSchema {
         ])
         var group = properties(of: "PrincipalCreate").filter { ["displayName", "members"].contains($0.key) }
         group["name"] = name
+        var user = properties(of: "PrincipalCreate").filter { ["displayName", "email"].contains($0.key) }
+        user["name"] = name
+        var service = user
+        service["email"] = nil
         var role = properties(of: "RoleCreate")
         role["name"] = name
         var policy = properties(of: "PolicyBody")
@@ -68,6 +72,8 @@ public enum ManifestSchema {
             "oneOf": .array([
                 kind(.target, required: ["name", "connector", "scope"], target),
                 kind(.group, required: ["name"], group),
+                kind(.service, required: ["name"], service),
+                kind(.user, required: ["name"], user),
                 kind(.role, required: ["name"], role),
                 kind(.policy, required: ["role", "scope"], policy),
                 kind(.eligibility, required: ["principal", "role", "scope"], eligibility),
