@@ -108,4 +108,31 @@ struct ManifestDocumentsTests {
                 "a.yaml:2:entitlements[0].targetId: no target named gone",
             ])
     }
+
+    @Test func aTargetsSecretsAreReferencesNeverValues() async throws {
+        let referenced = try await Self.read([
+            Self.document(
+                "Target",
+                [
+                    "name": "orders", "connector": "postgres", "scope": "/prod",
+                    "config": .object(["dsn": "postgres://regent@db/orders"]),
+                    "secrets": .object(["password": "env:ORDERS_PASSWORD", "ca": "file:ca.pem"]),
+                ])
+        ])
+        #expect(referenced.first?.fields["secrets"] == .array(["ca", "password"]))
+        let listed = try await Self.read([
+            Self.document(
+                "Target",
+                ["name": "orders", "connector": "postgres", "scope": "/prod", "secrets": .array(["password"])])
+        ])
+        #expect(listed.first?.fields["secrets"] == .array(["password"]))
+        let inline = await Self.problems([
+            Self.document(
+                "Target",
+                ["name": "orders", "connector": "postgres", "scope": "/", "secrets": .object(["password": "hunter2"])])
+        ])
+        #expect(inline.count == 1)
+        #expect(inline.first?.hasPrefix("access.yaml:1:secrets.password: a secret is given by reference") == true)
+        #expect(inline.first?.contains("hunter2") == false)
+    }
 }
