@@ -11,6 +11,18 @@ ADMIN_PASSWORD = "admin password 123"
 
 ROLES = [f"app-{n}" for n in range(10)]
 
+OPS = """apiVersion: regent/v1
+kind: Role
+name: ops
+description: Operations
+---
+apiVersion: regent/v1
+kind: Policy
+role: ops
+scope: /
+activation: {maximumDuration: PT1H, requireMfa: false}
+"""
+
 
 def live_configuration(server, admin: str) -> None:
     """3 targets, 10 roles, policies at several scopes, a group, 50 eligibilities, made through the API."""
@@ -387,17 +399,7 @@ def test_allowed_edits_of_managed_objects_show_as_drift(server_factory, tmp_path
     cli = CLI(server, tmp_path / "admin")
     cli.login("admin", ADMIN_PASSWORD)
     path = tmp_path / "access.yaml"
-    path.write_text("""apiVersion: regent/v1
-kind: Role
-name: ops
-description: Operations
----
-apiVersion: regent/v1
-kind: Policy
-role: ops
-scope: /
-activation: {maximumDuration: PT1H, requireMfa: false}
-""")
+    path.write_text(OPS)
     result = cli("apply", "-f", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
     status, body = call(server.url + "/v1/roles/ops/policy?scope=/", "PUT",
@@ -436,17 +438,7 @@ def test_a_portal_edit_of_a_managed_policy_is_refused(server_factory, browsers, 
     cli = CLI(server, tmp_path / "admin")
     cli.login("admin", ADMIN_PASSWORD)
     path = tmp_path / "access.yaml"
-    path.write_text("""apiVersion: regent/v1
-kind: Role
-name: ops
-description: Operations
----
-apiVersion: regent/v1
-kind: Policy
-role: ops
-scope: /
-activation: {maximumDuration: PT1H, requireMfa: false}
-""")
+    path.write_text(OPS)
     assert cli("apply", "-f", str(path)).returncode == 0
     admin = browsers()
     sign_in_browser(admin, server, "admin", ADMIN_PASSWORD)
