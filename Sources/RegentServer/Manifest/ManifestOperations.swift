@@ -4,9 +4,9 @@ import RegentCore
 import RegentEngine
 
 /// A plan's changes as the operations the engine carries out. What this version cannot do through
-/// a manifest yet — deleting a target, group or role (they keep history), changing a group's
-/// display name, a target's connector or an eligibility's end — refuses the whole apply by name,
-/// so nothing is half done.
+/// a manifest yet — deleting a target, group, user, service, role or review (they keep history),
+/// changing a group's or user's display name or email, a target's connector, an eligibility's end
+/// or a review's settings — refuses the whole apply by name, so nothing is half done.
 enum ManifestOperations {
     static func make(
         _ changes: [ManifestChange], desired: [ManifestObject.Key: ManifestObject],
