@@ -91,13 +91,6 @@ public enum ManifestDocuments {
         return fields
     }
 
-    /// A review's fields as JSON, dates in RFC 3339.
-    static func reviewFields(_ body: Components.Schemas.ReviewCreate) throws -> [String: JSONValue] {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        return try JSONDecoder().decode([String: JSONValue].self, from: encoder.encode(body))
-    }
-
     /// The document that states `object`: what `regent export` writes, read back as the same object.
     public static func document(for object: ManifestObject) -> JSONValue {
         var fields = object.fields
@@ -219,9 +212,7 @@ struct DocumentReader {
         -> Body
     {
         do {
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            return try decoder.decode(Body.self, from: JSONEncoder().encode(JSONValue.object(value)))
+            return try YAMLJSON.convert(JSONValue.object(value), to: Body.self)
         } catch let error as DecodingError {
             throw Self.explain(error, prefix: prefix, source: source)
         }
@@ -370,9 +361,8 @@ struct DocumentReader {
         let approvers = StandInIds()
         let policy = try await Policy(body) { name in try approvers.principal(name) }
         try domain { try policy.validate() }
-        var canonical = try JSONDecoder().decode(
-            [String: JSONValue].self,
-            from: JSONEncoder().encode(Components.Schemas.PolicyBody(policy) { approvers.name($0) }))
+        var canonical: [String: JSONValue] = try YAMLJSON.convert(
+            Components.Schemas.PolicyBody(policy) { approvers.name($0) })
         canonical["role"] = .string(role)
         canonical["scope"] = .string(scope)
         return ManifestObject(.policy, "\(role) \(scope)", fields: canonical)
@@ -387,7 +377,7 @@ struct DocumentReader {
         let definition = try await ReviewDefinition(
             body, id: ReviewDefinition.ID(UUID()), createdBy: Principal.ID(UUID()), now: Date(),
             principal: { try names.principal($0) }, role: { try names.role($0) })
-        var canonical = try ManifestDocuments.reviewFields(
+        var canonical: [String: JSONValue] = try YAMLJSON.convert(
             Components.Schemas.ReviewCreate(definition, principal: names.name, role: names.name))
         canonical["name"] = nil
         return ManifestObject(.accessReview, body.name, fields: canonical)

@@ -118,8 +118,7 @@ enum ManifestOperations {
                 var rules = fields
                 rules["role"] = nil
                 rules["scope"] = nil
-                let body = try JSONDecoder().decode(
-                    Components.Schemas.PolicyBody.self, from: JSONEncoder().encode(JSONValue.object(rules)))
+                let body = try YAMLJSON.convert(JSONValue.object(rules), to: Components.Schemas.PolicyBody.self)
                 let policy = try await Policy(body) { try approver($0) }
                 operations.append(
                     .setPolicy(
@@ -139,10 +138,7 @@ enum ManifestOperations {
                 guard change.action == .create else { throw unsupported("changing an access review", key) }
                 var fields = fields
                 fields["name"] = .string(key.name)
-                let decoder = JSONDecoder()
-                decoder.dateDecodingStrategy = .iso8601
-                let body = try decoder.decode(
-                    Components.Schemas.ReviewCreate.self, from: JSONEncoder().encode(JSONValue.object(fields)))
+                let body = try YAMLJSON.convert(JSONValue.object(fields), to: Components.Schemas.ReviewCreate.self)
                 let (createdBy, now) = (createdBy, now)
                 operations.append(
                     .createReview { principal, role in

@@ -49,9 +49,8 @@ extension ManifestSnapshot {
                     ]))
         }
         for entry in policies {
-            var fields = try JSONDecoder().decode(
-                [String: JSONValue].self,
-                from: JSONEncoder().encode(Components.Schemas.PolicyBody(entry.policy, approver: name)))
+            var fields: [String: JSONValue] = try YAMLJSON.convert(
+                Components.Schemas.PolicyBody(entry.policy, approver: name))
             fields["role"] = .string(entry.role.name)
             fields["scope"] = .string(entry.scope.description)
             objects.append(ManifestObject(.policy, "\(entry.role.name) \(entry.scope)", fields: fields))
@@ -61,7 +60,7 @@ extension ManifestSnapshot {
         }
         var reviewsSeen: Set<String> = []
         for review in reviews where reviewsSeen.insert(review.name).inserted {
-            var fields = try ManifestDocuments.reviewFields(
+            var fields: [String: JSONValue] = try YAMLJSON.convert(
                 Components.Schemas.ReviewCreate(
                     review, principal: name, role: { rolesById[$0]?.name ?? $0.description }))
             fields["name"] = nil

@@ -8,10 +8,14 @@ public import Yams
 public enum YAMLJSON {
     public static let maximumValues = 1_000_000
 
-    /// The same JSON in another Codable shape: the generated API containers and ``JSONValue``
-    /// meet through it.
+    /// The same JSON in another Codable shape, dates in RFC 3339: the generated API bodies and
+    /// containers and ``JSONValue`` meet through it.
     public static func convert<To: Decodable>(_ value: some Encodable, to type: To.Type = To.self) throws -> To {
-        try JSONDecoder().decode(To.self, from: JSONEncoder().encode(value))
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(To.self, from: encoder.encode(value))
     }
 
     public struct Refusal: Error { public var reason: String }
